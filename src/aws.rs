@@ -1,0 +1,96 @@
+//! AWS clients for the stack's region, and errors that say which call failed and why.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use std::time::Duration;
+
+/// Clients for every service the stack uses, sharing one configuration.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    /// EC2: VPC, subnets, gateways, routes, security groups.
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+impl Aws {
+    /// Loads credentials and endpoint from the standard chain (env, profile, SSO, IMDS, and
+    /// `AWS_ENDPOINT_URL`) for `region`.
+    pub async fn connect(region: &str) -> Self {
+        // Adaptive retry rate-limits the client itself once AWS starts throttling, which is
+        // what keeps a wide parallel apply from turning throttles into failures.
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(8)
+            .with_max_backoff(Duration::from_secs(10));
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(retry)
+            .load()
+            .await;
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+        }
+    }
+}
+
+/// A failed AWS call: the operation, AWS's error code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{op} failed: {detail}")]
+pub struct AwsError {
+    /// The API operation, e.g. `CreateSubnet`.
+    pub op: &'static str,
+    /// AWS's error code, when the service answered.
+    pub code: Option<String>,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+impl AwsError {
+    /// True when AWS answered with this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    /// True for the `*.NotFound` family: the resource is already gone.
+    pub fn is_not_found(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.ends_with("NotFound") || c.ends_with("NotFoundException"))
+    }
+}
+
+/// Turns SDK results into [`AwsError`]s naming the operation.
+pub trait AwsResultExt<T> {
+    /// Maps the error, recording `op` as the failed call.
+    fn aws(self, op: &'static str) -> Result<T, AwsError>;
+}
+
+impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn aws(self, op: &'static str) -> Result<T, AwsError> {
+        self.map_err(|e| {
+            let code = e.code().map(str::to_string);
+            let detail = match (&e, e.code(), e.message()) {
+                (_, Some(code), Some(msg)) => format!("{code}: {msg}"),
+                (_, Some(code), None) => code.to_string(),
+                (SdkError::DispatchFailure(_), _, _) | (SdkError::TimeoutError(_), _, _) => format!(
+                    "could not reach the AWS endpoint ({}); check the network, AWS_ENDPOINT_URL and the region",
+                    aws_sdk_ec2::error::DisplayErrorContext(&e)
+                ),
+                _ => aws_sdk_ec2::error::DisplayErrorContext(&e).to_string(),
+            };
+            AwsError { op, code, detail }
+        })
+    }
+}
+
+/// Treats "already gone" as success, for idempotent deletes.
+pub fn gone_ok(result: Result<(), AwsError>) -> Result<(), AwsError> {
+    match result {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}

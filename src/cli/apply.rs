@@ -1,0 +1,116 @@
+//! `infra apply` and `infra destroy`: show the plan, confirm, execute, summarise.
+
+use super::confirm::confirm;
+use super::{load_and_observe, Cli};
+use crate::exec::{self, Inputs, Outcome};
+use crate::plan::{self, Plan};
+use crate::report::Lines;
+use crate::kinds;
+use anyhow::Result;
+use std::process::ExitCode;
+
+/// Options of `infra apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Apply without asking for confirmation
+    #[arg(long)]
+    auto_approve: bool,
+
+    /// Most AWS operations in flight at once
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
+}
+
+/// Options of `infra destroy`.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// Destroy without asking for confirmation
+    #[arg(long)]
+    auto_approve: bool,
+
+    /// Most AWS operations in flight at once
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
+}
+
+/// Plans, confirms and applies.
+pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
+    let cx = load_and_observe(cli).await?;
+    let stack = &cx.loaded.config.stack;
+    let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::force_new)?;
+    print!("{}", plan::render_human(&p));
+    if p.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirm(&format!("Apply these changes to stack {stack}?"), args.auto_approve)? {
+        println!("Apply cancelled; nothing was changed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let outcome = execute(&cx, &p, args.parallelism).await;
+    Ok(finish("Apply", &outcome))
+}
+
+/// Plans the deletion of everything the stack owns, confirms and deletes.
+pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
+    let cx = load_and_observe(cli).await?;
+    let stack = &cx.loaded.config.stack;
+    let p = plan::destroy(stack, &cx.desired, &cx.observed)?;
+    if p.changes.is_empty() {
+        println!("Nothing to destroy: no resource carries infra:stack={stack}.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", plan::render_human(&p));
+    if !confirm(
+        &format!("Destroy all {} resources of stack {stack}? There is no undo.", p.changes.len()),
+        args.auto_approve,
+    )? {
+        println!("Destroy cancelled; nothing was changed.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let outcome = execute(&cx, &p, args.parallelism).await;
+    Ok(finish("Destroy", &outcome))
+}
+
+async fn execute(cx: &super::Session, p: &Plan, parallelism: u16) -> Outcome {
+    let reporter = Lines::new();
+    exec::execute(
+        Inputs {
+            plan: p,
+            desired: &cx.desired,
+            observed: &cx.observed,
+            aws: &cx.aws,
+            parallelism: usize::from(parallelism),
+        },
+        &reporter,
+    )
+    .await
+}
+
+fn finish(what: &str, o: &Outcome) -> ExitCode {
+    let summary = format!(
+        "{} created, {} updated, {} replaced, {} deleted in {:.1}s",
+        o.created,
+        o.updated,
+        o.replaced,
+        o.deleted,
+        o.elapsed.as_secs_f64()
+    );
+    if o.ok() {
+        println!("\n{what} complete: {summary}.");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("\n{what} incomplete: {summary}.");
+    for (id, e) in &o.failures {
+        eprintln!("  failed: {id}: {e:#}");
+    }
+    if !o.not_started.is_empty() {
+        let ids: Vec<&str> = o.not_started.iter().map(|i| i.as_str()).collect();
+        eprintln!("  not started: {}", ids.join(", "));
+    }
+    if o.interrupted {
+        eprintln!("Interrupted. Run the same command again to finish: it continues from what exists.");
+    } else {
+        eprintln!("Fix the cause and run the same command again: it continues from what exists.");
+    }
+    ExitCode::FAILURE
+}

@@ -1,0 +1,148 @@
+use super::*;
+
+fn problems(yaml: &str) -> Vec<Problem> {
+    parse(yaml).expect_err("config should be rejected")
+}
+
+fn default_with(from: &str, to: &str) -> String {
+    assert!(DEFAULT_YAML.contains(from), "default config lacks {from:?}");
+    DEFAULT_YAML.replacen(from, to, 1)
+}
+
+#[test]
+fn default_config_is_valid_and_matches_the_original_project() {
+    let c = parse(DEFAULT_YAML).expect("default config is valid");
+    assert_eq!(c.stack, "grpc-eks");
+    assert_eq!(c.region, "us-east-1");
+    assert_eq!(c.network.vpc_cidr, "10.0.0.0/16");
+    assert_eq!(c.network.nat, NatMode::Single);
+    let public: Vec<_> = c.network.zones.iter().map(|z| z.public.as_str()).collect();
+    let app: Vec<_> = c.network.zones.iter().map(|z| z.private_app.as_str()).collect();
+    let data: Vec<_> = c.network.zones.iter().map(|z| z.private_data.as_str()).collect();
+    assert_eq!(public, ["10.0.0.0/24", "10.0.1.0/24"]);
+    assert_eq!(app, ["10.0.2.0/24", "10.0.3.0/24"]);
+    assert_eq!(data, ["10.0.4.0/24", "10.0.5.0/24"]);
+    assert_eq!(c.network.zones[0].suffix(&c.region), "a");
+}
+
+#[test]
+fn nat_modes_parse() {
+    for (text, mode) in [
+        ("single", NatMode::Single),
+        ("per-az", NatMode::PerAz),
+        ("none", NatMode::None),
+    ] {
+        let c = parse(&default_with("nat: single", &format!("nat: {text}"))).unwrap();
+        assert_eq!(c.network.nat, mode);
+    }
+    let p = problems(&default_with("nat: single", "nat: double"));
+    assert_eq!(p[0].field, "network.nat");
+    assert!(p[0].message.contains("double"), "{:?}", p[0]);
+}
+
+#[test]
+fn yaml_syntax_error_has_a_line() {
+    let p = problems("stack: grpc-eks\nregion: [us-east-1\n");
+    assert_eq!(p.len(), 1);
+    assert!(p[0].line.is_some(), "{:?}", p[0]);
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let p = problems(&default_with("  nat: single", "  nat: single\n  natt: per-az"));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].field, "network");
+    assert!(p[0].message.contains("unknown field `natt`"), "{}", p[0].message);
+    assert_eq!(p[0].line, Some(16));
+}
+
+#[test]
+fn unparsable_cidr_names_field_line_and_value() {
+    let p = problems(&default_with("public: 10.0.1.0/24", "public: 10.0.300.0/24"));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].field, "network.zones[1].public");
+    assert!(p[0].message.contains("10.0.300.0/24"));
+    assert_eq!(p[0].line, Some(24));
+    assert_eq!(p[0].column, Some(15));
+}
+
+#[test]
+fn cidr_with_host_bits_suggests_the_network() {
+    let p = problems(&default_with("vpc_cidr: 10.0.0.0/16", "vpc_cidr: 10.0.0.1/16"));
+    assert!(p[0].message.contains("did you mean 10.0.0.0/16"), "{}", p[0].message);
+}
+
+#[test]
+fn subnet_outside_vpc_is_rejected() {
+    let p = problems(&default_with("private_data: 10.0.5.0/24", "private_data: 10.1.5.0/24"));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].field, "network.zones[1].private_data");
+    assert!(p[0].message.contains("outside the VPC 10.0.0.0/16"));
+}
+
+#[test]
+fn overlapping_subnets_are_rejected() {
+    let p = problems(&default_with("private_app: 10.0.3.0/24", "private_app: 10.0.0.0/23"));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].field, "network.zones[1].private_app");
+    assert!(p[0].message.contains("overlaps network.zones[0].public"), "{}", p[0].message);
+}
+
+#[test]
+fn fewer_than_two_zones_is_rejected() {
+    let one_zone = DEFAULT_YAML
+        .split("    - name: us-east-1b")
+        .next()
+        .unwrap()
+        .to_string()
+        + "\nservice:\n  node_port: 30080\n";
+    let p = problems(&one_zone);
+    assert!(p.iter().any(|p| p.field == "network.zones" && p.message.contains("1 zone")));
+}
+
+#[test]
+fn zone_outside_region_is_rejected() {
+    let p = problems(&default_with("name: us-east-1b", "name: eu-west-1b"));
+    assert_eq!(p[0].field, "network.zones[1].name");
+    assert!(p[0].message.contains("eu-west-1b"));
+}
+
+#[test]
+fn long_stack_name_is_rejected_for_the_names_it_breaks() {
+    let long = "a".repeat(30);
+    let p = problems(&default_with("stack: grpc-eks", &format!("stack: {long}")));
+    assert!(p.iter().all(|p| p.field == "stack" && p.line == Some(4)));
+    assert!(p.iter().any(|p| p.message.contains("target group") && p.message.contains("32")));
+}
+
+#[test]
+fn bad_stack_characters_and_region_and_tags_are_each_reported() {
+    let text = default_with("stack: grpc-eks", "stack: Grpc_EKS");
+    let text = text.replacen("region: us-east-1", "region: moon", 1);
+    let text = text.replacen("project: grpc-eks", "infra:stack: other", 1);
+    let p = problems(&text);
+    let fields: Vec<_> = p.iter().map(|p| p.field.as_str()).collect();
+    assert!(fields.contains(&"stack"), "{fields:?}");
+    assert!(fields.contains(&"region"), "{fields:?}");
+    assert!(fields.contains(&"tags.infra:stack"), "{fields:?}");
+}
+
+#[test]
+fn node_port_outside_range_is_rejected() {
+    let p = problems(&default_with("node_port: 30080", "node_port: 8080"));
+    assert_eq!(p[0].field, "service.node_port");
+    assert!(p[0].message.contains("8080"));
+}
+
+#[test]
+fn error_display_names_file_line_field_and_value() {
+    let err = ConfigError::Invalid {
+        file: "infra.yaml".into(),
+        problems: problems(&default_with("vpc_cidr: 10.0.0.0/16", "vpc_cidr: banana")),
+    };
+    let text = err.to_string();
+    assert!(text.contains("infra.yaml"), "{text}");
+    assert!(text.contains("line 13"), "{text}");
+    assert!(text.contains("network.vpc_cidr"), "{text}");
+    assert!(text.contains("banana"), "{text}");
+}

@@ -1,0 +1,222 @@
+//! Checks a deserialised config against AWS's rules, before anything is sent to AWS.
+
+use super::{Config, Locations, Problem};
+use crate::naming;
+use ipnet::Ipv4Net;
+use std::str::FromStr;
+
+/// AWS allows 50 tags per resource; infra sets three of its own (Name, infra:stack, infra:id).
+const MAX_USER_TAGS: usize = 47;
+
+struct Checker<'a> {
+    locations: &'a Locations,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, field: &str, message: String) {
+        let at = self.locations.get(field);
+        self.problems.push(Problem {
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
+            field: field.to_string(),
+            message,
+        });
+    }
+
+    /// Parses a CIDR that must be a network address with a prefix AWS accepts for VPCs and subnets.
+    fn cidr(&mut self, field: &str, text: &str) -> Option<Ipv4Net> {
+        let net = match Ipv4Net::from_str(text) {
+            Ok(n) => n,
+            Err(_) => {
+                self.report(
+                    field,
+                    format!("{text:?} is not an IPv4 CIDR block (expected e.g. 10.0.0.0/16)"),
+                );
+                return None;
+            }
+        };
+        if net.addr() != net.network() {
+            self.report(
+                field,
+                format!("{text:?} has host bits set; did you mean {}?", net.trunc()),
+            );
+            return None;
+        }
+        if !(16..=28).contains(&net.prefix_len()) {
+            self.report(
+                field,
+                format!("{text:?}: AWS accepts prefix lengths /16 to /28 only"),
+            );
+            return None;
+        }
+        Some(net)
+    }
+}
+
+/// Every problem in `config`; empty when it is valid.
+pub fn check(config: &Config, locations: &Locations) -> Vec<Problem> {
+    let mut c = Checker {
+        locations,
+        problems: Vec::new(),
+    };
+    check_stack(&mut c, &config.stack);
+    check_region(&mut c, &config.region);
+    check_tags(&mut c, config);
+    check_network(&mut c, config);
+    let port = config.service.node_port;
+    if !(30000..=32767).contains(&port) {
+        c.report(
+            "service.node_port",
+            format!("{port} is outside the Kubernetes NodePort range 30000-32767"),
+        );
+    }
+    c.problems
+}
+
+fn check_stack(c: &mut Checker, stack: &str) {
+    let valid_chars = stack
+        .chars()
+        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+    let starts_with_letter = stack.chars().next().is_some_and(|ch| ch.is_ascii_lowercase());
+    if !valid_chars || !starts_with_letter || stack.ends_with('-') || stack.contains("--") {
+        c.report(
+            "stack",
+            format!(
+                "{stack:?} must start with a lowercase letter and hold only lowercase letters, \
+                 digits and single hyphens (it prefixes AWS names that allow nothing else)"
+            ),
+        );
+        return;
+    }
+    for rule in naming::too_long(stack) {
+        c.report(
+            "stack",
+            format!(
+                "{stack:?} makes the {} name {:?} {} characters long; AWS allows at most {} \
+                 (use a stack name of at most {} characters)",
+                rule.what,
+                rule.name,
+                rule.name.len(),
+                rule.limit,
+                naming::max_stack_len()
+            ),
+        );
+    }
+}
+
+fn check_region(c: &mut Checker, region: &str) {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|ch| ch.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|ch| ch.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|ch| ch.is_ascii_digit()));
+    if !ok {
+        c.report(
+            "region",
+            format!("{region:?} is not an AWS region name (expected e.g. us-east-1)"),
+        );
+    }
+}
+
+fn check_tags(c: &mut Checker, config: &Config) {
+    if config.tags.len() > MAX_USER_TAGS {
+        c.report(
+            "tags",
+            format!(
+                "{} tags given; AWS allows 50 per resource and infra sets 3, so at most {MAX_USER_TAGS}",
+                config.tags.len()
+            ),
+        );
+    }
+    for (key, value) in &config.tags {
+        let field = format!("tags.{key}");
+        let lower = key.to_ascii_lowercase();
+        if key.is_empty() || key.len() > 128 {
+            c.report(&field, format!("tag key {key:?} must be 1 to 128 characters"));
+        } else if lower.starts_with("aws:") {
+            c.report(&field, format!("tag key {key:?}: the aws: prefix is reserved by AWS"));
+        } else if lower.starts_with("infra:") || key == "Name" {
+            c.report(
+                &field,
+                format!("tag key {key:?} is set by infra itself to track ownership"),
+            );
+        }
+        if value.len() > 256 {
+            c.report(
+                &field,
+                format!("tag value for {key:?} is {} characters; AWS allows 256", value.len()),
+            );
+        }
+    }
+}
+
+fn check_network(c: &mut Checker, config: &Config) {
+    let net = &config.network;
+    let vpc = c.cidr("network.vpc_cidr", &net.vpc_cidr);
+    if net.zones.len() < 2 {
+        c.report(
+            "network.zones",
+            format!(
+                "{} zone(s) given; EKS and the ALB need subnets in at least two availability zones",
+                net.zones.len()
+            ),
+        );
+    }
+    let mut subnets: Vec<(String, Ipv4Net)> = Vec::new();
+    let mut seen_zones: Vec<&str> = Vec::new();
+    for (i, zone) in net.zones.iter().enumerate() {
+        let base = format!("network.zones[{i}]");
+        let suffix = zone.suffix(&config.region);
+        if suffix == zone.name
+            || suffix.is_empty()
+            || !suffix.chars().all(|ch| ch.is_ascii_lowercase())
+        {
+            c.report(
+                &format!("{base}.name"),
+                format!(
+                    "{:?} is not an availability zone of region {:?} (expected e.g. {}a)",
+                    zone.name, config.region, config.region
+                ),
+            );
+        }
+        if seen_zones.contains(&zone.name.as_str()) {
+            c.report(
+                &format!("{base}.name"),
+                format!("{:?} is listed twice; each zone must be distinct", zone.name),
+            );
+        }
+        seen_zones.push(&zone.name);
+        for (tier, text) in [
+            ("public", &zone.public),
+            ("private_app", &zone.private_app),
+            ("private_data", &zone.private_data),
+        ] {
+            let field = format!("{base}.{tier}");
+            let Some(subnet) = c.cidr(&field, text) else {
+                continue;
+            };
+            if let Some(vpc) = vpc {
+                if !vpc.contains(&subnet) {
+                    c.report(
+                        &field,
+                        format!("{text:?} is outside the VPC {vpc} (network.vpc_cidr)"),
+                    );
+                    continue;
+                }
+            }
+            if let Some((other, _)) = subnets
+                .iter()
+                .find(|(_, o)| o.contains(&subnet.network()) || subnet.contains(&o.network()))
+            {
+                c.report(&field, format!("{text:?} overlaps {other}"));
+            }
+            subnets.push((format!("{field} ({text})"), subnet));
+        }
+    }
+}

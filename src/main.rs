@@ -1,0 +1,22 @@
+//! `infra`: provisions, keeps in shape and tears down the AWS stack of a gRPC service on EKS.
+
+mod aws;
+mod cli;
+mod config;
+mod exec;
+mod graph;
+mod kinds;
+mod model;
+mod naming;
+mod observe;
+mod plan;
+mod report;
+mod retry;
+mod stack;
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    cli::main().await
+}

@@ -1,0 +1,291 @@
+//! The plain data every stage shares: logical ids, resource kinds, desired specs with references,
+//! and what was observed in the account.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Tag key that marks a resource as owned by a stack.
+pub const STACK_TAG: &str = "infra:stack";
+/// Tag key that carries a resource's logical id.
+pub const ID_TAG: &str = "infra:id";
+
+/// A resource's stable name inside the stack (`vpc`, `subnet/public/a`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LogicalId(pub String);
+
+impl LogicalId {
+    /// Builds a logical id from anything string-like.
+    pub fn new(s: impl Into<String>) -> Self {
+        LogicalId(s.into())
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LogicalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The area a kind belongs to, used to group plan output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    /// VPC, subnets, gateways, routes, security groups.
+    Network,
+}
+
+impl fmt::Display for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Area::Network => "network",
+        })
+    }
+}
+
+/// Every resource kind the engine knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// EC2 VPC.
+    Vpc,
+    /// EC2 internet gateway.
+    InternetGateway,
+    /// Attachment of the internet gateway to the VPC (untaggable).
+    IgwAttachment,
+    /// EC2 subnet.
+    Subnet,
+    /// EC2 route table.
+    RouteTable,
+    /// One route inside a route table (untaggable).
+    Route,
+    /// Association of a route table with a subnet (untaggable).
+    RouteTableAssociation,
+    /// Elastic IP address.
+    ElasticIp,
+    /// NAT gateway.
+    NatGateway,
+    /// EC2 security group with its ingress rules.
+    SecurityGroup,
+}
+
+impl Kind {
+    /// All kinds, in no particular order.
+    pub const ALL: [Kind; 10] = [
+        Kind::Vpc,
+        Kind::InternetGateway,
+        Kind::IgwAttachment,
+        Kind::Subnet,
+        Kind::RouteTable,
+        Kind::Route,
+        Kind::RouteTableAssociation,
+        Kind::ElasticIp,
+        Kind::NatGateway,
+        Kind::SecurityGroup,
+    ];
+
+    /// The kind's name as shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vpc => "vpc",
+            Kind::InternetGateway => "internet_gateway",
+            Kind::IgwAttachment => "igw_attachment",
+            Kind::Subnet => "subnet",
+            Kind::RouteTable => "route_table",
+            Kind::Route => "route",
+            Kind::RouteTableAssociation => "route_table_association",
+            Kind::ElasticIp => "elastic_ip",
+            Kind::NatGateway => "nat_gateway",
+            Kind::SecurityGroup => "security_group",
+        }
+    }
+
+    /// The area this kind is grouped under.
+    pub fn area(self) -> Area {
+        Area::Network
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A value known only once another resource exists: attribute `attr` of resource `id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ref {
+    /// The resource referred to.
+    pub id: LogicalId,
+    /// Which of its outputs (`id`, `arn`, ...).
+    pub attr: String,
+}
+
+/// A desired attribute value: a literal, a reference, or a structure holding references.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    /// A value known from the config alone.
+    Lit(Json),
+    /// A value known only after another resource exists.
+    Ref(Ref),
+    /// A list whose items may hold references.
+    List(Vec<Value>),
+    /// A map whose values may hold references.
+    Map(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// A literal string.
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Lit(Json::String(s.into()))
+    }
+
+    /// A literal boolean.
+    pub fn bool(b: bool) -> Value {
+        Value::Lit(Json::Bool(b))
+    }
+
+    /// A reference to output `attr` of resource `id`.
+    pub fn reference(id: &LogicalId, attr: &str) -> Value {
+        Value::Ref(Ref {
+            id: id.clone(),
+            attr: attr.to_string(),
+        })
+    }
+
+    /// Calls `f` on every reference inside the value.
+    pub fn visit_refs<'a>(&'a self, f: &mut impl FnMut(&'a Ref)) {
+        match self {
+            Value::Lit(_) => {}
+            Value::Ref(r) => f(r),
+            Value::List(items) => items.iter().for_each(|v| v.visit_refs(f)),
+            Value::Map(map) => map.values().for_each(|v| v.visit_refs(f)),
+        }
+    }
+
+    /// Resolves references with `lookup`; `None` when any of them is not known yet.
+    pub fn resolve(&self, lookup: &impl Fn(&Ref) -> Option<Json>) -> Option<Json> {
+        match self {
+            Value::Lit(j) => Some(j.clone()),
+            Value::Ref(r) => lookup(r),
+            Value::List(items) => items
+                .iter()
+                .map(|v| v.resolve(lookup))
+                .collect::<Option<Vec<_>>>()
+                .map(Json::Array),
+            Value::Map(map) => map
+                .iter()
+                .map(|(k, v)| v.resolve(lookup).map(|j| (k.clone(), j)))
+                .collect::<Option<serde_json::Map<_, _>>>()
+                .map(Json::Object),
+        }
+    }
+}
+
+/// A resource as the config wants it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Desired {
+    /// Stable logical id.
+    pub id: LogicalId,
+    /// What kind of resource.
+    pub kind: Kind,
+    /// Attributes, in the kind's own vocabulary; `tags` is a map of strings.
+    pub attrs: BTreeMap<String, Value>,
+    /// Ordering-only edges AWS needs that no attribute expresses (NAT gateway after the IGW).
+    pub depends_on: Vec<LogicalId>,
+}
+
+impl Desired {
+    /// A new resource with no attributes yet.
+    pub fn new(id: impl Into<String>, kind: Kind) -> Self {
+        Desired {
+            id: LogicalId::new(id),
+            kind,
+            attrs: BTreeMap::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// Adds an attribute (builder style).
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.attrs.insert(key.to_string(), value);
+        self
+    }
+
+    /// Adds an ordering-only dependency (builder style).
+    pub fn after(mut self, id: &LogicalId) -> Self {
+        self.depends_on.push(id.clone());
+        self
+    }
+
+    /// Every resource this one needs to exist first: its references plus ordering edges.
+    pub fn deps(&self) -> BTreeSet<LogicalId> {
+        let mut out: BTreeSet<LogicalId> = self.depends_on.iter().cloned().collect();
+        for v in self.attrs.values() {
+            v.visit_refs(&mut |r| {
+                out.insert(r.id.clone());
+            });
+        }
+        out
+    }
+}
+
+/// A resource found in the account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// Logical id, read from its `infra:id` tag (or its parent's, for sub-resources).
+    pub id: LogicalId,
+    /// What kind of resource.
+    pub kind: Kind,
+    /// The id AWS gave it.
+    pub physical_id: String,
+    /// Current attributes, in the same vocabulary as the desired spec, references resolved.
+    pub attrs: BTreeMap<String, Json>,
+    /// Values other resources may reference (`id`, `arn`, ...).
+    pub outputs: BTreeMap<String, String>,
+    /// Set when the resource exists but is unusable (a failed NAT gateway): it must be replaced.
+    pub broken: Option<String>,
+}
+
+impl Observed {
+    /// A new observation with the `id` output set to the physical id.
+    pub fn new(id: LogicalId, kind: Kind, physical_id: impl Into<String>) -> Self {
+        let physical_id = physical_id.into();
+        let mut outputs = BTreeMap::new();
+        outputs.insert("id".to_string(), physical_id.clone());
+        Observed {
+            id,
+            kind,
+            physical_id,
+            attrs: BTreeMap::new(),
+            outputs,
+            broken: None,
+        }
+    }
+
+    /// Sets an attribute (builder style).
+    pub fn with(mut self, key: &str, value: impl Into<Json>) -> Self {
+        self.attrs.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// Builds the tag map every owned resource carries: user tags, then the ownership tags.
+pub fn owned_tags(stack: &str, id: &LogicalId, user: &BTreeMap<String, String>) -> Value {
+    let mut map: BTreeMap<String, Value> = user
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::str(v.clone())))
+        .collect();
+    map.insert("Name".to_string(), Value::str(format!("{stack}/{id}")));
+    map.insert(STACK_TAG.to_string(), Value::str(stack));
+    map.insert(ID_TAG.to_string(), Value::str(id.as_str()));
+    Value::Map(map)
+}

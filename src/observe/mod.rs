@@ -1,0 +1,22 @@
+//! Reads what the stack owns from the live account, one batched call per resource family.
+
+mod snapshot;
+
+pub use snapshot::Snapshot;
+
+use crate::aws::Aws;
+use crate::kinds;
+use crate::model::{Kind, Observed};
+use anyhow::Result;
+
+/// Everything the stack owns, found by its `infra:stack` tag (or through a tagged parent).
+pub async fn observe(aws: &Aws, stack: &str) -> Result<Vec<Observed>> {
+    let snap = Snapshot::new(aws.clone(), stack);
+    let reads = Kind::ALL.map(|k| kinds::get(k).observe(&snap));
+    let mut out = Vec::new();
+    for found in futures::future::join_all(reads).await {
+        out.extend(found?);
+    }
+    out.sort_by(|a, b| (&a.id, &a.physical_id).cmp(&(&b.id, &b.physical_id)));
+    Ok(out)
+}

@@ -1,0 +1,184 @@
+//! Desired graph versus observed state, into a plan. Pure: no I/O.
+
+use super::{steps, Action, AttrChange, Change, Plan};
+use crate::graph::{Graph, GraphError};
+use crate::model::{Kind, LogicalId, Observed, Ref};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, HashMap};
+
+/// Plans the changes that make `observed` match `desired`. `force_new` says which attributes of
+/// a kind cannot change in place.
+pub fn diff(
+    stack: &str,
+    desired: &Graph,
+    observed: &[Observed],
+    force_new: &dyn Fn(Kind, &str) -> bool,
+) -> Result<Plan, GraphError> {
+    let order = desired.topo_order()?;
+    let (by_id, extra) = index(observed);
+    let mut actions: HashMap<LogicalId, Action> = HashMap::new();
+    let mut changes = Vec::new();
+
+    for id in &order {
+        let want = &desired.resources[id];
+        let have = by_id.get(id).copied().filter(|o| o.kind == want.kind);
+        let lookup = |r: &Ref| -> Option<Json> {
+            match actions.get(&r.id) {
+                Some(Action::Create | Action::Replace) | None => None,
+                Some(_) => by_id
+                    .get(&r.id)
+                    .and_then(|o| o.outputs.get(&r.attr))
+                    .map(|s| Json::String(s.clone())),
+            }
+        };
+        let mut attrs = Vec::new();
+        for (name, value) in &want.attrs {
+            let new = value.resolve(&lookup);
+            let old = have.and_then(|o| o.attrs.get(name)).cloned();
+            let same = matches!((&new, &old), (Some(n), Some(o)) if canonical(n) == canonical(o));
+            if have.is_none() || !same {
+                attrs.push(AttrChange {
+                    name: name.clone(),
+                    old,
+                    new,
+                    forces_replacement: have.is_some() && force_new(want.kind, name),
+                });
+            }
+        }
+        let (action, reason) = match have {
+            None if by_id.contains_key(id) => (
+                Action::Create,
+                Some("an existing resource with this id has another kind".to_string()),
+            ),
+            None => (Action::Create, None),
+            Some(o) if o.broken.is_some() => (Action::Replace, o.broken.clone()),
+            Some(_) if attrs.iter().any(|a| a.forces_replacement) => (Action::Replace, None),
+            Some(_) if !attrs.is_empty() => (Action::Update, None),
+            Some(_) => (Action::NoOp, None),
+        };
+        actions.insert(id.clone(), action);
+        changes.push(Change {
+            id: id.clone(),
+            kind: want.kind,
+            area: want.kind.area(),
+            action,
+            physical_id: have.map(|o| o.physical_id.clone()),
+            attrs,
+            reason,
+        });
+    }
+
+    let mut leftovers: Vec<(&Observed, String)> = by_id
+        .iter()
+        .filter(|(id, o)| desired.get(id).is_none_or(|d| d.kind != o.kind))
+        .map(|(_, o)| (*o, "no longer in the config".to_string()))
+        .collect();
+    leftovers.extend(extra.into_iter().map(|o| {
+        (
+            o,
+            format!("duplicate of {} (left by an interrupted run)", o.id),
+        )
+    }));
+    let mut delete_ids = Vec::new();
+    for (o, reason) in leftovers {
+        let id = if changes.iter().any(|c: &Change| c.id == o.id) {
+            LogicalId::new(format!("{}#{}", o.id, o.physical_id))
+        } else {
+            o.id.clone()
+        };
+        delete_ids.push((id.clone(), o));
+        changes.push(Change {
+            id,
+            kind: o.kind,
+            area: o.kind.area(),
+            action: Action::Delete,
+            physical_id: Some(o.physical_id.clone()),
+            attrs: Vec::new(),
+            reason: Some(reason),
+        });
+    }
+
+    let steps = steps::build(&changes, desired, observed_by_step_id(&by_id, &delete_ids))?;
+    Ok(Plan {
+        stack: stack.to_string(),
+        changes,
+        steps,
+    })
+}
+
+/// Plans the deletion of everything observed. `desired` only contributes ordering edges that
+/// attributes do not show (NAT gateways before the internet gateway's detachment).
+pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Plan, GraphError> {
+    let mut changes = Vec::new();
+    let mut ids = Vec::new();
+    let mut seen: HashMap<&LogicalId, usize> = HashMap::new();
+    for o in observed {
+        let n = seen.entry(&o.id).or_default();
+        let id = if *n == 0 {
+            o.id.clone()
+        } else {
+            LogicalId::new(format!("{}#{}", o.id, o.physical_id))
+        };
+        *n += 1;
+        ids.push((id.clone(), o));
+        changes.push(Change {
+            id,
+            kind: o.kind,
+            area: o.kind.area(),
+            action: Action::Delete,
+            physical_id: Some(o.physical_id.clone()),
+            attrs: Vec::new(),
+            reason: None,
+        });
+    }
+    let by_step: BTreeMap<LogicalId, &Observed> = ids.into_iter().collect();
+    let steps = steps::build(&changes, desired, by_step)?;
+    Ok(Plan {
+        stack: stack.to_string(),
+        changes,
+        steps,
+    })
+}
+
+/// Observed resources by logical id; later ones with an id already seen are returned apart.
+fn index(observed: &[Observed]) -> (BTreeMap<LogicalId, &Observed>, Vec<&Observed>) {
+    let mut by_id = BTreeMap::new();
+    let mut extra = Vec::new();
+    for o in observed {
+        if by_id.contains_key(&o.id) {
+            extra.push(o);
+        } else {
+            by_id.insert(o.id.clone(), o);
+        }
+    }
+    (by_id, extra)
+}
+
+fn observed_by_step_id<'a>(
+    by_id: &BTreeMap<LogicalId, &'a Observed>,
+    deletes: &[(LogicalId, &'a Observed)],
+) -> BTreeMap<LogicalId, &'a Observed> {
+    let mut out: BTreeMap<LogicalId, &Observed> =
+        by_id.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    for (id, o) in deletes {
+        out.insert(id.clone(), *o);
+    }
+    out
+}
+
+/// JSON with every array sorted, so that order AWS returns lists in does not count as a change.
+pub(crate) fn canonical(v: &Json) -> Json {
+    match v {
+        Json::Array(items) => {
+            let mut items: Vec<Json> = items.iter().map(canonical).collect();
+            items.sort_by_cached_key(|j| j.to_string());
+            Json::Array(items)
+        }
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), canonical(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}

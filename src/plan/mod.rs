@@ -1,0 +1,124 @@
+//! The plan: what must change to make the account match the config, as plain data.
+
+mod diff;
+mod render;
+mod steps;
+
+pub use diff::{destroy, diff};
+pub use render::render_human;
+pub use steps::{Step, StepKind};
+
+use crate::model::{Area, Kind, LogicalId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// What happens to one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Does not exist yet.
+    Create,
+    /// Exists; some attributes change in place.
+    Update,
+    /// Exists; an attribute that cannot change in place differs, so it is deleted and re-created.
+    Replace,
+    /// Exists but is no longer wanted.
+    Delete,
+    /// Exists as wanted.
+    NoOp,
+}
+
+impl Action {
+    /// The symbol shown in front of the resource in human output.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::NoOp => " ",
+        }
+    }
+}
+
+/// One attribute's change. `new: None` means the value is known only after apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttrChange {
+    /// Attribute name.
+    pub name: String,
+    /// Current value (absent for creates or attributes not set yet).
+    pub old: Option<Json>,
+    /// Wanted value; `None` when it depends on a resource not created yet.
+    pub new: Option<Json>,
+    /// True when this attribute cannot change in place.
+    pub forces_replacement: bool,
+}
+
+/// The plan for one resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Logical id.
+    pub id: LogicalId,
+    /// Resource kind.
+    pub kind: Kind,
+    /// Area, for grouping.
+    pub area: Area,
+    /// What happens.
+    pub action: Action,
+    /// The current AWS id, when it exists.
+    pub physical_id: Option<String>,
+    /// Attribute changes (every attribute for a create).
+    pub attrs: Vec<AttrChange>,
+    /// Why, when the attributes alone do not say (deleted outside infra, duplicate, failed).
+    pub reason: Option<String>,
+}
+
+/// The whole plan, plus the ordered steps the executor walks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Stack name.
+    pub stack: String,
+    /// Every resource, no-ops included, in dependency order.
+    pub changes: Vec<Change>,
+    /// The execution DAG: one step per create/update/delete, with its prerequisites.
+    #[serde(skip)]
+    pub steps: Vec<Step>,
+}
+
+/// Counts of each action, for summaries and exit codes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Resources to create.
+    pub create: usize,
+    /// Resources to update in place.
+    pub update: usize,
+    /// Resources to replace.
+    pub replace: usize,
+    /// Resources to delete.
+    pub delete: usize,
+}
+
+impl Plan {
+    /// How many resources each action touches.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for ch in &self.changes {
+            match ch.action {
+                Action::Create => c.create += 1,
+                Action::Update => c.update += 1,
+                Action::Replace => c.replace += 1,
+                Action::Delete => c.delete += 1,
+                Action::NoOp => {}
+            }
+        }
+        c
+    }
+
+    /// True when applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.iter().all(|c| c.action == Action::NoOp)
+    }
+}
+
+#[cfg(test)]
+mod tests;

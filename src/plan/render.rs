@@ -1,0 +1,117 @@
+//! Human-readable plan output.
+
+use super::{Action, AttrChange, Change, Counts, Plan};
+use serde_json::Value as Json;
+use std::fmt::Write;
+
+const UNKNOWN: &str = "(known after apply)";
+
+/// The plan as a person reads it: changes grouped by area, attribute diffs, and a summary line.
+pub fn render_human(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. Stack {} matches the config ({} resources).",
+            plan.stack,
+            plan.changes.len()
+        );
+        return out;
+    }
+    let _ = writeln!(out, "Stack {}: changes to make\n", plan.stack);
+    let mut changed: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    changed.sort_by(|a, b| (a.area, &a.id).cmp(&(b.area, &b.id)));
+    let mut area = None;
+    for c in changed {
+        if area != Some(c.area) {
+            let _ = writeln!(out, "{}:", c.area);
+            area = Some(c.area);
+        }
+        let physical = c
+            .physical_id
+            .as_deref()
+            .map(|p| format!(" {p}"))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "  {:<3} {} ({}{})",
+            c.action.symbol(),
+            c.id,
+            c.kind,
+            physical
+        );
+        match (c.action, &c.reason) {
+            (Action::Replace, Some(r)) => {
+                let _ = write!(out, ": must be replaced ({r})");
+            }
+            (Action::Replace, None) => out.push_str(": must be replaced"),
+            (_, Some(r)) => {
+                let _ = write!(out, ": {r}");
+            }
+            _ => {}
+        }
+        out.push('\n');
+        let lines: Vec<(String, String)> = c.attrs.iter().flat_map(|a| attr_lines(c.action, a)).collect();
+        let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in lines {
+            let _ = writeln!(out, "        {k:<width$}  {v}");
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary_line(plan.counts()));
+    out
+}
+
+/// `Plan: X to add, Y to change, Z to destroy.` A replace counts as one add and one destroy.
+pub fn summary_line(c: Counts) -> String {
+    format!(
+        "Plan: {} to add, {} to change, {} to destroy.",
+        c.create + c.replace,
+        c.update,
+        c.delete + c.replace
+    )
+}
+
+fn attr_lines(action: Action, a: &AttrChange) -> Vec<(String, String)> {
+    let note = if a.forces_replacement && action == Action::Replace {
+        "  # forces replacement"
+    } else {
+        ""
+    };
+    match (&a.old, &a.new) {
+        // Maps (tags) show only the keys that differ.
+        (Some(Json::Object(old)), Some(Json::Object(new))) => {
+            let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| old.get(*k) != new.get(*k))
+                .map(|k| {
+                    let value = match (old.get(k), new.get(k)) {
+                        (Some(o), Some(n)) => format!("{} -> {}", show(o), show(n)),
+                        (None, Some(n)) => format!("(none) -> {}", show(n)),
+                        (Some(o), None) => format!("{} -> (removed)", show(o)),
+                        (None, None) => String::new(),
+                    };
+                    (format!("{}.{k}", a.name), format!("{value}{note}"))
+                })
+                .collect()
+        }
+        (None, new) => vec![(a.name.clone(), format!("{}{note}", show_opt(new.as_ref())))],
+        (Some(old), new) => vec![(
+            a.name.clone(),
+            format!("{} -> {}{note}", show(old), show_opt(new.as_ref())),
+        )],
+    }
+}
+
+fn show_opt(v: Option<&Json>) -> String {
+    v.map(show).unwrap_or_else(|| UNKNOWN.to_string())
+}
+
+fn show(v: &Json) -> String {
+    v.to_string()
+}

@@ -1,0 +1,140 @@
+//! The execution DAG of a plan: which create, update and delete steps wait for which.
+
+use super::{Action, Change};
+use crate::graph::{topo_sort, Graph, GraphError};
+use crate::model::{LogicalId, Observed};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// Whether a step brings a resource to its desired state or removes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepKind {
+    /// Create or update (the create half of a replace too).
+    Apply,
+    /// Delete (the delete half of a replace too).
+    Delete,
+}
+
+/// One unit of executor work and the steps it must wait for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The resource (for duplicates, `id#physical-id`).
+    pub id: LogicalId,
+    /// Apply or delete.
+    pub kind: StepKind,
+    /// Prerequisites.
+    pub after: BTreeSet<(LogicalId, StepKind)>,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(LogicalId, StepKind);
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = match self.1 {
+            StepKind::Apply => "apply",
+            StepKind::Delete => "delete",
+        };
+        write!(f, "{verb} {}", self.0)
+    }
+}
+
+/// Builds the steps for `changes`. `observed` maps each change id that exists to what was
+/// found; an observed resource depends on another when one of its attributes holds the other's
+/// physical id, or when the desired graph says so.
+pub(super) fn build(
+    changes: &[Change],
+    desired: &Graph,
+    observed: BTreeMap<LogicalId, &Observed>,
+) -> Result<Vec<Step>, GraphError> {
+    let action: HashMap<&LogicalId, Action> = changes.iter().map(|c| (&c.id, c.action)).collect();
+    let applies = |id: &LogicalId| {
+        matches!(
+            action.get(id),
+            Some(Action::Create | Action::Update | Action::Replace)
+        )
+    };
+    let deletes = |id: &LogicalId| matches!(action.get(id), Some(Action::Delete | Action::Replace));
+
+    // Which observed resources each observed resource depends on.
+    let by_physical: HashMap<&str, &LogicalId> = observed
+        .iter()
+        .map(|(id, o)| (o.physical_id.as_str(), id))
+        .collect();
+    let mut observed_deps: BTreeMap<&LogicalId, BTreeSet<&LogicalId>> = BTreeMap::new();
+    for (id, o) in &observed {
+        let mut deps = BTreeSet::new();
+        for v in o.attrs.values() {
+            strings(v, &mut |s| {
+                if let Some(other) = by_physical.get(s) {
+                    if *other != id {
+                        deps.insert(*other);
+                    }
+                }
+            });
+        }
+        if let Some(d) = desired.get(id) {
+            for dep in d.deps() {
+                if let Some((k, _)) = observed.get_key_value(&dep) {
+                    deps.insert(k);
+                }
+            }
+        }
+        observed_deps.insert(id, deps);
+    }
+
+    let mut graph: BTreeMap<Key, BTreeSet<Key>> = BTreeMap::new();
+    for c in changes {
+        if applies(&c.id) {
+            let mut after = BTreeSet::new();
+            if let Some(d) = desired.get(&c.id) {
+                for dep in d.deps() {
+                    if applies(&dep) {
+                        after.insert(Key(dep, StepKind::Apply));
+                    }
+                }
+            }
+            if c.action == Action::Replace {
+                after.insert(Key(c.id.clone(), StepKind::Delete));
+            }
+            graph.insert(Key(c.id.clone(), StepKind::Apply), after);
+        }
+        if deletes(&c.id) {
+            let mut after = BTreeSet::new();
+            for (dependent, deps) in &observed_deps {
+                if !deps.contains(&c.id) {
+                    continue;
+                }
+                if deletes(dependent) {
+                    after.insert(Key((*dependent).clone(), StepKind::Delete));
+                } else if applies(dependent) && c.action == Action::Delete {
+                    // The dependent is re-pointed elsewhere first, then this one can go.
+                    after.insert(Key((*dependent).clone(), StepKind::Apply));
+                }
+            }
+            graph.insert(Key(c.id.clone(), StepKind::Delete), after);
+        }
+    }
+    let order = topo_sort(&graph)?;
+    Ok(order
+        .into_iter()
+        .map(|k| {
+            let after = graph[&k].iter().map(|a| (a.0.clone(), a.1)).collect();
+            Step {
+                id: k.0,
+                kind: k.1,
+                after,
+            }
+        })
+        .collect())
+}
+
+fn strings<'a>(v: &'a Json, f: &mut impl FnMut(&'a str)) {
+    match v {
+        Json::String(s) => f(s),
+        Json::Array(items) => items.iter().for_each(|i| strings(i, f)),
+        Json::Object(map) => map.values().for_each(|i| strings(i, f)),
+        _ => {}
+    }
+}

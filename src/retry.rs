@@ -1,0 +1,145 @@
+//! Waiting on AWS: bounded retries of the errors eventual consistency causes, and adaptive
+//! polling until a resource reaches a state.
+
+use crate::aws::AwsError;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// How long to keep retrying an error that AWS's eventual consistency makes transient.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Give up once this much time has passed since the first try.
+    pub total: Duration,
+}
+
+impl Budget {
+    /// For ids of resources created a moment ago (EC2's `*.NotFound` right after a create).
+    pub const FRESH_ID: Budget = Budget {
+        total: Duration::from_secs(60),
+    };
+    /// For resources AWS releases asynchronously (ENIs of a deleted NAT gateway or ALB).
+    pub const RELEASE: Budget = Budget {
+        total: Duration::from_secs(600),
+    };
+}
+
+/// Runs `call` until it succeeds, fails with an error `transient` rejects, or `budget` runs out;
+/// waits grow exponentially with jitter between tries. The final error says how long it tried.
+pub async fn eventually<T, F, Fut>(
+    budget: Budget,
+    transient: impl Fn(&AwsError) -> bool,
+    mut call: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match call().await {
+            Err(e) if transient(&e) => {
+                if start.elapsed() + delay > budget.total {
+                    return Err(AwsError {
+                        detail: format!(
+                            "{} (still failing after {tries} tries over {:.0?}; gave up)",
+                            e.detail,
+                            start.elapsed()
+                        ),
+                        ..e
+                    });
+                }
+                tracing::debug!(op = e.op, error = %e.detail, ?delay, "transient error, retrying");
+                tokio::time::sleep(jitter(delay)).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Between half and all of `d`, so that parallel retries spread out.
+fn jitter(d: Duration) -> Duration {
+    d.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+/// Error codes meaning "the id I just got back is not visible yet".
+pub fn not_found_yet(e: &AwsError) -> bool {
+    e.is_not_found()
+}
+
+/// Error codes meaning "something still holds on to this; it is being released".
+pub fn still_in_use(e: &AwsError) -> bool {
+    e.is("DependencyViolation") || e.is("InvalidIPAddress.InUse")
+}
+
+/// Polls `check` until it yields a value. Polls start fast and slow down to every 2 s, so a
+/// state change is noticed within about 2 s however long the wait (AWS's CLI waiters poll
+/// every 15 to 30 s).
+pub async fn poll_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if start.elapsed() > timeout {
+            anyhow::bail!("gave up waiting for {what} after {:.0?}", start.elapsed());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str) -> AwsError {
+        AwsError {
+            op: "Op",
+            code: Some(code.to_string()),
+            detail: code.to_string(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_errors_are_retried_until_success() {
+        let mut n = 0;
+        let r = eventually(Budget::FRESH_ID, not_found_yet, || {
+            n += 1;
+            let ok = n >= 3;
+            async move { if ok { Ok(n) } else { Err(err("InvalidVpcID.NotFound")) } }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_errors_are_not_retried() {
+        let mut n = 0;
+        let r: Result<(), _> = eventually(Budget::FRESH_ID, not_found_yet, || {
+            n += 1;
+            async { Err(err("InvalidParameterValue")) }
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(n, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_at_the_budget_and_say_so() {
+        let r: Result<(), _> = eventually(Budget::FRESH_ID, still_in_use, || async {
+            Err(err("DependencyViolation"))
+        })
+        .await;
+        let e = r.unwrap_err();
+        assert!(e.detail.contains("gave up"), "{}", e.detail);
+    }
+}

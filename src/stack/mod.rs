@@ -1,0 +1,45 @@
+//! Turns a validated config into the desired graph. All of the AWS ordering knowledge that no
+//! attribute reference expresses lives here, next to the resources it concerns.
+
+mod network;
+
+use crate::config::Config;
+use crate::graph::Graph;
+use crate::model::{owned_tags, LogicalId, Value};
+
+/// The desired graph of the whole stack.
+pub fn build(config: &Config) -> Graph {
+    let mut b = Builder {
+        config,
+        graph: Graph::default(),
+    };
+    network::add(&mut b);
+    b.graph
+}
+
+/// Shared state while building: the config and the graph so far.
+pub(crate) struct Builder<'a> {
+    config: &'a Config,
+    graph: Graph,
+}
+
+impl Builder<'_> {
+    /// The ownership and user tags for resource `id`.
+    fn tags(&self, id: &str) -> Value {
+        owned_tags(&self.config.stack, &LogicalId::new(id), &self.config.tags)
+    }
+
+    /// The tags for `id` plus `extra` (Kubernetes discovery tags, for example).
+    fn tags_with(&self, id: &str, extra: &[(&str, &str)]) -> Value {
+        let Value::Map(mut map) = self.tags(id) else {
+            unreachable!("owned_tags always builds a map")
+        };
+        for (k, v) in extra {
+            map.insert((*k).to_string(), Value::str(*v));
+        }
+        Value::Map(map)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! VPC, subnets, gateways, route tables and security groups.
+
+use super::Builder;
+use crate::config::NatMode;
+use crate::model::{Desired, Kind, LogicalId, Value};
+use crate::naming;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Public subnets: where the ALB and the NAT gateways live.
+const PUBLIC: &str = "public";
+/// Private subnets for the EKS nodes.
+const PRIVATE_APP: &str = "private-app";
+/// Private subnets for data stores.
+const PRIVATE_DATA: &str = "private-data";
+
+/// Logical id of the VPC.
+pub const VPC: &str = "vpc";
+/// Logical id of the IGW attachment, which anything using public addresses must wait for.
+pub const IGW_ATTACHMENT: &str = "igw-attachment";
+
+/// Logical id of the subnet of `tier` in zone `zone`.
+pub fn subnet_id(tier: &str, zone: &str) -> String {
+    format!("subnet/{tier}/{zone}")
+}
+
+fn id_of(id: &str) -> Value {
+    Value::reference(&LogicalId::new(id), "id")
+}
+
+/// Adds the whole network layer.
+pub(super) fn add(b: &mut Builder) {
+    let c = b.config;
+    let vpc = b.graph.add(
+        Desired::new(VPC, Kind::Vpc)
+            .with("cidr_block", Value::str(&c.network.vpc_cidr))
+            .with("enable_dns_support", Value::bool(true))
+            .with("enable_dns_hostnames", Value::bool(true))
+            .with("tags", b.tags(VPC)),
+    );
+    let igw = b.graph.add(
+        Desired::new("igw", Kind::InternetGateway).with("tags", b.tags("igw")),
+    );
+    let attachment = b.graph.add(
+        Desired::new(IGW_ATTACHMENT, Kind::IgwAttachment)
+            .with("internet_gateway_id", Value::reference(&igw, "id"))
+            .with("vpc_id", Value::reference(&vpc, "id")),
+    );
+
+    let zones: Vec<_> = c.network.zones.iter().map(|z| (z.suffix(&c.region).to_string(), z)).collect();
+    for (suffix, zone) in &zones {
+        // The Kubernetes tags let the AWS load balancer controller find the subnets by role.
+        for (tier, cidr, public, k8s_tag) in [
+            (PUBLIC, &zone.public, true, Some("kubernetes.io/role/elb")),
+            (PRIVATE_APP, &zone.private_app, false, Some("kubernetes.io/role/internal-elb")),
+            (PRIVATE_DATA, &zone.private_data, false, None),
+        ] {
+            let id = subnet_id(tier, suffix);
+            let extra: Vec<(&str, &str)> = k8s_tag.into_iter().map(|k| (k, "1")).collect();
+            b.graph.add(
+                Desired::new(&id, Kind::Subnet)
+                    .with("vpc_id", Value::reference(&vpc, "id"))
+                    .with("cidr_block", Value::str(cidr.as_str()))
+                    .with("availability_zone", Value::str(zone.name.as_str()))
+                    .with("map_public_ip_on_launch", Value::bool(public))
+                    .with("tags", b.tags_with(&id, &extra)),
+            );
+        }
+    }
+
+    // Public routing: one table, default route to the internet gateway.
+    let public_rt = add_route_table(b, "rt/public");
+    b.graph.add(
+        Desired::new("route/public", Kind::Route)
+            .with("route_table_id", Value::reference(&public_rt, "id"))
+            .with("destination", Value::str("0.0.0.0/0"))
+            .with("gateway_id", Value::reference(&igw, "id"))
+            // A route to a detached gateway is refused.
+            .after(&attachment),
+    );
+    for (suffix, _) in &zones {
+        associate(b, &public_rt, &subnet_id(PUBLIC, suffix));
+    }
+
+    // NAT gateways (with their Elastic IPs) live in public subnets.
+    let nat_zones: Vec<&String> = match c.network.nat {
+        NatMode::Single => zones.iter().take(1).map(|(s, _)| s).collect(),
+        NatMode::PerAz => zones.iter().map(|(s, _)| s).collect(),
+        NatMode::None => Vec::new(),
+    };
+    for suffix in &nat_zones {
+        let eip_id = format!("eip/{suffix}");
+        let eip = b.graph.add(
+            Desired::new(&eip_id, Kind::ElasticIp)
+                .with("domain", Value::str("vpc"))
+                .with("tags", b.tags(&eip_id)),
+        );
+        let nat_id = format!("nat/{suffix}");
+        b.graph.add(
+            Desired::new(&nat_id, Kind::NatGateway)
+                .with("subnet_id", id_of(&subnet_id(PUBLIC, suffix)))
+                .with("allocation_id", Value::reference(&eip, "id"))
+                .with("tags", b.tags(&nat_id))
+                // A NAT gateway maps a public address, which needs the attached gateway; and
+                // on destroy the gateway cannot be detached while the NAT gateway exists.
+                .after(&attachment),
+        );
+    }
+
+    // Private routing: per zone with per-az NAT, else one shared table.
+    for (suffix, _) in &zones {
+        let (rt_id, nat) = match c.network.nat {
+            NatMode::PerAz => (format!("rt/private/{suffix}"), Some(format!("nat/{suffix}"))),
+            NatMode::Single => ("rt/private".to_string(), nat_zones.first().map(|z| format!("nat/{z}"))),
+            NatMode::None => ("rt/private".to_string(), None),
+        };
+        let rt = LogicalId::new(&rt_id);
+        if b.graph.get(&rt).is_none() {
+            add_route_table(b, &rt_id);
+            if let Some(nat) = nat {
+                let route_id = rt_id.replacen("rt/", "route/", 1);
+                b.graph.add(
+                    Desired::new(&route_id, Kind::Route)
+                        .with("route_table_id", Value::reference(&rt, "id"))
+                        .with("destination", Value::str("0.0.0.0/0"))
+                        .with("nat_gateway_id", id_of(&nat)),
+                );
+            }
+        }
+        associate(b, &rt, &subnet_id(PRIVATE_APP, suffix));
+        associate(b, &rt, &subnet_id(PRIVATE_DATA, suffix));
+    }
+
+    // Security groups: the ALB takes HTTP from the internet; nodes take the NodePort from the ALB only.
+    let alb_sg = add_security_group(
+        b,
+        "sg/alb",
+        "alb",
+        "ALB of the stack: HTTP from the internet",
+        Value::Lit(json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr": "0.0.0.0/0"}])),
+    );
+    let port = json!(c.service.node_port);
+    let from_alb = Value::Map(BTreeMap::from([
+        ("protocol".to_string(), Value::str("tcp")),
+        ("from_port".to_string(), Value::Lit(port.clone())),
+        ("to_port".to_string(), Value::Lit(port)),
+        ("source_security_group_id".to_string(), Value::reference(&alb_sg, "id")),
+    ]));
+    add_security_group(
+        b,
+        "sg/nodes",
+        "nodes",
+        "EKS nodes of the stack: service NodePort from the ALB only",
+        Value::List(vec![from_alb]),
+    );
+}
+
+fn add_route_table(b: &mut Builder, id: &str) -> LogicalId {
+    let rt = Desired::new(id, Kind::RouteTable)
+        .with("vpc_id", id_of(VPC))
+        .with("tags", b.tags(id));
+    b.graph.add(rt)
+}
+
+fn associate(b: &mut Builder, rt: &LogicalId, subnet: &str) {
+    let id = subnet.replacen("subnet/", "rta/", 1);
+    b.graph.add(
+        Desired::new(id, Kind::RouteTableAssociation)
+            .with("route_table_id", Value::reference(rt, "id"))
+            .with("subnet_id", id_of(subnet)),
+    );
+}
+
+fn add_security_group(
+    b: &mut Builder,
+    id: &str,
+    which: &str,
+    description: &str,
+    ingress: Value,
+) -> LogicalId {
+    let sg = Desired::new(id, Kind::SecurityGroup)
+        .with("vpc_id", id_of(VPC))
+        .with("name", Value::str(naming::security_group(&b.config.stack, which)))
+        .with("description", Value::str(description))
+        .with("ingress", ingress)
+        .with("tags", b.tags(id));
+    b.graph.add(sg)
+}
