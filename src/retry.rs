@@ -3,7 +3,8 @@
 
 use crate::aws::AwsError;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long to keep retrying an error that AWS's eventual consistency makes transient.
 #[derive(Clone, Copy, Debug)]

@@ -53,7 +53,7 @@ fn unknown_key_is_named_with_its_line() {
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network");
     assert!(p[0].message.contains("unknown field `natt`"), "{}", p[0].message);
-    assert_eq!(p[0].line, Some(16));
+    assert_eq!(p[0].line, Some(15));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn unparsable_cidr_names_field_line_and_value() {
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network.zones[1].public");
     assert!(p[0].message.contains("10.0.300.0/24"));
-    assert_eq!(p[0].line, Some(24));
+    assert_eq!(p[0].line, Some(21));
     assert_eq!(p[0].column, Some(15));
 }
 
@@ -142,7 +142,7 @@ fn error_display_names_file_line_field_and_value() {
     };
     let text = err.to_string();
     assert!(text.contains("infra.yaml"), "{text}");
-    assert!(text.contains("line 13"), "{text}");
+    assert!(text.contains("line 12"), "{text}");
     assert!(text.contains("network.vpc_cidr"), "{text}");
     assert!(text.contains("banana"), "{text}");
 }

@@ -1,0 +1,12 @@
+"""The fidelity layer: in-process patches that make moto behave like AWS where the tool cares.
+
+Each module patches one service and documents, next to the code, what plain moto 5.2.5 does
+and what AWS does instead. See ../README.md for the table.
+"""
+
+from . import autoscaling, codebuild, ec2, eks, elbv2, iam
+
+
+def install() -> None:
+    for module in (ec2, iam, eks, elbv2, autoscaling, codebuild):
+        module.install()

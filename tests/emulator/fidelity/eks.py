@@ -1,0 +1,550 @@
+"""EKS: lifecycles, the node group's real Auto Scaling group, updates, access entries, tags.
+
+What moto 5.2.5 does differently (checked against moto/eks/models.py and responses.py):
+- clusters and node groups are ACTIVE the moment they are created, and vanish the moment they
+  are deleted (AWS: CREATING ~10 min / DELETING ~5 min; node groups ~3 min / ~6 min);
+- a node group's `resources.autoScalingGroups[0].name` names an ASG that does not exist;
+- UpdateNodegroupConfig applies at once and reports "Successful"; UpdateClusterConfig returns
+  the cluster instead of an Update; UpdateClusterVersion, UpdateNodegroupVersion,
+  DescribeUpdate, ListUpdates and all access-entry operations are not implemented;
+- TagResource/ListTagsForResource only know clusters, not node groups;
+- any syntactically valid role ARN is accepted; AWS checks that the service can assume it.
+"""
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import moto.eks.urls as eks_urls
+from moto.autoscaling.models import autoscaling_backends
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import ec2_backends
+from moto.eks.exceptions import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from moto.eks.models import Cluster, EKSBackend, Nodegroup
+from moto.eks.responses import EKSResponse
+
+import state
+
+from . import iam
+from .util import wrap
+
+ROLE_NOT_ASSUMABLE = (
+    "Role with arn: {arn}, could not be assumed because it does not exist or the trusted entity "
+    "is not correct"
+)
+AUTH_MODE_MSG = (
+    "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
+    "to perform this operation."
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _not_found(message: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(clusterName=None, nodegroupName=None,
+                                     fargateProfileName=None, addonName=None, message=message)
+
+
+def _in_use(message: str, cluster: str | None = None) -> ResourceInUseException:
+    return ResourceInUseException(clusterName=cluster, nodegroupName=None, addonName=None, message=message)
+
+
+def _check_role(role_arn: str, service: str, cluster_name: str) -> None:
+    if not iam.assumable(role_arn, service):
+        raise InvalidParameterException(clusterName=cluster_name,
+                                        message=ROLE_NOT_ASSUMABLE.format(arn=role_arn))
+
+
+# ---------------------------------------------------------------- updates (DescribeUpdate)
+
+
+def _start_update(owner: Any, kind: str, params: list[dict], duration: str, apply=None,
+                  nodegroup: bool = False) -> dict:
+    """Put `owner` (cluster or node group) in UPDATING, finish after `duration`."""
+    update = {
+        "id": str(uuid.uuid4()), "status": "InProgress", "type": kind,
+        "params": params, "createdAt": _now(), "errors": [],
+    }
+    owner._emu_updates = getattr(owner, "_emu_updates", {})
+    owner._emu_updates[update["id"]] = update
+    owner.status = "UPDATING"
+
+    def finish() -> None:
+        if apply:
+            apply()
+        update["status"] = "Successful"
+        if owner.status == "UPDATING":
+            owner.status = "ACTIVE"
+        if nodegroup:
+            owner.modified_at = _now()
+
+    state.later(duration, finish)
+    return update
+
+
+def _require_active(owner: Any, what: str, name: str) -> None:
+    if owner.status != "ACTIVE":
+        raise _in_use(f"{what} {name} is currently in {owner.status} state; the operation "
+                      f"cannot be performed until it is ACTIVE.")
+
+
+# ---------------------------------------------------------------- the node group's ASG
+
+
+def _create_asg(backend: EKSBackend, cluster: Cluster, ng: Nodegroup) -> None:
+    """Create the EC2 launch template and Auto Scaling group a managed node group runs on."""
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    autoscaling = autoscaling_backends[backend.account_id][backend.region_name]
+    asg_name = f"eks-{ng.nodegroup_name}-{ng.uuid}"
+    image_id = next(iter(ec2.amis))  # any AMI moto knows; the image is irrelevant here
+    template = ec2.create_launch_template(
+        name=f"eks-{ng.uuid}", description="EKS managed node group",
+        template_data={"ImageId": image_id, "InstanceType": (ng.instance_types or ["t3.medium"])[0]},
+        tag_spec={},
+    )
+    scaling = ng.scaling_config
+    autoscaling.create_auto_scaling_group(
+        name=asg_name, availability_zones=[],
+        desired_capacity=scaling.get("desiredSize"), max_size=scaling.get("maxSize"),
+        min_size=scaling.get("minSize"), launch_config_name=None,
+        launch_template={"LaunchTemplateId": template.id, "Version": "1"},
+        vpc_zone_identifier=",".join(ng.subnets or []), default_cooldown=None,
+        health_check_period=None, health_check_type="EC2", load_balancers=[],
+        target_group_arns=[], placement_group=None, termination_policies=[],
+        tags=[
+            {"Key": "eks:cluster-name", "Value": cluster.name, "PropagateAtLaunch": True},
+            {"Key": "eks:nodegroup-name", "Value": ng.nodegroup_name, "PropagateAtLaunch": True},
+            {"Key": f"kubernetes.io/cluster/{cluster.name}", "Value": "owned", "PropagateAtLaunch": True},
+            {"Key": "k8s.io/cluster-autoscaler/enabled", "Value": "true", "PropagateAtLaunch": True},
+        ],
+    )
+    ng.resources = {"autoScalingGroups": [{"name": asg_name}]}
+    ng._emu_launch_template = template
+
+
+def _delete_asg(backend: EKSBackend, ng: Nodegroup) -> None:
+    autoscaling = autoscaling_backends[backend.account_id][backend.region_name]
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    for group in ng.resources.get("autoScalingGroups", []):
+        if group["name"] in autoscaling.autoscaling_groups:
+            autoscaling.delete_auto_scaling_group(group["name"])
+    template = getattr(ng, "_emu_launch_template", None)
+    if template is not None and template.id in ec2.launch_templates:
+        ec2.delete_launch_template(template.name, None)
+
+
+def _scale_asg(backend: EKSBackend, ng: Nodegroup) -> None:
+    autoscaling = autoscaling_backends[backend.account_id][backend.region_name]
+    for group in ng.resources.get("autoScalingGroups", []):
+        if group["name"] in autoscaling.autoscaling_groups:
+            s = ng.scaling_config
+            autoscaling.update_auto_scaling_group(
+                name=group["name"], availability_zones=[], desired_capacity=s.get("desiredSize"),
+                max_size=s.get("maxSize"), min_size=s.get("minSize"), launch_config_name=None,
+                launch_template=None, vpc_zone_identifier=None, health_check_period=None,
+                health_check_type=None,
+            )
+
+
+# ---------------------------------------------------------------- backend patches
+
+
+def _create_cluster(original):
+    def create_cluster(self, name, role_arn, resources_vpc_config, *args, **kwargs):
+        if name not in self.clusters:
+            _check_role(role_arn, "eks.amazonaws.com", name)
+        cluster = original(self, name, role_arn, resources_vpc_config, *args, **kwargs)
+        cluster.status = "CREATING"
+        cluster._emu_access_entries = {}
+
+        def activate() -> None:
+            if cluster.status == "CREATING":
+                cluster.status = "ACTIVE"
+
+        state.later("eks_cluster_create", activate)
+        return cluster
+
+    return create_cluster
+
+
+def _delete_cluster(original):
+    def delete_cluster(self, name):
+        cluster = self.clusters.get(name)
+        if cluster is None or cluster.nodegroups:
+            return original(self, name)  # moto's not-found / "Cluster has nodegroups attached"
+        if cluster.status == "DELETING":
+            return cluster
+        cluster.status = "DELETING"
+
+        def gone() -> None:
+            if self.clusters.get(name) is cluster:
+                self.clusters.pop(name)
+                self.cluster_count -= 1
+
+        state.later("eks_cluster_delete", gone)
+        return cluster
+
+    return delete_cluster
+
+
+def _create_nodegroup(original):
+    def create_nodegroup(self, cluster_name, node_role, nodegroup_name, subnets, *args, **kwargs):
+        cluster = self.clusters.get(cluster_name)
+        if cluster is not None and nodegroup_name not in cluster.nodegroups and cluster.is_active:
+            _check_role(node_role, "ec2.amazonaws.com", cluster_name)
+        ng = original(self, cluster_name, node_role, nodegroup_name, subnets, *args, **kwargs)
+        # moto shares one module-level dict as the default scaling config: copy it.
+        ng.scaling_config = dict(ng.scaling_config)
+        ng.status = "CREATING"
+        ng.health = {"issues": []}
+        _create_asg(self, cluster, ng)
+
+        def activate() -> None:
+            if ng.status == "CREATING":
+                ng.status = "ACTIVE"
+
+        state.later("eks_nodegroup_create", activate)
+        return ng
+
+    return create_nodegroup
+
+
+def _delete_nodegroup(original):
+    def delete_nodegroup(self, cluster_name, nodegroup_name):
+        cluster = self.clusters.get(cluster_name)
+        ng = cluster.nodegroups.get(nodegroup_name) if cluster else None
+        if ng is None:
+            return original(self, cluster_name, nodegroup_name)  # moto's not-found errors
+        if ng.status == "DELETING":
+            return ng
+        ng.status = "DELETING"
+
+        def gone() -> None:
+            _delete_asg(self, ng)
+            if cluster.nodegroups.get(nodegroup_name) is ng:
+                cluster.nodegroups.pop(nodegroup_name)
+                cluster.nodegroup_count -= 1
+
+        state.later("eks_nodegroup_delete", gone)
+        return ng
+
+    return delete_nodegroup
+
+
+def _find_taggable(backend: EKSBackend, arn: str) -> Any:
+    for cluster in backend.clusters.values():
+        if cluster.arn == arn:
+            return cluster
+        for ng in cluster.nodegroups.values():
+            if ng.arn == arn:
+                return ng
+    raise ResourceNotFoundException(clusterName=None, nodegroupName=None, fargateProfileName=None,
+                                    addonName=None, message="Resource was not found")
+
+
+def _tag_resource(self, resource_arn, tags):
+    _find_taggable(self, resource_arn).tags.update(tags)
+
+
+def _untag_resource(self, resource_arn, tag_keys):
+    target = _find_taggable(self, resource_arn)
+    for key in [tag_keys] if isinstance(tag_keys, str) else tag_keys:
+        target.tags.pop(key, None)
+
+
+def _list_tags_for_resource(self, resource_arn):
+    return _find_taggable(self, resource_arn).tags
+
+
+# ---------------------------------------------------------------- response (API) additions
+
+
+def _cluster(resp: EKSResponse) -> Cluster:
+    name = resp._get_param("name")
+    cluster = resp.eks_backend.clusters.get(name)
+    if cluster is None:
+        raise _not_found(f"No cluster found for name: {name}.")
+    return cluster
+
+
+def _nodegroup(resp: EKSResponse, cluster: Cluster) -> Nodegroup:
+    name = resp._get_param("nodegroupName")
+    ng = cluster.nodegroups.get(name)
+    if ng is None:
+        raise _not_found(f"No node group found for name: {name}.")
+    return ng
+
+
+def _create_cluster_response(original):
+    def create_cluster(self):
+        result = original(self)
+        # moto drops accessConfig; AWS defaults to API_AND_CONFIG_MAP when it is omitted
+        # (for new clusters created through the API since 2024).
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        access = self._get_param("accessConfig") or {}
+        cluster.access_config = {
+            "authenticationMode": access.get("authenticationMode", "API_AND_CONFIG_MAP"),
+            "bootstrapClusterCreatorAdminPermissions": access.get(
+                "bootstrapClusterCreatorAdminPermissions", True),
+        }
+        return result
+
+    return create_cluster
+
+
+def update_cluster_config(self):
+    cluster = _cluster(self)
+    _require_active(cluster, "Cluster", cluster.name)
+    params = []
+    changes = {}
+    for key, attr in (("resourcesVpcConfig", "resources_vpc_config"), ("logging", "logging"),
+                      ("kubernetesNetworkConfig", "kubernetes_network_config")):
+        value = self._get_param(key)
+        if value:
+            changes[attr] = value
+            params.append({"type": key, "value": str(value)})
+    access = self._get_param("accessConfig")
+    if access:
+        changes["access_config"] = {**getattr(cluster, "access_config", {}), **access}
+        params.append({"type": "AuthenticationMode", "value": access.get("authenticationMode", "")})
+
+    def apply() -> None:
+        for attr, value in changes.items():
+            if attr == "resources_vpc_config":
+                value = {**(cluster.resources_vpc_config or {}), **value}
+            setattr(cluster, attr, value)
+
+    kind = "AccessConfigUpdate" if access else ("LoggingUpdate" if "logging" in changes else "EndpointAccessUpdate")
+    return ActionResult({"update": _start_update(cluster, kind, params, "eks_cluster_config_update", apply)})
+
+
+def update_cluster_version(self):
+    cluster = _cluster(self)
+    _require_active(cluster, "Cluster", cluster.name)
+    version = self._get_param("version")
+
+    def apply() -> None:
+        cluster.version = version
+
+    update = _start_update(cluster, "VersionUpdate", [{"type": "Version", "value": version}],
+                           "eks_cluster_version_update", apply)
+    return ActionResult({"update": update})
+
+
+def update_nodegroup_config(self):
+    cluster = _cluster(self)
+    ng = _nodegroup(self, cluster)
+    _require_active(ng, "Nodegroup", ng.nodegroup_name)
+    scaling = self._get_param("scalingConfig")
+    labels = self._get_param("labels")
+    params = []
+    if scaling:
+        merged = {**ng.scaling_config, **scaling}
+        if not merged["minSize"] <= merged["desiredSize"] <= merged["maxSize"]:
+            raise InvalidParameterException(
+                clusterName=cluster.name, nodegroupName=ng.nodegroup_name,
+                message="Minimum capacity %d can't be greater than desired size %d"
+                % (merged["minSize"], merged["desiredSize"]) if merged["minSize"] > merged["desiredSize"]
+                else "Desired capacity %d can't be greater than max size %d"
+                % (merged["desiredSize"], merged["maxSize"]))
+        ng.scaling_config = merged
+        _scale_asg(self.eks_backend, ng)  # the ASG changes right away, the node group settles later
+        for key in ("minSize", "maxSize", "desiredSize"):
+            if key in scaling:
+                params.append({"type": key[0].upper() + key[1:], "value": str(scaling[key])})
+    if labels:
+        ng.labels.update(labels.get("addOrUpdateLabels", {}))
+        for key in labels.get("removeLabels", []):
+            ng.labels.pop(key, None)
+        params.append({"type": "LabelsToAdd", "value": str(labels.get("addOrUpdateLabels", {}))})
+    update = _start_update(ng, "ConfigUpdate", params, "eks_nodegroup_config_update", nodegroup=True)
+    return ActionResult({"update": update})
+
+
+def update_nodegroup_version(self):
+    cluster = _cluster(self)
+    ng = _nodegroup(self, cluster)
+    _require_active(ng, "Nodegroup", ng.nodegroup_name)
+    version = self._get_param("version") or cluster.version
+    release = self._get_param("releaseVersion")
+
+    def apply() -> None:
+        ng.version = version
+        if release:
+            ng.release_version = release
+
+    params = [{"type": "Version", "value": version}]
+    if release:
+        params.append({"type": "ReleaseVersion", "value": release})
+    update = _start_update(ng, "VersionUpdate", params, "eks_nodegroup_version_update", apply, nodegroup=True)
+    return ActionResult({"update": update})
+
+
+def describe_update(self):
+    cluster = _cluster(self)
+    owner = _nodegroup(self, cluster) if self._get_param("nodegroupName") else cluster
+    update = getattr(owner, "_emu_updates", {}).get(self._get_param("updateId"))
+    if update is None:
+        raise _not_found(f"No update found for ID: {self._get_param('updateId')}")
+    return ActionResult({"update": update})
+
+
+def list_updates(self):
+    cluster = _cluster(self)
+    owner = _nodegroup(self, cluster) if self._get_param("nodegroupName") else cluster
+    return ActionResult({"updateIds": list(getattr(owner, "_emu_updates", {}))})
+
+
+# ---- access entries (moto has none)
+
+
+def _entries(cluster: Cluster) -> dict:
+    if not hasattr(cluster, "_emu_access_entries"):
+        cluster._emu_access_entries = {}
+    return cluster._emu_access_entries
+
+
+def _entry(resp: EKSResponse, cluster: Cluster) -> dict:
+    principal = resp._get_param("principalArn")
+    entry = _entries(cluster).get(principal)
+    if entry is None:
+        raise _not_found(f"The specified access entry resource {principal} could not be found.")
+    return entry
+
+
+def _require_api_auth(cluster: Cluster) -> None:
+    mode = getattr(cluster, "access_config", {}).get("authenticationMode", "API_AND_CONFIG_MAP")
+    if mode not in ("API", "API_AND_CONFIG_MAP"):
+        raise InvalidRequestException(message=AUTH_MODE_MSG)
+
+
+def create_access_entry(self):
+    cluster = _cluster(self)
+    _require_api_auth(cluster)
+    if cluster.status in ("CREATING", "DELETING"):
+        raise _in_use(f"Cluster {cluster.name} is currently in {cluster.status} state.", cluster.name)
+    principal = self._get_param("principalArn")
+    match = iam.ROLE_ARN.match(principal or "")
+    if principal in _entries(cluster):
+        raise _in_use("The specified access entry resource is already in use on this cluster.", cluster.name)
+    if match and not iam.role_exists(principal):
+        raise InvalidParameterException(
+            clusterName=cluster.name, message=f"The specified principalArn is invalid: invalid principal {principal}")
+    account, name = (match.group(1), match.group(2)) if match else (self.current_account, "principal")
+    entry_type = self._get_param("type") or "STANDARD"
+    entry = {
+        "clusterName": cluster.name,
+        "principalArn": principal,
+        "kubernetesGroups": self._get_param("kubernetesGroups") or [],
+        "accessEntryArn": f"arn:aws:eks:{self.region}:{account}:access-entry/{cluster.name}/role/{account}/{name}/{uuid.uuid4().hex[:20]}",
+        "createdAt": _now(), "modifiedAt": _now(),
+        "tags": self._get_param("tags") or {},
+        "username": self._get_param("username")
+        or f"arn:aws:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}",
+        "type": entry_type,
+        "_policies": {},
+    }
+    _entries(cluster)[principal] = entry
+    return ActionResult({"accessEntry": _public(entry)})
+
+
+def _public(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if not k.startswith("_")}
+
+
+def describe_access_entry(self):
+    return ActionResult({"accessEntry": _public(_entry(self, _cluster(self)))})
+
+
+def update_access_entry(self):
+    entry = _entry(self, _cluster(self))
+    for key in ("kubernetesGroups", "username"):
+        if self._get_param(key) is not None:
+            entry[key] = self._get_param(key)
+    entry["modifiedAt"] = _now()
+    return ActionResult({"accessEntry": _public(entry)})
+
+
+def list_access_entries(self):
+    cluster = _cluster(self)
+    policy = self._get_param("associatedPolicyArn")
+    arns = [p for p, e in _entries(cluster).items() if not policy or policy in e["_policies"]]
+    return ActionResult({"accessEntries": arns})
+
+
+def delete_access_entry(self):
+    cluster = _cluster(self)
+    entry = _entry(self, cluster)
+    _entries(cluster).pop(entry["principalArn"])
+    return EmptyResult()
+
+
+def associate_access_policy(self):
+    cluster = _cluster(self)
+    entry = _entry(self, cluster)
+    policy_arn = self._get_param("policyArn")
+    if not (policy_arn or "").startswith("arn:aws:eks::aws:cluster-access-policy/"):
+        raise InvalidParameterException(clusterName=cluster.name,
+                                        message=f"The policyArn {policy_arn} is not a valid access policy.")
+    scope = self._get_param("accessScope") or {"type": "cluster"}
+    now = _now()
+    previous = entry["_policies"].get(policy_arn)
+    entry["_policies"][policy_arn] = {
+        "policyArn": policy_arn, "accessScope": scope,
+        "associatedAt": previous["associatedAt"] if previous else now, "modifiedAt": now,
+    }
+    return ActionResult({"clusterName": cluster.name, "principalArn": entry["principalArn"],
+                         "associatedAccessPolicy": entry["_policies"][policy_arn]})
+
+
+def list_associated_access_policies(self):
+    cluster = _cluster(self)
+    entry = _entry(self, cluster)
+    return ActionResult({"clusterName": cluster.name, "principalArn": entry["principalArn"],
+                         "associatedAccessPolicies": list(entry["_policies"].values())})
+
+
+def disassociate_access_policy(self):
+    cluster = _cluster(self)
+    entry = _entry(self, cluster)
+    entry["_policies"].pop(self._get_param("policyArn"), None)
+    return EmptyResult()
+
+
+NEW_PATHS = {
+    # Greedy on purpose: principal and policy ARNs arrive percent-decoded, slashes included.
+    # The operation is picked by moto's botocore-model router from the raw path, not by these.
+    "{0}/clusters/(?P<name>[^/]+)/access-entries$": None,
+    "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<rest>.+)$": None,
+    "{0}/clusters/(?P<name>[^/]+)/updates$": None,
+    "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": None,
+    "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": None,
+}
+
+
+def install() -> None:
+    wrap(EKSBackend, "create_cluster", _create_cluster)
+    wrap(EKSBackend, "delete_cluster", _delete_cluster)
+    wrap(EKSBackend, "create_nodegroup", _create_nodegroup)
+    wrap(EKSBackend, "delete_nodegroup", _delete_nodegroup)
+    EKSBackend.tag_resource = _tag_resource
+    EKSBackend.untag_resource = _untag_resource
+    EKSBackend.list_tags_for_resource = _list_tags_for_resource
+    Cluster.access_config = {"authenticationMode": "CONFIG_MAP"}
+    wrap(EKSResponse, "create_cluster", _create_cluster_response)
+    for handler in (update_cluster_config, update_cluster_version, update_nodegroup_config,
+                    update_nodegroup_version, describe_update, list_updates, create_access_entry,
+                    describe_access_entry, update_access_entry, list_access_entries,
+                    delete_access_entry, associate_access_policy, list_associated_access_policies,
+                    disassociate_access_policy):
+        setattr(EKSResponse, handler.__name__, handler)
+    dispatch = EKSResponse.dispatch
+    for path in NEW_PATHS:
+        eks_urls.url_paths[path] = dispatch

@@ -1,0 +1,135 @@
+"""Local AWS emulator: moto's server plus a fidelity layer (see README.md).
+
+Run through scripts/emulator. Listens on 127.0.0.1 only, prints one ready line, serves until
+SIGTERM/SIGINT.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+# The fidelity modules import each other as top-level modules (state, latency, calls).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from moto.moto_api._internal.models import moto_api_backend  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+import fidelity  # noqa: E402
+import state  # noqa: E402
+from calls import CALLS, action_of, service_of  # noqa: E402
+from faults import fault_response, should_fault  # noqa: E402
+from state import LOCK, SETTINGS  # noqa: E402
+
+
+def _json(start_response, status: str, payload) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class EmulatorApp:
+    """WSGI app: control endpoints under /_emulator, everything else is an AWS call to moto."""
+
+    def __init__(self) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/"):
+            return self.control(environ, start_response, path[len("/_emulator/"):])
+        return self.aws(environ, start_response)
+
+    def control(self, environ, start_response, name: str):
+        method = environ.get("REQUEST_METHOD")
+        with LOCK:
+            if name == "health" and method == "GET":
+                return _json(start_response, "200 OK", {"ok": True})
+            if name == "calls" and method == "GET":
+                return _json(start_response, "200 OK", list(CALLS.entries))
+            if name == "reset" and method == "POST":
+                moto_api_backend.reset()
+                state.reset()
+                CALLS.clear()
+                return _json(start_response, "200 OK", {"ok": True})
+            if name == "config" and method in ("GET", "POST"):
+                if method == "POST":
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    raw = environ["wsgi.input"].read(length) if length else b"{}"
+                    try:
+                        SETTINGS.update(json.loads(raw or b"{}"))
+                    except (ValueError, TypeError) as err:
+                        return _json(start_response, "400 Bad Request", {"error": str(err)})
+                return _json(start_response, "200 OK", SETTINGS.as_dict())
+        return _json(start_response, "404 Not Found", {"error": f"no control endpoint {name}"})
+
+    def aws(self, environ, start_response):
+        service = service_of(environ)
+        action = action_of(environ, service)
+        with LOCK:
+            if should_fault():
+                status, headers, body = fault_response(service)
+                CALLS.add(service, action, status)
+                start_response(f"{status} Fault", headers + [("Content-Length", str(len(body)))])
+                return [body]
+            state.run_due()
+            seen = {}
+
+            def recording_start_response(status_line, headers, exc_info=None):
+                seen["status"] = int(status_line.split(" ", 1)[0])
+                return start_response(status_line, headers, exc_info)
+
+            # Materialise the body inside the lock: moto must not run concurrently.
+            body = b"".join(self.moto(environ, recording_start_response))
+            CALLS.add(service, action, seen.get("status", 0))
+            return [body]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--time-scale", type=float, default=0.05)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--iam-propagation", dest="iam_propagation", action="store_true", default=True)
+    parser.add_argument("--no-iam-propagation", dest="iam_propagation", action="store_false")
+    args = parser.parse_args()
+    SETTINGS.update({
+        "time_scale": args.time_scale,
+        "fault_rate": args.fault_rate,
+        "seed": args.seed,
+        "iam_propagation": args.iam_propagation,
+    })
+    os.environ["MOTO_PORT"] = str(args.port)
+    fidelity.install()
+
+    server = make_server("127.0.0.1", args.port, EmulatorApp(), threaded=True,
+                         request_handler=MotoRequestHandler)
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # The socket is bound and listening once make_server returns: connections queue from here.
+    print(f"emulator ready on http://127.0.0.1:{args.port}", flush=True)
+    try:
+        server.serve_forever()
+    except SystemExit:
+        pass
+    finally:
+        server.server_close()
+        sys.stdout.flush()
+        # Skip interpreter teardown (seconds with all of moto loaded): nothing is persisted.
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

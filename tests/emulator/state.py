@@ -1,0 +1,92 @@
+"""Runtime settings, the global lock and the transition scheduler shared by every patch.
+
+Lifecycles are not driven by background threads. Each state change is a timer with a deadline;
+due timers run at the start of every AWS request, under the same lock that serialises requests.
+So every request sees a consistent world, and moto (not thread-safe) runs one request at a time.
+"""
+
+import heapq
+import itertools
+import random
+import threading
+import time
+from typing import Callable
+
+from latency import DURATIONS
+
+LOCK = threading.RLock()
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.time_scale = 0.05
+        self.fault_rate = 0.0
+        self.seed = 0
+        self.rng = random.Random(0)
+        self.iam_propagation = True
+        self.codebuild_fail_phase: str | None = None
+
+    def update(self, values: dict) -> None:
+        if "time_scale" in values:
+            self.time_scale = float(values["time_scale"])
+        if "fault_rate" in values:
+            self.fault_rate = float(values["fault_rate"])
+        if "seed" in values:
+            self.seed = int(values["seed"])
+            self.rng = random.Random(self.seed)
+        if "iam_propagation" in values:
+            self.iam_propagation = bool(values["iam_propagation"])
+        if "codebuild_fail_phase" in values:
+            self.codebuild_fail_phase = values["codebuild_fail_phase"] or None
+
+    def as_dict(self) -> dict:
+        return {
+            "time_scale": self.time_scale,
+            "fault_rate": self.fault_rate,
+            "seed": self.seed,
+            "iam_propagation": self.iam_propagation,
+            "codebuild_fail_phase": self.codebuild_fail_phase,
+        }
+
+
+SETTINGS = Settings()
+
+
+def scaled(name: str) -> float:
+    """Real seconds for the named AWS duration at the current time scale."""
+    return DURATIONS[name] * SETTINGS.time_scale
+
+
+_timers: list = []
+_counter = itertools.count()
+
+
+def after(seconds: float, action: Callable[[], None]) -> None:
+    """Run `action` once `seconds` (already scaled) have passed, at the next request."""
+    heapq.heappush(_timers, (time.time() + seconds, next(_counter), action))
+
+
+def later(name: str, action: Callable[[], None]) -> None:
+    """Run `action` after the named AWS duration (scaled)."""
+    after(scaled(name), action)
+
+
+def run_due() -> None:
+    now = time.time()
+    while _timers and _timers[0][0] <= now:
+        _, _, action = heapq.heappop(_timers)
+        action()
+
+
+_reset_hooks: list[Callable[[], None]] = []
+
+
+def on_reset(hook: Callable[[], None]) -> None:
+    _reset_hooks.append(hook)
+
+
+def reset() -> None:
+    """Forget all pending transitions and every patch's side tables (moto state is separate)."""
+    _timers.clear()
+    for hook in _reset_hooks:
+        hook()

@@ -1,0 +1,130 @@
+"""EC2 fidelity: tag filters with colons, NAT gateway lifecycle, dependency violations."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import wait_for
+
+
+def tags(kind, logical_id, stack="s"):
+    return [{"ResourceType": kind, "Tags": [{"Key": "infra:stack", "Value": stack},
+                                            {"Key": "infra:id", "Value": logical_id}]}]
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+@pytest.fixture
+def net(emu):
+    """A VPC with a public subnet, an attached IGW, a tagged EIP and route table."""
+    ec2 = emu.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc", "vpc"))["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a",
+                               TagSpecifications=tags("subnet", "subnet/public/a"))["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway(TagSpecifications=tags("internet-gateway", "igw"))["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    rtb = ec2.create_route_table(VpcId=vpc, TagSpecifications=tags("route-table", "rt/public"))["RouteTable"]["RouteTableId"]
+    alloc = ec2.allocate_address(Domain="vpc", TagSpecifications=tags("elastic-ip", "eip"))["AllocationId"]
+    sg = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc,
+                                   TagSpecifications=tags("security-group", "sg/alb"))["GroupId"]
+    return {"ec2": ec2, "vpc": vpc, "subnet": subnet, "igw": igw, "rtb": rtb, "alloc": alloc, "sg": sg}
+
+
+def create_nat(net):
+    return net["ec2"].create_nat_gateway(
+        SubnetId=net["subnet"], AllocationId=net["alloc"], TagSpecifications=tags("natgateway", "nat/a"),
+    )["NatGateway"]
+
+
+def nat_state(ec2, nat_id):
+    gws = ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"]
+    return gws[0]["State"] if gws else None
+
+
+def test_tag_filters_with_colon_keys(net):
+    ec2 = net["ec2"]
+    create_nat(net)
+    ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=tags("vpc", "vpc", stack="other"))
+    cases = [
+        (ec2.describe_vpcs, "Vpcs"), (ec2.describe_subnets, "Subnets"),
+        (ec2.describe_internet_gateways, "InternetGateways"), (ec2.describe_route_tables, "RouteTables"),
+        (ec2.describe_nat_gateways, "NatGateways"), (ec2.describe_addresses, "Addresses"),
+        (ec2.describe_security_groups, "SecurityGroups"),
+    ]
+    for describe, key in cases:
+        found = describe(Filters=[{"Name": "tag:infra:stack", "Values": ["s"]}])[key]
+        assert len(found) == 1, key
+        assert {"Key": "infra:stack", "Value": "s"} in (found[0].get("Tags") or [])
+        assert describe(Filters=[{"Name": "tag:infra:stack", "Values": ["nope"]}])[key] == [], key
+        assert len(describe(Filters=[{"Name": "tag-key", "Values": ["infra:id"]}])[key]) >= 1, key
+        assert describe(Filters=[{"Name": "tag-key", "Values": ["no:such"]}])[key] == [], key
+
+
+def test_nat_gateway_lifecycle_and_eip(emu, net):
+    ec2 = net["ec2"]
+    nat = create_nat(net)
+    assert nat["State"] == "pending"
+    wait_for(lambda: nat_state(ec2, nat["NatGatewayId"]) == "available")
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    assert nat_state(ec2, nat["NatGatewayId"]) == "deleting"
+    # The EIP stays mapped while deleting: release and IGW detach are refused.
+    with pytest.raises(ClientError) as err:
+        ec2.release_address(AllocationId=net["alloc"])
+    assert error_code(err) == "AuthFailure"
+    with pytest.raises(ClientError) as err:
+        ec2.detach_internet_gateway(InternetGatewayId=net["igw"], VpcId=net["vpc"])
+    assert error_code(err) == "DependencyViolation"
+    assert "mapped public address" in err.value.response["Error"]["Message"]
+    wait_for(lambda: nat_state(ec2, nat["NatGatewayId"]) == "deleted")
+    # Still visible as deleted (AWS keeps it about an hour), EIP now free.
+    assert "AssociationId" not in ec2.describe_addresses(AllocationIds=[net["alloc"]])["Addresses"][0]
+    ec2.detach_internet_gateway(InternetGatewayId=net["igw"], VpcId=net["vpc"])
+    ec2.release_address(AllocationId=net["alloc"])
+
+
+def test_nat_gateway_without_igw_fails(emu):
+    ec2 = emu.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]
+    wait_for(lambda: nat_state(ec2, nat["NatGatewayId"]) == "failed")
+    gw = ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][0]
+    assert gw["FailureCode"] == "Gateway.NotAttached"
+
+
+def test_dependency_violations(emu, net):
+    ec2 = net["ec2"]
+    nat = create_nat(net)
+
+    def refused(call, code="DependencyViolation", **kwargs):
+        with pytest.raises(ClientError) as err:
+            call(**kwargs)
+        assert error_code(err) == code, err.value.response["Error"]
+        return err.value.response["Error"]["Message"]
+
+    assert "has dependencies" in refused(ec2.delete_subnet, SubnetId=net["subnet"])
+    refused(ec2.delete_vpc, VpcId=net["vpc"])
+    ec2.associate_route_table(RouteTableId=net["rtb"], SubnetId=net["subnet"])
+    refused(ec2.delete_route_table, RouteTableId=net["rtb"])
+    other = ec2.create_security_group(GroupName="nodes", Description="n", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=other, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 30080, "ToPort": 30080, "UserIdGroupPairs": [{"GroupId": net["sg"]}]}])
+    assert "dependent object" in refused(ec2.delete_security_group, GroupId=net["sg"])
+
+    # Tear down in AWS's order: everything succeeds.
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    wait_for(lambda: nat_state(ec2, nat["NatGatewayId"]) == "deleted")
+    ec2.release_address(AllocationId=net["alloc"])
+    ec2.delete_security_group(GroupId=other)
+    ec2.delete_security_group(GroupId=net["sg"])
+    assoc = [a["RouteTableAssociationId"] for a in
+             ec2.describe_route_tables(RouteTableIds=[net["rtb"]])["RouteTables"][0]["Associations"]]
+    ec2.disassociate_route_table(AssociationId=assoc[0])
+    ec2.delete_route_table(RouteTableId=net["rtb"])
+    ec2.delete_subnet(SubnetId=net["subnet"])
+    refused(ec2.delete_vpc, VpcId=net["vpc"])  # IGW still attached
+    ec2.detach_internet_gateway(InternetGatewayId=net["igw"], VpcId=net["vpc"])
+    ec2.delete_internet_gateway(InternetGatewayId=net["igw"])
+    ec2.delete_vpc(VpcId=net["vpc"])
