@@ -108,7 +108,10 @@ mod tests {
     fn node(id: &str, refs: &[&str]) -> Desired {
         let mut d = Desired::new(id, Kind::Subnet);
         for (i, r) in refs.iter().enumerate() {
-            d = d.with(&format!("r{i}"), Value::reference(&LogicalId::new(*r), "id"));
+            d = d.with(
+                &format!("r{i}"),
+                Value::reference(&LogicalId::new(*r), "id"),
+            );
         }
         d
     }

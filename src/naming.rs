@@ -104,7 +104,9 @@ mod tests {
         assert!(too_long(&"a".repeat(27)).is_empty());
         let over = too_long(&"a".repeat(28));
         assert_eq!(over.len(), 2);
-        assert!(over.iter().all(|r| r.what == "target group" && r.limit == 32));
+        assert!(over
+            .iter()
+            .all(|r| r.what == "target group" && r.limit == 32));
     }
 
     #[test]

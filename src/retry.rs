@@ -116,7 +116,13 @@ mod tests {
         let r = eventually(Budget::FRESH_ID, not_found_yet, || {
             n += 1;
             let ok = n >= 3;
-            async move { if ok { Ok(n) } else { Err(err("InvalidVpcID.NotFound")) } }
+            async move {
+                if ok {
+                    Ok(n)
+                } else {
+                    Err(err("InvalidVpcID.NotFound"))
+                }
+            }
         })
         .await;
         assert_eq!(r.unwrap(), 3);

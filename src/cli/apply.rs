@@ -3,9 +3,9 @@
 use super::confirm::confirm;
 use super::{load_and_observe, Cli};
 use crate::exec::{self, Inputs, Outcome};
+use crate::kinds;
 use crate::plan::{self, Plan};
 use crate::report::Lines;
-use crate::kinds;
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -42,7 +42,10 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
     if p.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    if !confirm(&format!("Apply these changes to stack {stack}?"), args.auto_approve)? {
+    if !confirm(
+        &format!("Apply these changes to stack {stack}?"),
+        args.auto_approve,
+    )? {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
@@ -61,7 +64,10 @@ pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
     }
     print!("{}", plan::render_human(&p));
     if !confirm(
-        &format!("Destroy all {} resources of stack {stack}? There is no undo.", p.changes.len()),
+        &format!(
+            "Destroy all {} resources of stack {stack}? There is no undo.",
+            p.changes.len()
+        ),
         args.auto_approve,
     )? {
         println!("Destroy cancelled; nothing was changed.");
@@ -108,7 +114,9 @@ fn finish(what: &str, o: &Outcome) -> ExitCode {
         eprintln!("  not started: {}", ids.join(", "));
     }
     if o.interrupted {
-        eprintln!("Interrupted. Run the same command again to finish: it continues from what exists.");
+        eprintln!(
+            "Interrupted. Run the same command again to finish: it continues from what exists."
+        );
     } else {
         eprintln!("Fix the cause and run the same command again: it continues from what exists.");
     }

@@ -60,7 +60,10 @@ impl MarkedEventReceiver for Receiver {
                 self.path.pop();
                 return;
             }
-            Event::Scalar(..) | Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..) => {}
+            Event::Scalar(..)
+            | Event::Alias(_)
+            | Event::MappingStart(..)
+            | Event::SequenceStart(..) => {}
             _ => return,
         }
         let segment = match self.frames.last_mut() {

@@ -17,8 +17,18 @@ fn default_config_is_valid_and_matches_the_original_project() {
     assert_eq!(c.network.vpc_cidr, "10.0.0.0/16");
     assert_eq!(c.network.nat, NatMode::Single);
     let public: Vec<_> = c.network.zones.iter().map(|z| z.public.as_str()).collect();
-    let app: Vec<_> = c.network.zones.iter().map(|z| z.private_app.as_str()).collect();
-    let data: Vec<_> = c.network.zones.iter().map(|z| z.private_data.as_str()).collect();
+    let app: Vec<_> = c
+        .network
+        .zones
+        .iter()
+        .map(|z| z.private_app.as_str())
+        .collect();
+    let data: Vec<_> = c
+        .network
+        .zones
+        .iter()
+        .map(|z| z.private_data.as_str())
+        .collect();
     assert_eq!(public, ["10.0.0.0/24", "10.0.1.0/24"]);
     assert_eq!(app, ["10.0.2.0/24", "10.0.3.0/24"]);
     assert_eq!(data, ["10.0.4.0/24", "10.0.5.0/24"]);
@@ -49,16 +59,26 @@ fn yaml_syntax_error_has_a_line() {
 
 #[test]
 fn unknown_key_is_named_with_its_line() {
-    let p = problems(&default_with("  nat: single", "  nat: single\n  natt: per-az"));
+    let p = problems(&default_with(
+        "  nat: single",
+        "  nat: single\n  natt: per-az",
+    ));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network");
-    assert!(p[0].message.contains("unknown field `natt`"), "{}", p[0].message);
+    assert!(
+        p[0].message.contains("unknown field `natt`"),
+        "{}",
+        p[0].message
+    );
     assert_eq!(p[0].line, Some(15));
 }
 
 #[test]
 fn unparsable_cidr_names_field_line_and_value() {
-    let p = problems(&default_with("public: 10.0.1.0/24", "public: 10.0.300.0/24"));
+    let p = problems(&default_with(
+        "public: 10.0.1.0/24",
+        "public: 10.0.300.0/24",
+    ));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network.zones[1].public");
     assert!(p[0].message.contains("10.0.300.0/24"));
@@ -68,13 +88,23 @@ fn unparsable_cidr_names_field_line_and_value() {
 
 #[test]
 fn cidr_with_host_bits_suggests_the_network() {
-    let p = problems(&default_with("vpc_cidr: 10.0.0.0/16", "vpc_cidr: 10.0.0.1/16"));
-    assert!(p[0].message.contains("did you mean 10.0.0.0/16"), "{}", p[0].message);
+    let p = problems(&default_with(
+        "vpc_cidr: 10.0.0.0/16",
+        "vpc_cidr: 10.0.0.1/16",
+    ));
+    assert!(
+        p[0].message.contains("did you mean 10.0.0.0/16"),
+        "{}",
+        p[0].message
+    );
 }
 
 #[test]
 fn subnet_outside_vpc_is_rejected() {
-    let p = problems(&default_with("private_data: 10.0.5.0/24", "private_data: 10.1.5.0/24"));
+    let p = problems(&default_with(
+        "private_data: 10.0.5.0/24",
+        "private_data: 10.1.5.0/24",
+    ));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network.zones[1].private_data");
     assert!(p[0].message.contains("outside the VPC 10.0.0.0/16"));
@@ -82,10 +112,17 @@ fn subnet_outside_vpc_is_rejected() {
 
 #[test]
 fn overlapping_subnets_are_rejected() {
-    let p = problems(&default_with("private_app: 10.0.3.0/24", "private_app: 10.0.0.0/23"));
+    let p = problems(&default_with(
+        "private_app: 10.0.3.0/24",
+        "private_app: 10.0.0.0/23",
+    ));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].field, "network.zones[1].private_app");
-    assert!(p[0].message.contains("overlaps network.zones[0].public"), "{}", p[0].message);
+    assert!(
+        p[0].message.contains("overlaps network.zones[0].public"),
+        "{}",
+        p[0].message
+    );
 }
 
 #[test]
@@ -97,7 +134,9 @@ fn fewer_than_two_zones_is_rejected() {
         .to_string()
         + "\nservice:\n  node_port: 30080\n";
     let p = problems(&one_zone);
-    assert!(p.iter().any(|p| p.field == "network.zones" && p.message.contains("1 zone")));
+    assert!(p
+        .iter()
+        .any(|p| p.field == "network.zones" && p.message.contains("1 zone")));
 }
 
 #[test]
@@ -112,7 +151,9 @@ fn long_stack_name_is_rejected_for_the_names_it_breaks() {
     let long = "a".repeat(30);
     let p = problems(&default_with("stack: grpc-eks", &format!("stack: {long}")));
     assert!(p.iter().all(|p| p.field == "stack" && p.line == Some(4)));
-    assert!(p.iter().any(|p| p.message.contains("target group") && p.message.contains("32")));
+    assert!(p
+        .iter()
+        .any(|p| p.message.contains("target group") && p.message.contains("32")));
 }
 
 #[test]

@@ -78,7 +78,10 @@ fn check_stack(c: &mut Checker, stack: &str) {
     let valid_chars = stack
         .chars()
         .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
-    let starts_with_letter = stack.chars().next().is_some_and(|ch| ch.is_ascii_lowercase());
+    let starts_with_letter = stack
+        .chars()
+        .next()
+        .is_some_and(|ch| ch.is_ascii_lowercase());
     if !valid_chars || !starts_with_letter || stack.ends_with('-') || stack.contains("--") {
         c.report(
             "stack",
@@ -138,9 +141,15 @@ fn check_tags(c: &mut Checker, config: &Config) {
         let field = format!("tags.{key}");
         let lower = key.to_ascii_lowercase();
         if key.is_empty() || key.len() > 128 {
-            c.report(&field, format!("tag key {key:?} must be 1 to 128 characters"));
+            c.report(
+                &field,
+                format!("tag key {key:?} must be 1 to 128 characters"),
+            );
         } else if lower.starts_with("aws:") {
-            c.report(&field, format!("tag key {key:?}: the aws: prefix is reserved by AWS"));
+            c.report(
+                &field,
+                format!("tag key {key:?}: the aws: prefix is reserved by AWS"),
+            );
         } else if lower.starts_with("infra:") || key == "Name" {
             c.report(
                 &field,
@@ -150,7 +159,10 @@ fn check_tags(c: &mut Checker, config: &Config) {
         if value.len() > 256 {
             c.report(
                 &field,
-                format!("tag value for {key:?} is {} characters; AWS allows 256", value.len()),
+                format!(
+                    "tag value for {key:?} is {} characters; AWS allows 256",
+                    value.len()
+                ),
             );
         }
     }
@@ -188,7 +200,10 @@ fn check_network(c: &mut Checker, config: &Config) {
         if seen_zones.contains(&zone.name.as_str()) {
             c.report(
                 &format!("{base}.name"),
-                format!("{:?} is listed twice; each zone must be distinct", zone.name),
+                format!(
+                    "{:?} is listed twice; each zone must be distinct",
+                    zone.name
+                ),
             );
         }
         seen_zones.push(&zone.name);

@@ -124,5 +124,4 @@ impl Snapshot {
             .await?;
         Ok(v)
     }
-
 }

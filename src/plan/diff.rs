@@ -174,11 +174,9 @@ pub(crate) fn canonical(v: &Json) -> Json {
             items.sort_by_cached_key(|j| j.to_string());
             Json::Array(items)
         }
-        Json::Object(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), canonical(v)))
-                .collect(),
-        ),
+        Json::Object(map) => {
+            Json::Object(map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
         other => other.clone(),
     }
 }

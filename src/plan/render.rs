@@ -55,7 +55,11 @@ pub fn render_human(plan: &Plan) -> String {
             _ => {}
         }
         out.push('\n');
-        let lines: Vec<(String, String)> = c.attrs.iter().flat_map(|a| attr_lines(c.action, a)).collect();
+        let lines: Vec<(String, String)> = c
+            .attrs
+            .iter()
+            .flat_map(|a| attr_lines(c.action, a))
+            .collect();
         let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in lines {
             let _ = writeln!(out, "        {k:<width$}  {v}");

@@ -59,13 +59,24 @@ fn empty_account_creates_everything_with_ids_known_after_apply() {
     let g = desired(NatMode::Single);
     let p = plan(&g, &[]);
     assert_eq!(p.counts().create, g.resources.len());
-    let subnet = p.changes.iter().find(|c| c.id.as_str() == "subnet/public/a").unwrap();
+    let subnet = p
+        .changes
+        .iter()
+        .find(|c| c.id.as_str() == "subnet/public/a")
+        .unwrap();
     let vpc_id = subnet.attrs.iter().find(|a| a.name == "vpc_id").unwrap();
     assert_eq!(vpc_id.new, None, "vpc id is known only after apply");
-    let cidr = subnet.attrs.iter().find(|a| a.name == "cidr_block").unwrap();
+    let cidr = subnet
+        .attrs
+        .iter()
+        .find(|a| a.name == "cidr_block")
+        .unwrap();
     assert_eq!(cidr.new, Some(json!("10.0.0.0/24")));
     assert!(render_human(&p).contains("(known after apply)"));
-    assert!(render_human(&p).contains(&format!("Plan: {} to add, 0 to change, 0 to destroy.", g.resources.len())));
+    assert!(render_human(&p).contains(&format!(
+        "Plan: {} to add, 0 to change, 0 to destroy.",
+        g.resources.len()
+    )));
 }
 
 #[test]
@@ -82,12 +93,22 @@ fn list_order_from_aws_is_not_a_change() {
     let mut obs = applied(&g);
     let sg = find(&mut obs, "sg/alb");
     let rule = sg.attrs["ingress"][0].clone();
-    sg.attrs.insert("ingress".into(), json!([{"cidr": "10.9.0.0/16", "protocol": "tcp", "from_port": 1, "to_port": 1}, rule]));
+    sg.attrs.insert(
+        "ingress".into(),
+        json!([{"cidr": "10.9.0.0/16", "protocol": "tcp", "from_port": 1, "to_port": 1}, rule]),
+    );
     let p = plan(&g, &obs);
-    assert_eq!(action(&p, "sg/alb"), Action::Update, "extra rule is revoked in place");
+    assert_eq!(
+        action(&p, "sg/alb"),
+        Action::Update,
+        "extra rule is revoked in place"
+    );
     let mut obs = applied(&g);
     let rules = find(&mut obs, "sg/nodes").attrs["ingress"].clone();
-    find(&mut obs, "sg/nodes").attrs.insert("ingress".into(), json!(rules.as_array().unwrap().iter().rev().collect::<Vec<_>>()));
+    find(&mut obs, "sg/nodes").attrs.insert(
+        "ingress".into(),
+        json!(rules.as_array().unwrap().iter().rev().collect::<Vec<_>>()),
+    );
     assert!(plan(&g, &obs).is_empty());
 }
 
@@ -95,15 +116,27 @@ fn list_order_from_aws_is_not_a_change() {
 fn tag_change_is_one_in_place_update() {
     let g = desired(NatMode::Single);
     let mut obs = applied(&g);
-    let tags = find(&mut obs, "subnet/public/b").attrs.get_mut("tags").unwrap();
+    let tags = find(&mut obs, "subnet/public/b")
+        .attrs
+        .get_mut("tags")
+        .unwrap();
     tags["project"] = json!("old");
     let p = plan(&g, &obs);
-    assert_eq!(p.counts(), Counts { update: 1, ..Counts::default() });
+    assert_eq!(
+        p.counts(),
+        Counts {
+            update: 1,
+            ..Counts::default()
+        }
+    );
     assert_eq!(action(&p, "subnet/public/b"), Action::Update);
     let text = render_human(&p);
     assert!(text.contains("tags.project"), "{text}");
     assert!(text.contains("\"old\" -> \"grpc-eks\""), "{text}");
-    assert!(text.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{text}");
+    assert!(
+        text.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{text}"
+    );
 }
 
 #[test]
@@ -114,15 +147,28 @@ fn cidr_change_replaces_the_subnet_and_what_is_bound_to_it() {
     let obs = applied(&desired(NatMode::Single));
     let p = plan(&g, &obs);
     assert_eq!(action(&p, "subnet/private-app/a"), Action::Replace);
-    assert_eq!(action(&p, "rta/private-app/a"), Action::Replace, "association is bound to the subnet id");
+    assert_eq!(
+        action(&p, "rta/private-app/a"),
+        Action::Replace,
+        "association is bound to the subnet id"
+    );
     assert_eq!(action(&p, "subnet/private-app/b"), Action::NoOp);
     let text = render_human(&p);
     assert!(text.contains("-/+ subnet/private-app/a"), "{text}");
     assert!(text.contains("# forces replacement"), "{text}");
     // Old association goes before the old subnet, the new subnet before the new association.
-    assert!(step_pos(&p, "rta/private-app/a", StepKind::Delete) < step_pos(&p, "subnet/private-app/a", StepKind::Delete));
-    assert!(step_pos(&p, "subnet/private-app/a", StepKind::Delete) < step_pos(&p, "subnet/private-app/a", StepKind::Apply));
-    assert!(step_pos(&p, "subnet/private-app/a", StepKind::Apply) < step_pos(&p, "rta/private-app/a", StepKind::Apply));
+    assert!(
+        step_pos(&p, "rta/private-app/a", StepKind::Delete)
+            < step_pos(&p, "subnet/private-app/a", StepKind::Delete)
+    );
+    assert!(
+        step_pos(&p, "subnet/private-app/a", StepKind::Delete)
+            < step_pos(&p, "subnet/private-app/a", StepKind::Apply)
+    );
+    assert!(
+        step_pos(&p, "subnet/private-app/a", StepKind::Apply)
+            < step_pos(&p, "rta/private-app/a", StepKind::Apply)
+    );
 }
 
 #[test]
@@ -130,13 +176,33 @@ fn resource_deleted_by_hand_is_created_again() {
     let g = desired(NatMode::Single);
     let obs: Vec<Observed> = applied(&g)
         .into_iter()
-        .filter(|o| o.id.as_str() != "subnet/private-data/b" && o.id.as_str() != "rta/private-data/b")
+        .filter(|o| {
+            o.id.as_str() != "subnet/private-data/b" && o.id.as_str() != "rta/private-data/b"
+        })
         .collect();
     let p = plan(&g, &obs);
-    assert_eq!(p.counts(), Counts { create: 2, ..Counts::default() });
-    let rta = p.changes.iter().find(|c| c.id.as_str() == "rta/private-data/b").unwrap();
-    let rt = rta.attrs.iter().find(|a| a.name == "route_table_id").unwrap();
-    assert_eq!(rt.new, Some(json!("p-rt-private")), "unchanged route table id is known at plan time");
+    assert_eq!(
+        p.counts(),
+        Counts {
+            create: 2,
+            ..Counts::default()
+        }
+    );
+    let rta = p
+        .changes
+        .iter()
+        .find(|c| c.id.as_str() == "rta/private-data/b")
+        .unwrap();
+    let rt = rta
+        .attrs
+        .iter()
+        .find(|a| a.name == "route_table_id")
+        .unwrap();
+    assert_eq!(
+        rt.new,
+        Some(json!("p-rt-private")),
+        "unchanged route table id is known at plan time"
+    );
 }
 
 #[test]
@@ -147,10 +213,20 @@ fn switching_to_per_az_nat_adds_and_removes_in_a_safe_order() {
     assert_eq!(action(&p, "nat/b"), Action::Create);
     assert_eq!(action(&p, "rt/private"), Action::Delete);
     assert_eq!(action(&p, "rt/private/a"), Action::Create);
-    assert_eq!(action(&p, "rta/private-app/a"), Action::Update, "associations move atomically");
+    assert_eq!(
+        action(&p, "rta/private-app/a"),
+        Action::Update,
+        "associations move atomically"
+    );
     // The old table goes only once no subnet is associated with it.
-    assert!(step_pos(&p, "rta/private-app/b", StepKind::Apply) < step_pos(&p, "rt/private", StepKind::Delete));
-    assert!(step_pos(&p, "route/private", StepKind::Delete) < step_pos(&p, "rt/private", StepKind::Delete));
+    assert!(
+        step_pos(&p, "rta/private-app/b", StepKind::Apply)
+            < step_pos(&p, "rt/private", StepKind::Delete)
+    );
+    assert!(
+        step_pos(&p, "route/private", StepKind::Delete)
+            < step_pos(&p, "rt/private", StepKind::Delete)
+    );
 }
 
 #[test]
@@ -176,7 +252,11 @@ fn broken_resource_is_replaced_with_the_reason() {
     let p = plan(&g, &obs);
     assert_eq!(action(&p, "nat/a"), Action::Replace);
     assert!(render_human(&p).contains("no capacity"));
-    assert_eq!(action(&p, "route/private"), Action::Update, "route follows the new gateway");
+    assert_eq!(
+        action(&p, "route/private"),
+        Action::Update,
+        "route follows the new gateway"
+    );
 }
 
 #[test]
@@ -185,7 +265,10 @@ fn destroy_deletes_in_reverse_dependency_order() {
     let p = destroy("grpc-eks", &g, &applied(&g)).unwrap();
     assert_eq!(p.counts().delete, g.resources.len());
     let before = |a: &str, b: &str| {
-        assert!(step_pos(&p, a, StepKind::Delete) < step_pos(&p, b, StepKind::Delete), "{a} must go before {b}");
+        assert!(
+            step_pos(&p, a, StepKind::Delete) < step_pos(&p, b, StepKind::Delete),
+            "{a} must go before {b}"
+        );
     };
     before("nat/a", "igw-attachment");
     before("nat/b", "igw-attachment");
@@ -206,10 +289,25 @@ fn plan_json_marks_unknown_values_and_actions() {
     let g = desired(NatMode::Single);
     let p = plan(&g, &[]);
     let j = serde_json::to_value(&p).unwrap();
-    let vpc = j["changes"].as_array().unwrap().iter().find(|c| c["id"] == "vpc").unwrap();
+    let vpc = j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "vpc")
+        .unwrap();
     assert_eq!(vpc["action"], "create");
     assert_eq!(vpc["area"], "network");
-    let subnet = j["changes"].as_array().unwrap().iter().find(|c| c["id"] == "subnet/public/a").unwrap();
-    let vpc_id = subnet["attrs"].as_array().unwrap().iter().find(|a| a["name"] == "vpc_id").unwrap();
+    let subnet = j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "subnet/public/a")
+        .unwrap();
+    let vpc_id = subnet["attrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "vpc_id")
+        .unwrap();
     assert!(vpc_id["new"].is_null());
 }

@@ -38,21 +38,31 @@ pub(super) fn add(b: &mut Builder) {
             .with("enable_dns_hostnames", Value::bool(true))
             .with("tags", b.tags(VPC)),
     );
-    let igw = b.graph.add(
-        Desired::new("igw", Kind::InternetGateway).with("tags", b.tags("igw")),
-    );
+    let igw = b
+        .graph
+        .add(Desired::new("igw", Kind::InternetGateway).with("tags", b.tags("igw")));
     let attachment = b.graph.add(
         Desired::new(IGW_ATTACHMENT, Kind::IgwAttachment)
             .with("internet_gateway_id", Value::reference(&igw, "id"))
             .with("vpc_id", Value::reference(&vpc, "id")),
     );
 
-    let zones: Vec<_> = c.network.zones.iter().map(|z| (z.suffix(&c.region).to_string(), z)).collect();
+    let zones: Vec<_> = c
+        .network
+        .zones
+        .iter()
+        .map(|z| (z.suffix(&c.region).to_string(), z))
+        .collect();
     for (suffix, zone) in &zones {
         // The Kubernetes tags let the AWS load balancer controller find the subnets by role.
         for (tier, cidr, public, k8s_tag) in [
             (PUBLIC, &zone.public, true, Some("kubernetes.io/role/elb")),
-            (PRIVATE_APP, &zone.private_app, false, Some("kubernetes.io/role/internal-elb")),
+            (
+                PRIVATE_APP,
+                &zone.private_app,
+                false,
+                Some("kubernetes.io/role/internal-elb"),
+            ),
             (PRIVATE_DATA, &zone.private_data, false, None),
         ] {
             let id = subnet_id(tier, suffix);
@@ -110,8 +120,14 @@ pub(super) fn add(b: &mut Builder) {
     // Private routing: per zone with per-az NAT, else one shared table.
     for (suffix, _) in &zones {
         let (rt_id, nat) = match c.network.nat {
-            NatMode::PerAz => (format!("rt/private/{suffix}"), Some(format!("nat/{suffix}"))),
-            NatMode::Single => ("rt/private".to_string(), nat_zones.first().map(|z| format!("nat/{z}"))),
+            NatMode::PerAz => (
+                format!("rt/private/{suffix}"),
+                Some(format!("nat/{suffix}")),
+            ),
+            NatMode::Single => (
+                "rt/private".to_string(),
+                nat_zones.first().map(|z| format!("nat/{z}")),
+            ),
             NatMode::None => ("rt/private".to_string(), None),
         };
         let rt = LogicalId::new(&rt_id);
@@ -137,14 +153,19 @@ pub(super) fn add(b: &mut Builder) {
         "sg/alb",
         "alb",
         "ALB of the stack: HTTP from the internet",
-        Value::Lit(json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr": "0.0.0.0/0"}])),
+        Value::Lit(
+            json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr": "0.0.0.0/0"}]),
+        ),
     );
     let port = json!(c.service.node_port);
     let from_alb = Value::Map(BTreeMap::from([
         ("protocol".to_string(), Value::str("tcp")),
         ("from_port".to_string(), Value::Lit(port.clone())),
         ("to_port".to_string(), Value::Lit(port)),
-        ("source_security_group_id".to_string(), Value::reference(&alb_sg, "id")),
+        (
+            "source_security_group_id".to_string(),
+            Value::reference(&alb_sg, "id"),
+        ),
     ]));
     add_security_group(
         b,
@@ -180,7 +201,10 @@ fn add_security_group(
 ) -> LogicalId {
     let sg = Desired::new(id, Kind::SecurityGroup)
         .with("vpc_id", id_of(VPC))
-        .with("name", Value::str(naming::security_group(&b.config.stack, which)))
+        .with(
+            "name",
+            Value::str(naming::security_group(&b.config.stack, which)),
+        )
         .with("description", Value::str(description))
         .with("ingress", ingress)
         .with("tags", b.tags(id));

@@ -34,7 +34,10 @@ fn default_network_inventory() {
 fn per_az_nat_gives_each_zone_its_own_gateway_and_table() {
     let g = graph(NatMode::PerAz);
     assert_eq!(ids(&g, Kind::NatGateway), ["nat/a", "nat/b"]);
-    assert_eq!(ids(&g, Kind::RouteTable), ["rt/private/a", "rt/private/b", "rt/public"]);
+    assert_eq!(
+        ids(&g, Kind::RouteTable),
+        ["rt/private/a", "rt/private/b", "rt/public"]
+    );
     let route_b = &g.resources[&LogicalId::new("route/private/b")];
     assert!(route_b.deps().contains(&LogicalId::new("nat/b")));
 }
@@ -53,7 +56,10 @@ fn public_addresses_wait_for_the_attached_gateway() {
     let order = g.topo_order().unwrap();
     let pos = |s: &str| order.iter().position(|x| x.as_str() == s).unwrap();
     for after in ["nat/a", "nat/b", "route/public"] {
-        assert!(pos("igw-attachment") < pos(after), "{after} before the attachment");
+        assert!(
+            pos("igw-attachment") < pos(after),
+            "{after} before the attachment"
+        );
     }
     assert!(pos("sg/alb") < pos("sg/nodes"));
     assert!(pos("eip/a") < pos("nat/a"));
@@ -69,9 +75,24 @@ fn every_taggable_resource_carries_the_ownership_tags() {
         );
         match r.attrs.get("tags") {
             Some(Value::Map(tags)) => {
-                assert_eq!(tags.get("infra:stack"), Some(&Value::str("grpc-eks")), "{}", r.id);
-                assert_eq!(tags.get("infra:id"), Some(&Value::str(r.id.as_str())), "{}", r.id);
-                assert_eq!(tags.get("project"), Some(&Value::str("grpc-eks")), "{}", r.id);
+                assert_eq!(
+                    tags.get("infra:stack"),
+                    Some(&Value::str("grpc-eks")),
+                    "{}",
+                    r.id
+                );
+                assert_eq!(
+                    tags.get("infra:id"),
+                    Some(&Value::str(r.id.as_str())),
+                    "{}",
+                    r.id
+                );
+                assert_eq!(
+                    tags.get("project"),
+                    Some(&Value::str("grpc-eks")),
+                    "{}",
+                    r.id
+                );
             }
             _ => assert!(untaggable, "{} has no tags", r.id),
         }

@@ -1,89 +1,8 @@
-"""Starts one emulator for the whole session (scripts/emulator, --time-scale 0.01)."""
+"""Fixtures of the emulator's own tests; the emulator itself is started by tests/conftest.py."""
 
-import json
-import os
-import socket
-import subprocess
-import threading
-import time
-import urllib.request
-
-import boto3
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TIME_SCALE = 0.01
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Emulator:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def _request(self, method: str, path: str, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-
-    def calls(self) -> list:
-        return self._request("GET", "/_emulator/calls")
-
-    def reset(self) -> None:
-        self._request("POST", "/_emulator/reset")
-
-    def config(self, **values) -> dict:
-        return self._request("POST", "/_emulator/config", values)
-
-    def client(self, service: str):
-        return boto3.client(
-            service, endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=botocore_config(),
-        )
-
-
-def botocore_config():
-    from botocore.config import Config
-
-    # No client-side retries: tests must see exactly what the emulator answers.
-    return Config(retries={"total_max_attempts": 1, "mode": "standard"})
-
-
-@pytest.fixture(scope="session")
-def emulator():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [os.path.join(ROOT, "scripts", "emulator"), "--port", str(port), "--time-scale", str(TIME_SCALE)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    ready = {}
-
-    def watch() -> None:
-        line = proc.stdout.readline()
-        ready["line"] = line.strip()
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    t.join(timeout=120)  # the first run may create the venv
-    if ready.get("line") != f"emulator ready on http://127.0.0.1:{port}":
-        proc.kill()
-        raise RuntimeError(f"emulator did not start: {ready.get('line')!r} {proc.stderr.read()[-2000:]}")
-    # Drain stderr so a chatty server never blocks on a full pipe.
-    threading.Thread(target=proc.stderr.read, daemon=True).start()
-    emu = Emulator(f"http://127.0.0.1:{port}")
-    yield emu
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+from support import TIME_SCALE
 
 
 @pytest.fixture
@@ -92,14 +11,3 @@ def emu(emulator):
     emulator.reset()
     emulator.config(fault_rate=0.0, iam_propagation=False, codebuild_fail_phase=None, time_scale=TIME_SCALE)
     return emulator
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
-    """Poll until predicate() is truthy; return its value."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")

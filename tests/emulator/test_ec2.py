@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import wait_for
+from support import wait_for
 
 
 def tags(kind, logical_id, stack="s"):

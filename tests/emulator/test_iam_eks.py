@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import wait_for
+from support import wait_for
 
 ACCOUNT = "123456789012"
 

@@ -47,7 +47,12 @@ pub fn id_output(id: &str) -> Outputs {
 }
 
 /// Brings the resource's tags from `current` to the spec's: set what differs, remove what is gone.
-pub async fn update_tags(aws: &Aws, resource: &str, current: Option<&Json>, spec: &Spec) -> Result<()> {
+pub async fn update_tags(
+    aws: &Aws,
+    resource: &str,
+    current: Option<&Json>,
+    spec: &Spec,
+) -> Result<()> {
     let have = json_tags(current);
     let want = spec.tags();
     let set: Vec<Tag> = want

@@ -66,22 +66,32 @@ impl ResourceKind for ElasticIp {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
-        update_tags(cx.aws, &current.physical_id, current.attrs.get("tags"), spec).await?;
+        update_tags(
+            cx.aws,
+            &current.physical_id,
+            current.attrs.get("tags"),
+            spec,
+        )
+        .await?;
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
         // A NAT gateway keeps its address until it is fully deleted.
-        let r = eventually(Budget::RELEASE, |e| still_in_use(e) || e.is("AuthFailure"), || async {
-            cx.aws
-                .ec2
-                .release_address()
-                .allocation_id(&current.physical_id)
-                .send()
-                .await
-                .map(|_| ())
-                .aws("ReleaseAddress")
-        })
+        let r = eventually(
+            Budget::RELEASE,
+            |e| still_in_use(e) || e.is("AuthFailure"),
+            || async {
+                cx.aws
+                    .ec2
+                    .release_address()
+                    .allocation_id(&current.physical_id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .aws("ReleaseAddress")
+            },
+        )
         .await;
         gone_ok(r)?;
         Ok(())

@@ -73,10 +73,16 @@ impl ResourceKind for IgwAttachment {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let igw = current.attrs.get("internet_gateway_id").and_then(|v| v.as_str());
+        let igw = current
+            .attrs
+            .get("internet_gateway_id")
+            .and_then(|v| v.as_str());
         let vpc = current.attrs.get("vpc_id").and_then(|v| v.as_str());
         let (Some(igw), Some(vpc)) = (igw, vpc) else {
-            bail!("attachment {} lacks its gateway or VPC id", current.physical_id);
+            bail!(
+                "attachment {} lacks its gateway or VPC id",
+                current.physical_id
+            );
         };
         // Detaching fails while public addresses are still mapped in the VPC; NAT gateways
         // and load balancers release theirs asynchronously.

@@ -54,7 +54,13 @@ impl ResourceKind for InternetGateway {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
-        update_tags(cx.aws, &current.physical_id, current.attrs.get("tags"), spec).await?;
+        update_tags(
+            cx.aws,
+            &current.physical_id,
+            current.attrs.get("tags"),
+            spec,
+        )
+        .await?;
         Ok(id_output(&current.physical_id))
     }
 

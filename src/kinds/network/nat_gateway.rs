@@ -98,19 +98,23 @@ impl ResourceKind for NatGateway {
             .context("CreateNatGateway returned no id")?
             .to_string();
         cx.note(&format!("waiting for {id} to become available"));
-        poll_until(&format!("NAT gateway {id} to become available"), TIMEOUT, || async {
-            match state(cx.aws, &id).await? {
-                (Some(NatGatewayState::Available), _) => Ok(Some(())),
-                (Some(NatGatewayState::Failed), msg) => bail!(
-                    "NAT gateway {id} failed: {}",
-                    msg.unwrap_or_else(|| "no reason given".into())
-                ),
-                (Some(NatGatewayState::Deleted | NatGatewayState::Deleting), _) => {
-                    bail!("NAT gateway {id} was deleted while being created")
+        poll_until(
+            &format!("NAT gateway {id} to become available"),
+            TIMEOUT,
+            || async {
+                match state(cx.aws, &id).await? {
+                    (Some(NatGatewayState::Available), _) => Ok(Some(())),
+                    (Some(NatGatewayState::Failed), msg) => bail!(
+                        "NAT gateway {id} failed: {}",
+                        msg.unwrap_or_else(|| "no reason given".into())
+                    ),
+                    (Some(NatGatewayState::Deleted | NatGatewayState::Deleting), _) => {
+                        bail!("NAT gateway {id} was deleted while being created")
+                    }
+                    _ => Ok(None),
                 }
-                _ => Ok(None),
-            }
-        })
+            },
+        )
         .await?;
         Ok(id_output(&id))
     }
@@ -122,7 +126,13 @@ impl ResourceKind for NatGateway {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
-        update_tags(cx.aws, &current.physical_id, current.attrs.get("tags"), spec).await?;
+        update_tags(
+            cx.aws,
+            &current.physical_id,
+            current.attrs.get("tags"),
+            spec,
+        )
+        .await?;
         Ok(id_output(&current.physical_id))
     }
 
@@ -143,9 +153,17 @@ impl ResourceKind for NatGateway {
         }
         // Its Elastic IP and the internet gateway stay in use until it is fully deleted.
         cx.note(&format!("waiting for {id} to be deleted"));
-        poll_until(&format!("NAT gateway {id} to be deleted"), TIMEOUT, || async {
-            Ok(matches!(state(cx.aws, id).await?.0, Some(NatGatewayState::Deleted) | None).then_some(()))
-        })
+        poll_until(
+            &format!("NAT gateway {id} to be deleted"),
+            TIMEOUT,
+            || async {
+                Ok(matches!(
+                    state(cx.aws, id).await?.0,
+                    Some(NatGatewayState::Deleted) | None
+                )
+                .then_some(()))
+            },
+        )
         .await
     }
 }

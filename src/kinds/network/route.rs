@@ -80,9 +80,10 @@ impl ResourceKind for Route {
                 let Some(dest) = r.destination_cidr_block() else {
                     continue;
                 };
-                let mut o = Observed::new(route_id(&parent), Kind::Route, format!("{table}|{dest}"))
-                    .with("route_table_id", table)
-                    .with("destination", dest);
+                let mut o =
+                    Observed::new(route_id(&parent), Kind::Route, format!("{table}|{dest}"))
+                        .with("route_table_id", table)
+                        .with("destination", dest);
                 if let Some(nat) = r.nat_gateway_id() {
                     o = o.with("nat_gateway_id", nat);
                 } else if let Some(gw) = r.gateway_id() {
@@ -124,8 +125,16 @@ impl ResourceKind for Route {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let table = current.attrs.get("route_table_id").and_then(|v| v.as_str()).unwrap_or_default();
-        let dest = current.attrs.get("destination").and_then(|v| v.as_str()).unwrap_or_default();
+        let table = current
+            .attrs
+            .get("route_table_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let dest = current
+            .attrs
+            .get("destination")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let r = cx
             .aws
             .ec2

@@ -60,7 +60,13 @@ impl ResourceKind for RouteTable {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
-        update_tags(cx.aws, &current.physical_id, current.attrs.get("tags"), spec).await?;
+        update_tags(
+            cx.aws,
+            &current.physical_id,
+            current.attrs.get("tags"),
+            spec,
+        )
+        .await?;
         Ok(id_output(&current.physical_id))
     }
 

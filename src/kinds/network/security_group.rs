@@ -30,7 +30,10 @@ fn rules_of(perms: &[IpPermission]) -> Vec<Json> {
             out.push(base(("cidr", r.cidr_ip().unwrap_or_default())));
         }
         for g in p.user_id_group_pairs() {
-            out.push(base(("source_security_group_id", g.group_id().unwrap_or_default())));
+            out.push(base((
+                "source_security_group_id",
+                g.group_id().unwrap_or_default(),
+            )));
         }
     }
     out
@@ -98,8 +101,11 @@ impl ResourceKind for SecurityGroup {
     }
 
     async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (vpc, name, description) =
-            (spec.str("vpc_id")?, spec.str("name")?, spec.str("description")?);
+        let (vpc, name, description) = (
+            spec.str("vpc_id")?,
+            spec.str("name")?,
+            spec.str("description")?,
+        );
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .ec2

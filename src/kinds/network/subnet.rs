@@ -44,7 +44,10 @@ impl ResourceKind for Subnet {
                 Observed::new(logical_id(s.tags(), id), Kind::Subnet, id)
                     .with("vpc_id", s.vpc_id().unwrap_or_default())
                     .with("cidr_block", s.cidr_block().unwrap_or_default())
-                    .with("availability_zone", s.availability_zone().unwrap_or_default())
+                    .with(
+                        "availability_zone",
+                        s.availability_zone().unwrap_or_default(),
+                    )
                     .with(
                         "map_public_ip_on_launch",
                         s.map_public_ip_on_launch().unwrap_or(false),
