@@ -9,8 +9,24 @@ use std::time::Duration;
 /// Clients for every service the stack uses, sharing one configuration.
 #[derive(Clone, Debug)]
 pub struct Aws {
-    /// EC2: VPC, subnets, gateways, routes, security groups.
+    /// EC2: VPC, subnets, gateways, routes, security groups, launch templates.
     pub ec2: aws_sdk_ec2::Client,
+    /// IAM: roles and policies.
+    pub iam: aws_sdk_iam::Client,
+    /// EKS: cluster, node group, access entries.
+    pub eks: aws_sdk_eks::Client,
+    /// Elastic Load Balancing v2: ALB, target groups, listeners.
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// Auto Scaling: the node group's group, for target group attachments.
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    /// ECR: the image repository.
+    pub ecr: aws_sdk_ecr::Client,
+    /// CodeBuild: the build project.
+    pub codebuild: aws_sdk_codebuild::Client,
+    /// STS: who we are (the account id).
+    pub sts: aws_sdk_sts::Client,
+    /// The stack's region.
+    pub region: String,
 }
 
 impl Aws {
@@ -29,7 +45,26 @@ impl Aws {
             .await;
         Aws {
             ec2: aws_sdk_ec2::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            eks: aws_sdk_eks::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            autoscaling: aws_sdk_autoscaling::Client::new(&conf),
+            ecr: aws_sdk_ecr::Client::new(&conf),
+            codebuild: aws_sdk_codebuild::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
+            region: region.to_string(),
         }
+    }
+
+    /// The account the credentials belong to.
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .aws("GetCallerIdentity")?;
+        Ok(out.account().unwrap_or_default().to_string())
     }
 }
 

@@ -40,12 +40,28 @@ impl fmt::Display for LogicalId {
 pub enum Area {
     /// VPC, subnets, gateways, routes, security groups.
     Network,
+    /// Roles and their policies.
+    Iam,
+    /// Cluster, node group, access entries.
+    Eks,
+    /// Load balancer, target groups, listeners.
+    Alb,
+    /// Image repository.
+    Ecr,
+    /// Build project.
+    #[serde(rename = "codebuild")]
+    CodeBuild,
 }
 
 impl fmt::Display for Area {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Area::Network => "network",
+            Area::Iam => "iam",
+            Area::Eks => "eks",
+            Area::Alb => "alb",
+            Area::Ecr => "ecr",
+            Area::CodeBuild => "codebuild",
         })
     }
 }
@@ -74,11 +90,39 @@ pub enum Kind {
     NatGateway,
     /// EC2 security group with its ingress rules.
     SecurityGroup,
+    /// IAM role (created with a trust policy naming only services).
+    IamRole,
+    /// A role's full trust policy, written once the role (and any role it names) exists.
+    IamTrustPolicy,
+    /// An inline policy of a role.
+    IamInlinePolicy,
+    /// A managed policy attached to a role (untaggable).
+    IamPolicyAttachment,
+    /// EKS cluster.
+    EksCluster,
+    /// EC2 launch template for the node group (puts the node security group on the nodes).
+    LaunchTemplate,
+    /// EKS managed node group.
+    EksNodeGroup,
+    /// EKS access entry with its access policy association.
+    EksAccessEntry,
+    /// Application Load Balancer.
+    LoadBalancer,
+    /// ALB target group.
+    TargetGroup,
+    /// ALB listener.
+    Listener,
+    /// A target group attached to the node group's Auto Scaling group (untaggable).
+    TargetGroupAttachment,
+    /// ECR repository with its lifecycle policy.
+    EcrRepository,
+    /// CodeBuild project.
+    CodeBuildProject,
 }
 
 impl Kind {
     /// All kinds, in no particular order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Vpc,
         Kind::InternetGateway,
         Kind::IgwAttachment,
@@ -89,6 +133,20 @@ impl Kind {
         Kind::ElasticIp,
         Kind::NatGateway,
         Kind::SecurityGroup,
+        Kind::IamRole,
+        Kind::IamTrustPolicy,
+        Kind::IamInlinePolicy,
+        Kind::IamPolicyAttachment,
+        Kind::EksCluster,
+        Kind::LaunchTemplate,
+        Kind::EksNodeGroup,
+        Kind::EksAccessEntry,
+        Kind::LoadBalancer,
+        Kind::TargetGroup,
+        Kind::Listener,
+        Kind::TargetGroupAttachment,
+        Kind::EcrRepository,
+        Kind::CodeBuildProject,
     ];
 
     /// The kind's name as shown to users.
@@ -104,12 +162,41 @@ impl Kind {
             Kind::ElasticIp => "elastic_ip",
             Kind::NatGateway => "nat_gateway",
             Kind::SecurityGroup => "security_group",
+            Kind::IamRole => "iam_role",
+            Kind::IamTrustPolicy => "iam_trust_policy",
+            Kind::IamInlinePolicy => "iam_inline_policy",
+            Kind::IamPolicyAttachment => "iam_policy_attachment",
+            Kind::EksCluster => "eks_cluster",
+            Kind::LaunchTemplate => "launch_template",
+            Kind::EksNodeGroup => "eks_node_group",
+            Kind::EksAccessEntry => "eks_access_entry",
+            Kind::LoadBalancer => "load_balancer",
+            Kind::TargetGroup => "target_group",
+            Kind::Listener => "listener",
+            Kind::TargetGroupAttachment => "target_group_attachment",
+            Kind::EcrRepository => "ecr_repository",
+            Kind::CodeBuildProject => "codebuild_project",
         }
     }
 
     /// The area this kind is grouped under.
     pub fn area(self) -> Area {
-        Area::Network
+        match self {
+            Kind::IamRole
+            | Kind::IamTrustPolicy
+            | Kind::IamInlinePolicy
+            | Kind::IamPolicyAttachment => Area::Iam,
+            Kind::EksCluster | Kind::LaunchTemplate | Kind::EksNodeGroup | Kind::EksAccessEntry => {
+                Area::Eks
+            }
+            Kind::LoadBalancer
+            | Kind::TargetGroup
+            | Kind::Listener
+            | Kind::TargetGroupAttachment => Area::Alb,
+            Kind::EcrRepository => Area::Ecr,
+            Kind::CodeBuildProject => Area::CodeBuild,
+            _ => Area::Network,
+        }
     }
 }
 
@@ -253,6 +340,10 @@ pub struct Observed {
     pub outputs: BTreeMap<String, String>,
     /// Set when the resource exists but is unusable (a failed NAT gateway): it must be replaced.
     pub broken: Option<String>,
+    /// Set when a resource has the stack's name but not its `infra:stack` tag: someone else's.
+    /// Plan reports it as a conflict; nothing ever touches it.
+    #[serde(default)]
+    pub unowned: bool,
 }
 
 impl Observed {
@@ -268,6 +359,7 @@ impl Observed {
             attrs: BTreeMap::new(),
             outputs,
             broken: None,
+            unowned: false,
         }
     }
 

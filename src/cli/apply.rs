@@ -28,6 +28,10 @@ pub struct DestroyArgs {
     #[arg(long)]
     auto_approve: bool,
 
+    /// Also delete resources that still hold data (an ECR repository with images)
+    #[arg(long)]
+    force: bool,
+
     /// Most AWS operations in flight at once
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
@@ -37,8 +41,10 @@ pub struct DestroyArgs {
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let cx = load_and_observe(cli).await?;
     let stack = &cx.loaded.config.stack;
-    let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::force_new)?;
+    let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
     print!("{}", plan::render_human(&p));
+    p.check_conflicts()
+        .map_err(|e| e.context("apply stopped before touching anything"))?;
     if p.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -49,7 +55,7 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(&cx, &p, args.parallelism).await;
+    let outcome = execute(&cx, &p, args.parallelism, false).await;
     Ok(finish("Apply", &outcome))
 }
 
@@ -73,11 +79,11 @@ pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
         println!("Destroy cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(&cx, &p, args.parallelism).await;
+    let outcome = execute(&cx, &p, args.parallelism, args.force).await;
     Ok(finish("Destroy", &outcome))
 }
 
-async fn execute(cx: &super::Session, p: &Plan, parallelism: u16) -> Outcome {
+async fn execute(cx: &super::Session, p: &Plan, parallelism: u16, force: bool) -> Outcome {
     let reporter = Lines::new();
     exec::execute(
         Inputs {
@@ -86,6 +92,8 @@ async fn execute(cx: &super::Session, p: &Plan, parallelism: u16) -> Outcome {
             observed: &cx.observed,
             aws: &cx.aws,
             parallelism: usize::from(parallelism),
+            account: &cx.account,
+            force,
         },
         &reporter,
     )

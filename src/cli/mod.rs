@@ -91,6 +91,7 @@ struct Session {
     loaded: Loaded,
     desired: Graph,
     aws: Aws,
+    account: String,
     observed: Vec<Observed>,
 }
 
@@ -101,9 +102,13 @@ async fn load_and_observe(cli: &Cli) -> Result<Session> {
         "Stack {} in {} (config: {})",
         loaded.config.stack, loaded.config.region, loaded.file
     );
-    let desired = stack::build(&loaded.config);
     let aws = Aws::connect(&loaded.config.region).await;
-    let observed = observe::observe(&aws, &loaded.config.stack)
+    let account = aws
+        .account_id()
+        .await
+        .context("cannot find out which AWS account the credentials belong to")?;
+    let desired = stack::build(&loaded.config, &account);
+    let observed = observe::observe(&aws, &loaded.config.stack, &account)
         .await
         .with_context(|| {
             format!(
@@ -115,6 +120,7 @@ async fn load_and_observe(cli: &Cli) -> Result<Session> {
         loaded,
         desired,
         aws,
+        account,
         observed,
     })
 }

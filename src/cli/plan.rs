@@ -24,13 +24,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         &cx.loaded.config.stack,
         &cx.desired,
         &cx.observed,
-        &kinds::force_new,
+        &kinds::attr_rule,
     )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&p)?);
     } else {
         print!("{}", plan::render_human(&p));
     }
+    p.check_conflicts()?;
     Ok(if args.detailed_exitcode && !p.is_empty() {
         ExitCode::from(2)
     } else {

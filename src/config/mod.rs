@@ -32,6 +32,18 @@ pub struct Config {
     /// The service the stack hosts.
     #[serde(default)]
     pub service: Service,
+    /// EKS cluster and node group.
+    #[serde(default)]
+    pub eks: Eks,
+    /// Application Load Balancer.
+    #[serde(default)]
+    pub alb: Alb,
+    /// Image repository.
+    #[serde(default)]
+    pub ecr: Ecr,
+    /// Build project.
+    #[serde(default)]
+    pub codebuild: CodeBuild,
 }
 
 /// VPC, zones and NAT layout.
@@ -78,19 +90,176 @@ pub enum NatMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// NodePort of the client Service; the ALB sends traffic to it.
+    /// NodePort of the client Service; the ALB's HTTP listener sends traffic to it.
     #[serde(default = "default_node_port")]
     pub node_port: u16,
+    /// NodePort of the gRPC server Service; with a certificate, the HTTPS listener sends to it.
+    #[serde(default = "default_grpc_node_port")]
+    pub grpc_node_port: u16,
+    /// HTTP path the ALB health check calls on the client Service.
+    #[serde(default = "default_health_path")]
+    pub health_check_path: String,
 }
 
 fn default_node_port() -> u16 {
     30080
 }
 
+fn default_grpc_node_port() -> u16 {
+    30090
+}
+
+fn default_health_path() -> String {
+    "/healthz".to_string()
+}
+
 impl Default for Service {
     fn default() -> Self {
         Service {
             node_port: default_node_port(),
+            grpc_node_port: default_grpc_node_port(),
+            health_check_path: default_health_path(),
+        }
+    }
+}
+
+/// EKS settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Eks {
+    /// Kubernetes version of the cluster and node group.
+    pub version: String,
+    /// EC2 instance types of the node group.
+    pub instance_types: Vec<String>,
+    /// Node group size.
+    pub scaling: Scaling,
+}
+
+impl Default for Eks {
+    fn default() -> Self {
+        Eks {
+            version: "1.31".to_string(),
+            instance_types: vec!["t3.medium".to_string()],
+            scaling: Scaling::default(),
+        }
+    }
+}
+
+/// Node group size bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    /// Fewest nodes.
+    pub min: u32,
+    /// Nodes wanted now.
+    pub desired: u32,
+    /// Most nodes.
+    pub max: u32,
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
+        Scaling {
+            min: 1,
+            desired: 1,
+            max: 2,
+        }
+    }
+}
+
+/// Load balancer settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alb {
+    /// ACM certificate ARN; when set, adds an HTTPS listener on 443 sending gRPC to the server.
+    pub certificate_arn: Option<String>,
+}
+
+/// Image tag mutability of the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TagMutability {
+    /// Tags can be pushed again (rebuilding a commit overwrites its image).
+    #[default]
+    Mutable,
+    /// A pushed tag never changes.
+    Immutable,
+}
+
+impl TagMutability {
+    /// The value ECR uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagMutability::Mutable => "MUTABLE",
+            TagMutability::Immutable => "IMMUTABLE",
+        }
+    }
+}
+
+/// Repository settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ecr {
+    /// Whether tags can be overwritten.
+    pub image_tag_mutability: TagMutability,
+    /// Scan images for vulnerabilities when pushed.
+    pub scan_on_push: bool,
+    /// How many images the lifecycle policy keeps.
+    pub keep_images: u32,
+}
+
+impl Default for Ecr {
+    fn default() -> Self {
+        Ecr {
+            image_tag_mutability: TagMutability::Mutable,
+            scan_on_push: true,
+            keep_images: 10,
+        }
+    }
+}
+
+/// Build project settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeBuild {
+    /// HTTPS URL of the Git repository holding the service and its buildspec.
+    pub repository_url: String,
+    /// Branch built by default.
+    pub branch: String,
+    /// Path of the buildspec inside the repository.
+    pub buildspec: String,
+    /// CodeBuild image.
+    pub image: String,
+    /// CodeBuild compute type.
+    pub compute_type: String,
+}
+
+impl Default for CodeBuild {
+    fn default() -> Self {
+        CodeBuild {
+            repository_url: "https://github.com/your-org/grpc-eks.git".to_string(),
+            branch: "main".to_string(),
+            buildspec: "buildspec.yml".to_string(),
+            image: "aws/codebuild/standard:7.0".to_string(),
+            compute_type: "BUILD_GENERAL1_SMALL".to_string(),
+        }
+    }
+}
+
+impl CodeBuild {
+    /// CodeBuild's source type for the repository URL, when it is one CodeBuild knows.
+    pub fn source_type(&self) -> Option<&'static str> {
+        let host = self
+            .repository_url
+            .strip_prefix("https://")?
+            .split('/')
+            .next()?;
+        match host {
+            "github.com" => Some("GITHUB"),
+            "bitbucket.org" => Some("BITBUCKET"),
+            "gitlab.com" => Some("GITLAB"),
+            h if h.starts_with("git-codecommit.") => Some("CODECOMMIT"),
+            _ => None,
         }
     }
 }

@@ -187,3 +187,61 @@ fn error_display_names_file_line_field_and_value() {
     assert!(text.contains("network.vpc_cidr"), "{text}");
     assert!(text.contains("banana"), "{text}");
 }
+
+#[test]
+fn stack_sections_are_validated() {
+    let cases = [
+        ("version: \"1.31\"", "version: \"2\"", "eks.version"),
+        (
+            "min: 1\n    desired: 1",
+            "min: 2\n    desired: 1",
+            "eks.scaling",
+        ),
+        (
+            "instance_types: [t3.medium]",
+            "instance_types: []",
+            "eks.instance_types",
+        ),
+        (
+            "certificate_arn: null",
+            "certificate_arn: not-an-arn",
+            "alb.certificate_arn",
+        ),
+        ("keep_images: 10", "keep_images: 0", "ecr.keep_images"),
+        (
+            "repository_url: https://github.com/your-org/grpc-eks.git",
+            "repository_url: ftp://example.com/x.git",
+            "codebuild.repository_url",
+        ),
+        (
+            "grpc_node_port: 30090",
+            "grpc_node_port: 30080",
+            "service.grpc_node_port",
+        ),
+    ];
+    for (from, to, field) in cases {
+        let p = problems(&default_with(from, to));
+        assert_eq!(p.len(), 1, "{field}: {p:?}");
+        assert_eq!(p[0].field, field);
+        assert!(p[0].line.is_some(), "{field} has no line");
+    }
+}
+
+#[test]
+fn certificate_in_another_region_is_rejected() {
+    let p = problems(&default_with(
+        "certificate_arn: null",
+        "certificate_arn: arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+    ));
+    assert!(p[0].message.contains("us-east-1"), "{}", p[0].message);
+}
+
+#[test]
+fn codebuild_source_type_follows_the_host() {
+    let mut b = CodeBuild::default();
+    assert_eq!(b.source_type(), Some("GITHUB"));
+    b.repository_url = "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/x".into();
+    assert_eq!(b.source_type(), Some("CODECOMMIT"));
+    b.repository_url = "https://example.com/x.git".into();
+    assert_eq!(b.source_type(), None);
+}

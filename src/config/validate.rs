@@ -64,14 +64,131 @@ pub fn check(config: &Config, locations: &Locations) -> Vec<Problem> {
     check_region(&mut c, &config.region);
     check_tags(&mut c, config);
     check_network(&mut c, config);
-    let port = config.service.node_port;
-    if !(30000..=32767).contains(&port) {
+    check_service(&mut c, config);
+    check_eks(&mut c, config);
+    check_alb(&mut c, config);
+    check_ecr_and_codebuild(&mut c, config);
+    c.problems
+}
+
+fn check_service(c: &mut Checker, config: &Config) {
+    let s = &config.service;
+    for (field, port) in [
+        ("service.node_port", s.node_port),
+        ("service.grpc_node_port", s.grpc_node_port),
+    ] {
+        if !(30000..=32767).contains(&port) {
+            c.report(
+                field,
+                format!("{port} is outside the Kubernetes NodePort range 30000-32767"),
+            );
+        }
+    }
+    if s.node_port == s.grpc_node_port {
         c.report(
-            "service.node_port",
-            format!("{port} is outside the Kubernetes NodePort range 30000-32767"),
+            "service.grpc_node_port",
+            format!(
+                "{} is also service.node_port; the two Services need distinct ports",
+                s.grpc_node_port
+            ),
         );
     }
-    c.problems
+    if !s.health_check_path.starts_with('/') {
+        c.report(
+            "service.health_check_path",
+            format!("{:?} must start with /", s.health_check_path),
+        );
+    }
+}
+
+fn check_eks(c: &mut Checker, config: &Config) {
+    let e = &config.eks;
+    let version_ok = e
+        .version
+        .strip_prefix("1.")
+        .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|ch| ch.is_ascii_digit()));
+    if !version_ok {
+        c.report(
+            "eks.version",
+            format!(
+                "{:?} is not a Kubernetes version EKS knows (expected e.g. \"1.31\")",
+                e.version
+            ),
+        );
+    }
+    if e.instance_types.is_empty() {
+        c.report(
+            "eks.instance_types",
+            "at least one instance type is needed".to_string(),
+        );
+    }
+    for (i, t) in e.instance_types.iter().enumerate() {
+        if !t.contains('.') || t.contains(char::is_whitespace) {
+            c.report(
+                &format!("eks.instance_types[{i}]"),
+                format!("{t:?} is not an EC2 instance type (expected e.g. t3.medium)"),
+            );
+        }
+    }
+    let s = e.scaling;
+    if s.max == 0 || s.min > s.desired || s.desired > s.max {
+        c.report(
+            "eks.scaling",
+            format!(
+                "min {} / desired {} / max {}: need min <= desired <= max and max >= 1",
+                s.min, s.desired, s.max
+            ),
+        );
+    }
+}
+
+fn check_alb(c: &mut Checker, config: &Config) {
+    if let Some(arn) = &config.alb.certificate_arn {
+        let ok =
+            arn.starts_with("arn:aws") && arn.contains(":acm:") && arn.contains(":certificate/");
+        if !ok {
+            c.report(
+                "alb.certificate_arn",
+                format!(
+                    "{arn:?} is not an ACM certificate ARN \
+                     (expected arn:aws:acm:<region>:<account>:certificate/<id>)"
+                ),
+            );
+        } else if !arn.contains(&format!(":acm:{}:", config.region)) {
+            c.report(
+                "alb.certificate_arn",
+                format!("{arn:?} is not in region {}; an ALB can only use certificates of its own region", config.region),
+            );
+        }
+    }
+}
+
+fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
+    let keep = config.ecr.keep_images;
+    if !(1..=1000).contains(&keep) {
+        c.report("ecr.keep_images", format!("{keep} is outside 1-1000"));
+    }
+    let b = &config.codebuild;
+    if b.source_type().is_none() {
+        c.report(
+            "codebuild.repository_url",
+            format!(
+                "{:?} is not an https URL of a Git host CodeBuild builds from \
+                 (github.com, bitbucket.org, gitlab.com, git-codecommit.<region>.amazonaws.com)",
+                b.repository_url
+            ),
+        );
+    }
+    for (field, value) in [
+        ("codebuild.branch", &b.branch),
+        ("codebuild.buildspec", &b.buildspec),
+        ("codebuild.image", &b.image),
+        ("codebuild.compute_type", &b.compute_type),
+    ] {
+        if value.trim().is_empty() {
+            c.report(field, "must not be empty".to_string());
+        }
+    }
 }
 
 fn check_stack(c: &mut Checker, stack: &str) {

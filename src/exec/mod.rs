@@ -54,6 +54,10 @@ pub struct Inputs<'a> {
     pub aws: &'a Aws,
     /// Most steps in flight at once.
     pub parallelism: usize,
+    /// The account id.
+    pub account: &'a str,
+    /// `destroy --force`.
+    pub force: bool,
 }
 
 /// Carries out the plan's steps.
@@ -204,6 +208,8 @@ async fn run_step(
     };
     let cx = StepCtx {
         aws: inp.aws,
+        account: inp.account,
+        force: inp.force,
         id: &key.0,
         reporter,
     };

@@ -1,11 +1,17 @@
 //! Resource kinds: each knows how to observe, create, update and delete one kind of AWS
 //! resource. The engine only sees the [`ResourceKind`] trait.
 
+pub mod alb;
+pub mod codebuild;
+pub mod ecr;
+pub mod eks;
+pub mod iam;
 pub mod network;
 
 use crate::aws::Aws;
 use crate::model::{Kind, LogicalId, Observed};
 use crate::observe::Snapshot;
+pub use crate::plan::AttrRule;
 use crate::report::Reporter;
 use anyhow::{anyhow, Result};
 use async_trait::async_trait;
@@ -19,8 +25,12 @@ pub type Outputs = BTreeMap<String, String>;
 pub struct StepCtx<'a> {
     /// AWS clients.
     pub aws: &'a Aws,
+    /// The account id.
+    pub account: &'a str,
     /// The resource being worked on.
     pub id: &'a LogicalId,
+    /// `destroy --force`: delete data-holding resources (an ECR repository with images) too.
+    pub force: bool,
     /// Where progress notes go.
     pub reporter: &'a dyn Reporter,
 }
@@ -77,6 +87,12 @@ pub trait ResourceKind: Send + Sync {
     /// Attributes that cannot change in place: a change means replacement.
     fn force_new(&self) -> &'static [&'static str];
 
+    /// Attributes used only by the create call and never compared afterwards (a role's
+    /// initial trust policy, which a separate resource manages from then on).
+    fn create_only(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Every resource of this kind the stack owns, read through `snap` (one call per kind).
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>>;
 
@@ -110,10 +126,31 @@ pub fn get(kind: Kind) -> &'static dyn ResourceKind {
         Kind::ElasticIp => &elastic_ip::ElasticIp,
         Kind::NatGateway => &nat_gateway::NatGateway,
         Kind::SecurityGroup => &security_group::SecurityGroup,
+        Kind::IamRole => &iam::role::Role,
+        Kind::IamTrustPolicy => &iam::trust_policy::TrustPolicy,
+        Kind::IamInlinePolicy => &iam::inline_policy::InlinePolicy,
+        Kind::IamPolicyAttachment => &iam::policy_attachment::PolicyAttachment,
+        Kind::EksCluster => &eks::cluster::Cluster,
+        Kind::LaunchTemplate => &eks::launch_template::LaunchTemplate,
+        Kind::EksNodeGroup => &eks::node_group::NodeGroup,
+        Kind::EksAccessEntry => &eks::access_entry::AccessEntry,
+        Kind::LoadBalancer => &alb::load_balancer::LoadBalancer,
+        Kind::TargetGroup => &alb::target_group::TargetGroup,
+        Kind::Listener => &alb::listener::Listener,
+        Kind::TargetGroupAttachment => &alb::target_group_attachment::TargetGroupAttachment,
+        Kind::EcrRepository => &ecr::repository::Repository,
+        Kind::CodeBuildProject => &codebuild::project::Project,
     }
 }
 
-/// Whether changing `attr` of `kind` needs a replacement.
-pub fn force_new(kind: Kind, attr: &str) -> bool {
-    get(kind).force_new().contains(&attr)
+/// How a change to `attr` of `kind` is carried out.
+pub fn attr_rule(kind: Kind, attr: &str) -> AttrRule {
+    let k = get(kind);
+    if k.create_only().contains(&attr) {
+        AttrRule::CreateOnly
+    } else if k.force_new().contains(&attr) {
+        AttrRule::ForceNew
+    } else {
+        AttrRule::Update
+    }
 }

@@ -10,8 +10,8 @@ use crate::model::{Kind, Observed};
 use anyhow::Result;
 
 /// Everything the stack owns, found by its `infra:stack` tag (or through a tagged parent).
-pub async fn observe(aws: &Aws, stack: &str) -> Result<Vec<Observed>> {
-    let snap = Snapshot::new(aws.clone(), stack);
+pub async fn observe(aws: &Aws, stack: &str, account: &str) -> Result<Vec<Observed>> {
+    let snap = Snapshot::new(aws.clone(), stack, account);
     let reads = Kind::ALL.map(|k| kinds::get(k).observe(&snap));
     let mut out = Vec::new();
     for found in futures::future::join_all(reads).await {

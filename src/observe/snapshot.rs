@@ -5,7 +5,13 @@ use crate::model::STACK_TAG;
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, Subnet, Vpc,
 };
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
+
+type Shared = Arc<dyn Any + Send + Sync>;
 
 /// A method returning every item of a paginated, stack-filtered describe call, read once.
 macro_rules! paged {
@@ -39,6 +45,8 @@ macro_rules! paged {
 pub struct Snapshot {
     aws: Aws,
     stack: String,
+    account: String,
+    cache: Mutex<HashMap<&'static str, Arc<OnceCell<Shared>>>>,
     vpcs: OnceCell<Vec<Vpc>>,
     subnets: OnceCell<Vec<Subnet>>,
     igws: OnceCell<Vec<InternetGateway>>,
@@ -50,10 +58,12 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// An empty snapshot; nothing is read until a kind asks.
-    pub fn new(aws: Aws, stack: &str) -> Self {
+    pub fn new(aws: Aws, stack: &str, account: &str) -> Self {
         Snapshot {
             aws,
             stack: stack.to_string(),
+            account: account.to_string(),
+            cache: Mutex::new(HashMap::new()),
             vpcs: OnceCell::new(),
             subnets: OnceCell::new(),
             igws: OnceCell::new(),
@@ -67,6 +77,40 @@ impl Snapshot {
     /// AWS clients.
     pub fn aws(&self) -> &Aws {
         &self.aws
+    }
+
+    /// The stack name.
+    pub fn stack(&self) -> &str {
+        &self.stack
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The result of `read`, run at most once per snapshot under `key`, shared by every kind
+    /// that asks for the same key (one DescribeCluster serves the cluster and its node group).
+    pub async fn cached<T, F, Fut>(&self, key: &'static str, read: F) -> anyhow::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        let cell = {
+            let mut cache = self
+                .cache
+                .lock()
+                .map_err(|_| anyhow::anyhow!("snapshot cache poisoned"))?;
+            cache.entry(key).or_default().clone()
+        };
+        let value = cell
+            .get_or_try_init(|| async { read().await.map(|v| Arc::new(v) as Shared) })
+            .await?
+            .clone();
+        value
+            .downcast::<T>()
+            .map_err(|_| anyhow::anyhow!("snapshot key {key} read with two different types"))
     }
 
     fn owned(&self) -> Filter {

@@ -1,6 +1,6 @@
 //! Desired graph versus observed state, into a plan. Pure: no I/O.
 
-use super::{steps, Action, AttrChange, Change, Plan};
+use super::{steps, Action, AttrChange, AttrRule, Change, Conflict, Plan};
 use crate::graph::{Graph, GraphError};
 use crate::model::{Kind, LogicalId, Observed, Ref};
 use serde_json::Value as Json;
@@ -12,14 +12,29 @@ pub fn diff(
     stack: &str,
     desired: &Graph,
     observed: &[Observed],
-    force_new: &dyn Fn(Kind, &str) -> bool,
+    rule: &dyn Fn(Kind, &str) -> AttrRule,
 ) -> Result<Plan, GraphError> {
     let order = desired.topo_order()?;
+    let (unowned, observed): (Vec<Observed>, Vec<Observed>) =
+        observed.iter().cloned().partition(|o| o.unowned);
+    let observed = observed.as_slice();
+    let conflicts: Vec<Conflict> = unowned
+        .into_iter()
+        .filter(|o| desired.get(&o.id).is_some())
+        .map(|o| Conflict {
+            id: o.id,
+            kind: o.kind,
+            physical_id: o.physical_id,
+        })
+        .collect();
     let (by_id, extra) = index(observed);
     let mut actions: HashMap<LogicalId, Action> = HashMap::new();
     let mut changes = Vec::new();
 
     for id in &order {
+        if conflicts.iter().any(|c| &c.id == id) {
+            continue;
+        }
         let want = &desired.resources[id];
         let have = by_id.get(id).copied().filter(|o| o.kind == want.kind);
         let lookup = |r: &Ref| -> Option<Json> {
@@ -33,6 +48,10 @@ pub fn diff(
         };
         let mut attrs = Vec::new();
         for (name, value) in &want.attrs {
+            let rule = rule(want.kind, name);
+            if have.is_some() && rule == AttrRule::CreateOnly {
+                continue;
+            }
             let new = value.resolve(&lookup);
             let old = have.and_then(|o| o.attrs.get(name)).cloned();
             let same = matches!((&new, &old), (Some(n), Some(o)) if canonical(n) == canonical(o));
@@ -41,7 +60,7 @@ pub fn diff(
                     name: name.clone(),
                     old,
                     new,
-                    forces_replacement: have.is_some() && force_new(want.kind, name),
+                    forces_replacement: have.is_some() && rule == AttrRule::ForceNew,
                 });
             }
         }
@@ -102,6 +121,7 @@ pub fn diff(
     Ok(Plan {
         stack: stack.to_string(),
         changes,
+        conflicts,
         steps,
     })
 }
@@ -112,7 +132,8 @@ pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Pl
     let mut changes = Vec::new();
     let mut ids = Vec::new();
     let mut seen: HashMap<&LogicalId, usize> = HashMap::new();
-    for o in observed {
+    // Only what carries the stack's tag is ever deleted.
+    for o in observed.iter().filter(|o| !o.unowned) {
         let n = seen.entry(&o.id).or_default();
         let id = if *n == 0 {
             o.id.clone()
@@ -136,6 +157,7 @@ pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Pl
     Ok(Plan {
         stack: stack.to_string(),
         changes,
+        conflicts: Vec::new(),
         steps,
     })
 }

@@ -12,6 +12,17 @@ use crate::model::{Area, Kind, LogicalId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+/// How a kind treats a change to one of its attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrRule {
+    /// Changed in place.
+    Update,
+    /// Cannot change in place: the resource is replaced.
+    ForceNew,
+    /// Only given to the create call; never compared afterwards.
+    CreateOnly,
+}
+
 /// What happens to one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,6 +84,17 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
+/// A resource that exists under a name the stack uses but is not the stack's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The logical id it would have.
+    pub id: LogicalId,
+    /// Resource kind.
+    pub kind: Kind,
+    /// Its AWS id.
+    pub physical_id: String,
+}
+
 /// The whole plan, plus the ordered steps the executor walks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -80,6 +102,8 @@ pub struct Plan {
     pub stack: String,
     /// Every resource, no-ops included, in dependency order.
     pub changes: Vec<Change>,
+    /// Resources in the way: same name, not this stack's. Apply refuses while there are any.
+    pub conflicts: Vec<Conflict>,
     /// The execution DAG: one step per create/update/delete, with its prerequisites.
     #[serde(skip)]
     pub steps: Vec<Step>,
@@ -112,6 +136,23 @@ impl Plan {
             }
         }
         c
+    }
+
+    /// An error naming the conflicts, when there are any: nothing can be applied until they go.
+    pub fn check_conflicts(&self) -> anyhow::Result<()> {
+        if self.conflicts.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = self
+            .conflicts
+            .iter()
+            .map(|c| format!("{} ({})", c.id, c.physical_id))
+            .collect();
+        anyhow::bail!(
+            "{} resource(s) with this stack's names belong to someone else: {}. Nothing was changed.",
+            names.len(),
+            names.join(", ")
+        )
     }
 
     /// True when applying would change nothing.

@@ -9,6 +9,21 @@ const UNKNOWN: &str = "(known after apply)";
 /// The plan as a person reads it: changes grouped by area, attribute diffs, and a summary line.
 pub fn render_human(plan: &Plan) -> String {
     let mut out = String::new();
+    if !plan.conflicts.is_empty() {
+        let _ = writeln!(
+            out,
+            "Conflicts: these exist under stack {}'s names but lack its tag infra:stack={}.\n\
+             infra never touches resources it does not own:",
+            plan.stack, plan.stack
+        );
+        for c in &plan.conflicts {
+            let _ = writeln!(out, "  !   {} ({} {})", c.id, c.kind, c.physical_id);
+        }
+        let _ = writeln!(
+            out,
+            "Delete or rename them, or choose another stack name; then plan again.\n"
+        );
+    }
     if plan.is_empty() {
         let _ = writeln!(
             out,

@@ -9,7 +9,7 @@ use serde_json::json;
 fn desired(nat: NatMode) -> Graph {
     let mut c = parse(DEFAULT_YAML).unwrap();
     c.network.nat = nat;
-    stack::build(&c)
+    stack::build(&c, "123456789012")
 }
 
 fn physical(id: &LogicalId) -> String {
@@ -18,7 +18,14 @@ fn physical(id: &LogicalId) -> String {
 
 /// The observed state right after a perfect apply of `g`.
 fn applied(g: &Graph) -> Vec<Observed> {
+    // Every output anything refers to is the target's physical id, which keeps this simple.
     let lookup = |r: &Ref| Some(json!(physical(&r.id)));
+    let mut referenced: Vec<Ref> = Vec::new();
+    for d in g.resources.values() {
+        for v in d.attrs.values() {
+            v.visit_refs(&mut |r| referenced.push(r.clone()));
+        }
+    }
     g.resources
         .values()
         .map(|d| {
@@ -26,13 +33,16 @@ fn applied(g: &Graph) -> Vec<Observed> {
             for (k, v) in &d.attrs {
                 o.attrs.insert(k.clone(), v.resolve(&lookup).unwrap());
             }
+            for r in referenced.iter().filter(|r| r.id == d.id) {
+                o.outputs.insert(r.attr.clone(), physical(&d.id));
+            }
             o
         })
         .collect()
 }
 
 fn plan(g: &Graph, observed: &[Observed]) -> Plan {
-    diff("grpc-eks", g, observed, &kinds::force_new).unwrap()
+    diff("grpc-eks", g, observed, &kinds::attr_rule).unwrap()
 }
 
 fn action(p: &Plan, id: &str) -> Action {
@@ -143,7 +153,7 @@ fn tag_change_is_one_in_place_update() {
 fn cidr_change_replaces_the_subnet_and_what_is_bound_to_it() {
     let mut c = parse(DEFAULT_YAML).unwrap();
     c.network.zones[0].private_app = "10.0.8.0/24".into();
-    let g = stack::build(&c);
+    let g = stack::build(&c, "123456789012");
     let obs = applied(&desired(NatMode::Single));
     let p = plan(&g, &obs);
     assert_eq!(action(&p, "subnet/private-app/a"), Action::Replace);
@@ -310,4 +320,19 @@ fn plan_json_marks_unknown_values_and_actions() {
         .find(|a| a["name"] == "vpc_id")
         .unwrap();
     assert!(vpc_id["new"].is_null());
+}
+
+#[test]
+fn unowned_resource_under_the_stacks_name_is_a_conflict_and_never_deleted() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    find(&mut obs, "ecr/repository").unowned = true;
+    let p = plan(&g, &obs);
+    assert_eq!(p.conflicts.len(), 1);
+    assert_eq!(p.conflicts[0].id.as_str(), "ecr/repository");
+    assert!(p.changes.iter().all(|c| c.id.as_str() != "ecr/repository"));
+    assert!(p.check_conflicts().is_err());
+    assert!(render_human(&p).contains("!   ecr/repository"));
+    let d = destroy("grpc-eks", &g, &obs).unwrap();
+    assert!(d.changes.iter().all(|c| c.id.as_str() != "ecr/repository"));
 }

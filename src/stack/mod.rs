@@ -1,26 +1,43 @@
 //! Turns a validated config into the desired graph. All of the AWS ordering knowledge that no
 //! attribute reference expresses lives here, next to the resources it concerns.
 
+mod alb;
+mod codebuild;
+mod ecr;
+mod eks;
+mod iam;
 mod network;
 
 use crate::config::Config;
 use crate::graph::Graph;
 use crate::model::{owned_tags, LogicalId, Value};
 
-/// The desired graph of the whole stack.
-pub fn build(config: &Config) -> Graph {
+/// The desired graph of the whole stack in `account`.
+pub fn build(config: &Config, account: &str) -> Graph {
     let mut b = Builder {
         config,
+        account,
         graph: Graph::default(),
     };
     network::add(&mut b);
+    iam::add(&mut b);
+    ecr::add(&mut b);
+    eks::add(&mut b);
+    alb::add(&mut b);
+    codebuild::add(&mut b);
     b.graph
 }
 
-/// Shared state while building: the config and the graph so far.
+/// Shared state while building: the config, the account and the graph so far.
 pub(crate) struct Builder<'a> {
     config: &'a Config,
+    account: &'a str,
     graph: Graph,
+}
+
+/// Shorthand for a reference to output `attr` of `id`.
+fn out(id: &str, attr: &str) -> Value {
+    Value::reference(&LogicalId::new(id), attr)
 }
 
 impl Builder<'_> {

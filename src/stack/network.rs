@@ -24,6 +24,45 @@ pub fn subnet_id(tier: &str, zone: &str) -> String {
     format!("subnet/{tier}/{zone}")
 }
 
+fn zone_suffixes(b: &Builder) -> Vec<String> {
+    let c = b.config;
+    c.network
+        .zones
+        .iter()
+        .map(|z| z.suffix(&c.region).to_string())
+        .collect()
+}
+
+/// Logical ids of the public subnets, in zone order.
+pub fn public_subnets(b: &Builder) -> Vec<LogicalId> {
+    zone_suffixes(b)
+        .iter()
+        .map(|z| LogicalId::new(subnet_id(PUBLIC, z)))
+        .collect()
+}
+
+/// Logical ids of the private application subnets, in zone order.
+pub fn private_app_subnets(b: &Builder) -> Vec<LogicalId> {
+    zone_suffixes(b)
+        .iter()
+        .map(|z| LogicalId::new(subnet_id(PRIVATE_APP, z)))
+        .collect()
+}
+
+/// Logical ids of the private default routes and the private subnets' associations.
+pub fn private_routes(b: &Builder) -> Vec<LogicalId> {
+    b.graph
+        .resources
+        .values()
+        .filter(|r| match r.kind {
+            Kind::Route => r.id.as_str().starts_with("route/private"),
+            Kind::RouteTableAssociation => r.id.as_str().starts_with("rta/private-app"),
+            _ => false,
+        })
+        .map(|r| r.id.clone())
+        .collect()
+}
+
 fn id_of(id: &str) -> Value {
     Value::reference(&LogicalId::new(id), "id")
 }
@@ -147,32 +186,46 @@ pub(super) fn add(b: &mut Builder) {
         associate(b, &rt, &subnet_id(PRIVATE_DATA, suffix));
     }
 
-    // Security groups: the ALB takes HTTP from the internet; nodes take the NodePort from the ALB only.
+    // Security groups: the ALB takes HTTP (and HTTPS with a certificate) from the internet;
+    // nodes take the service NodePorts from the ALB only.
+    let tls = c.alb.certificate_arn.is_some();
+    let mut listen = vec![80];
+    let mut node_ports = vec![c.service.node_port];
+    if tls {
+        listen.push(443);
+        node_ports.push(c.service.grpc_node_port);
+    }
+    let from_internet: Vec<serde_json::Value> = listen
+        .iter()
+        .map(|p| json!({"protocol": "tcp", "from_port": p, "to_port": p, "cidr": "0.0.0.0/0"}))
+        .collect();
     let alb_sg = add_security_group(
         b,
         "sg/alb",
         "alb",
-        "ALB of the stack: HTTP from the internet",
-        Value::Lit(
-            json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr": "0.0.0.0/0"}]),
-        ),
+        "ALB of the stack: HTTP(S) from the internet",
+        Value::Lit(json!(from_internet)),
     );
-    let port = json!(c.service.node_port);
-    let from_alb = Value::Map(BTreeMap::from([
-        ("protocol".to_string(), Value::str("tcp")),
-        ("from_port".to_string(), Value::Lit(port.clone())),
-        ("to_port".to_string(), Value::Lit(port)),
-        (
-            "source_security_group_id".to_string(),
-            Value::reference(&alb_sg, "id"),
-        ),
-    ]));
+    let from_alb = node_ports
+        .iter()
+        .map(|p| {
+            Value::Map(BTreeMap::from([
+                ("protocol".to_string(), Value::str("tcp")),
+                ("from_port".to_string(), Value::Lit(json!(p))),
+                ("to_port".to_string(), Value::Lit(json!(p))),
+                (
+                    "source_security_group_id".to_string(),
+                    Value::reference(&alb_sg, "id"),
+                ),
+            ]))
+        })
+        .collect();
     add_security_group(
         b,
         "sg/nodes",
         "nodes",
         "EKS nodes of the stack: service NodePort from the ALB only",
-        Value::List(vec![from_alb]),
+        Value::List(from_alb),
     );
 }
 
