@@ -183,3 +183,20 @@ def test_cluster_version_update(emu):
     assert eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE"
     cfg = eks.update_cluster_config(name="c", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})["update"]
     wait_for(lambda: eks.describe_update(name="c", updateId=cfg["id"])["update"]["status"] == "Successful")
+
+
+def test_cluster_gets_its_security_group_and_loses_it_with_the_cluster(emu):
+    emu.config(time_scale=0.001)
+    ec2, vpc, subnets = make_network(emu)
+    cluster_role, _ = make_roles(emu)
+    eks = emu.client("eks")
+    eks.create_cluster(name="c", version="1.31", roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
+    config = eks.describe_cluster(name="c")["cluster"]["resourcesVpcConfig"]
+    assert config["vpcId"] == vpc
+    [group] = ec2.describe_security_groups(GroupIds=[config["clusterSecurityGroupId"]])["SecurityGroups"]
+    assert group["VpcId"] == vpc and group["GroupName"].startswith("eks-cluster-sg-c-")
+    wait_for(lambda: eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE")
+    eks.delete_cluster(name="c")
+    wait_for(lambda: "c" not in eks.list_clusters()["clusters"])
+    remaining = [g["GroupId"] for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]]
+    assert config["clusterSecurityGroupId"] not in remaining

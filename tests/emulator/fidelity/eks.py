@@ -153,6 +153,43 @@ def _scale_asg(backend: EKSBackend, ng: Nodegroup) -> None:
             )
 
 
+# ---------------------------------------------------------------- the cluster security group
+
+
+def _create_cluster_security_group(backend: EKSBackend, cluster: Cluster) -> None:
+    """AWS creates a security group for every cluster, in the VPC of its subnets, and reports it
+    as resourcesVpcConfig.clusterSecurityGroupId (with vpcId); moto reports neither."""
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    config = dict(cluster.resources_vpc_config or {})
+    subnets = config.get("subnetIds") or []
+    vpc_id = next((s.vpc_id for s in ec2.describe_subnets(subnet_ids=subnets[:1])), None) if subnets else None
+    if vpc_id is None:
+        return
+    group = ec2.create_security_group(
+        name=f"eks-cluster-sg-{cluster.name}-{uuid.uuid4().hex[:10]}",
+        description="EKS created security group applied to ENI that is attached to EKS Control "
+                    "Plane master nodes, as well as any managed workloads.",
+        vpc_id=vpc_id,
+        tags={"aws:eks:cluster-name": cluster.name, f"kubernetes.io/cluster/{cluster.name}": "owned"},
+    )
+    config["clusterSecurityGroupId"] = group.id
+    config["vpcId"] = vpc_id
+    cluster.resources_vpc_config = config
+    cluster._emu_security_group = group.id
+
+
+def _delete_cluster_security_group(backend: EKSBackend, cluster: Cluster) -> None:
+    """AWS deletes the cluster security group with the cluster."""
+    group_id = getattr(cluster, "_emu_security_group", None)
+    if group_id is None:
+        return
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    try:
+        ec2.delete_security_group(group_id=group_id)
+    except Exception:  # already gone, or still referenced: AWS would retry; nothing to do here
+        pass
+
+
 # ---------------------------------------------------------------- backend patches
 
 
@@ -163,6 +200,7 @@ def _create_cluster(original):
         cluster = original(self, name, role_arn, resources_vpc_config, *args, **kwargs)
         cluster.status = "CREATING"
         cluster._emu_access_entries = {}
+        _create_cluster_security_group(self, cluster)
 
         def activate() -> None:
             if cluster.status == "CREATING":
@@ -187,6 +225,7 @@ def _delete_cluster(original):
             if self.clusters.get(name) is cluster:
                 self.clusters.pop(name)
                 self.cluster_count -= 1
+                _delete_cluster_security_group(self, cluster)
 
         state.later("eks_cluster_delete", gone)
         return cluster
