@@ -15,7 +15,7 @@ pub enum GraphError {
         to: LogicalId,
     },
     /// The dependencies loop.
-    #[error("dependency cycle through {0}")]
+    #[error("dependency cycle: {0} (each waits for the next)")]
     Cycle(String),
 }
 
@@ -90,14 +90,39 @@ pub fn topo_sort<N: Ord + Clone + std::fmt::Display>(
         }
     }
     if out.len() < deps.len() {
-        let stuck: Vec<String> = remaining
+        let stuck: BTreeSet<&N> = remaining
             .iter()
             .filter(|(_, c)| **c > 0)
-            .map(|(n, _)| n.to_string())
+            .map(|(n, _)| *n)
             .collect();
-        return Err(GraphError::Cycle(stuck.join(", ")));
+        return Err(GraphError::Cycle(one_cycle(deps, &stuck)));
     }
     Ok(out)
+}
+
+/// One loop among the `stuck` nodes, as "a -> b -> a": every stuck node waits on another stuck
+/// node, so walking those waits must come back to a node already seen.
+fn one_cycle<N: Ord + std::fmt::Display>(
+    deps: &BTreeMap<N, BTreeSet<N>>,
+    stuck: &BTreeSet<&N>,
+) -> String {
+    let mut path: Vec<&N> = Vec::new();
+    let mut next = stuck.first().copied();
+    while let Some(n) = next {
+        if let Some(start) = path.iter().position(|p| *p == n) {
+            let mut names: Vec<String> = path[start..].iter().map(|p| p.to_string()).collect();
+            names.push(n.to_string());
+            return names.join(" -> ");
+        }
+        path.push(n);
+        next = deps
+            .get(n)
+            .and_then(|d| d.iter().find(|x| stuck.contains(x)));
+    }
+    path.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -132,8 +157,13 @@ mod tests {
     fn cycle_is_reported() {
         let mut g = Graph::default();
         g.add(node("a", &["b"]));
-        g.add(node("b", &["a"]));
-        assert!(matches!(g.topo_order(), Err(GraphError::Cycle(s)) if s.contains('a')));
+        g.add(node("b", &["c"]));
+        g.add(node("c", &["b"]));
+        g.add(node("d", &["a"]));
+        assert_eq!(
+            g.topo_order(),
+            Err(GraphError::Cycle("b -> c -> b".to_string()))
+        );
     }
 
     #[test]

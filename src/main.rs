@@ -3,6 +3,7 @@
 mod aws;
 mod cli;
 mod config;
+mod delivery;
 mod exec;
 mod graph;
 mod kinds;

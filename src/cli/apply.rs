@@ -92,7 +92,6 @@ async fn execute(cx: &super::Session, p: &Plan, parallelism: u16, force: bool) -
             observed: &cx.observed,
             aws: &cx.aws,
             parallelism: usize::from(parallelism),
-            account: &cx.account,
             force,
         },
         &reporter,

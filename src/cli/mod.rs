@@ -5,6 +5,7 @@ mod apply;
 mod confirm;
 mod init;
 mod plan;
+mod trigger_build;
 
 use crate::aws::Aws;
 use crate::config::{self, Loaded};
@@ -50,6 +51,8 @@ enum Command {
     Apply(apply::Args),
     /// Delete everything this stack owns, and nothing else
     Destroy(apply::DestroyArgs),
+    /// Start the stack's CodeBuild project (build, push, deploy) and optionally follow it
+    TriggerBuild(trigger_build::Args),
 }
 
 /// Runs the command line; the exit code is the process's.
@@ -61,6 +64,7 @@ pub async fn main() -> ExitCode {
         Command::Plan(a) => plan::run(&cli, a).await,
         Command::Apply(a) => apply::run_apply(&cli, a).await,
         Command::Destroy(a) => apply::run_destroy(&cli, a).await,
+        Command::TriggerBuild(a) => trigger_build::run(&cli, a).await,
     };
     match result {
         Ok(code) => code,
@@ -91,22 +95,21 @@ struct Session {
     loaded: Loaded,
     desired: Graph,
     aws: Aws,
-    account: String,
     observed: Vec<Observed>,
 }
 
 /// Loads and validates the config (no AWS call before it is valid), then reads the account.
 async fn load_and_observe(cli: &Cli) -> Result<Session> {
     let loaded = config::load(cli.config.as_deref())?;
-    eprintln!(
-        "Stack {} in {} (config: {})",
-        loaded.config.stack, loaded.config.region, loaded.file
-    );
     let aws = Aws::connect(&loaded.config.region).await;
     let account = aws
         .account_id()
         .await
         .context("cannot find out which AWS account the credentials belong to")?;
+    eprintln!(
+        "Stack {} in account {account}, {} (config: {})",
+        loaded.config.stack, loaded.config.region, loaded.file
+    );
     let desired = stack::build(&loaded.config, &account);
     let observed = observe::observe(&aws, &loaded.config.stack, &account)
         .await
@@ -120,7 +123,6 @@ async fn load_and_observe(cli: &Cli) -> Result<Session> {
         loaded,
         desired,
         aws,
-        account,
         observed,
     })
 }

@@ -54,8 +54,6 @@ pub struct Inputs<'a> {
     pub aws: &'a Aws,
     /// Most steps in flight at once.
     pub parallelism: usize,
-    /// The account id.
-    pub account: &'a str,
     /// `destroy --force`.
     pub force: bool,
 }
@@ -208,7 +206,6 @@ async fn run_step(
     };
     let cx = StepCtx {
         aws: inp.aws,
-        account: inp.account,
         force: inp.force,
         id: &key.0,
         reporter,

@@ -25,8 +25,6 @@ pub type Outputs = BTreeMap<String, String>;
 pub struct StepCtx<'a> {
     /// AWS clients.
     pub aws: &'a Aws,
-    /// The account id.
-    pub account: &'a str,
     /// The resource being worked on.
     pub id: &'a LogicalId,
     /// `destroy --force`: delete data-holding resources (an ECR repository with images) too.

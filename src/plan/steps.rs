@@ -58,14 +58,31 @@ pub(super) fn build(
     let deletes = |id: &LogicalId| matches!(action.get(id), Some(Action::Delete | Action::Replace));
 
     // Which observed resources each observed resource depends on.
-    let by_physical: HashMap<&str, &LogicalId> = observed
-        .iter()
-        .map(|(id, o)| (o.physical_id.as_str(), id))
+    // A physical id several resources share (a role and its trust policy, an EKS cluster and
+    // an ECR repository both named after the stack) says nothing about which one is meant:
+    // those pairs rely on the desired graph alone.
+    let mut by_physical: HashMap<&str, Option<&LogicalId>> = HashMap::new();
+    for (id, o) in &observed {
+        by_physical
+            .entry(o.physical_id.as_str())
+            .and_modify(|seen| *seen = None)
+            .or_insert(Some(id));
+    }
+    let by_physical: HashMap<&str, &LogicalId> = by_physical
+        .into_iter()
+        .filter_map(|(p, id)| id.map(|id| (p, id)))
         .collect();
     let mut observed_deps: BTreeMap<&LogicalId, BTreeSet<&LogicalId>> = BTreeMap::new();
     for (id, o) in &observed {
         let mut deps = BTreeSet::new();
-        for v in o.attrs.values() {
+        // A resource's own name, description and tags are labels, not references, even when
+        // they spell another resource's id (a launch template named like the node group).
+        for v in o
+            .attrs
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "name" | "description" | "tags"))
+            .map(|(_, v)| v)
+        {
             strings(v, &mut |s| {
                 if let Some(other) = by_physical.get(s) {
                     if *other != id {

@@ -295,6 +295,37 @@ fn destroy_deletes_in_reverse_dependency_order() {
 }
 
 #[test]
+fn destroy_orders_resources_that_share_a_physical_id_by_the_desired_graph() {
+    // As in AWS: a trust policy is known by its role's name, and the cluster, the repository
+    // and the build project are all named after the stack.
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    for o in obs.iter_mut() {
+        let shared = match o.id.as_str() {
+            "role/cluster" | "trust/cluster" => Some("grpc-eks-cluster"),
+            "eks/cluster" | "ecr/repository" | "codebuild/project" => Some("grpc-eks"),
+            _ => None,
+        };
+        if let Some(name) = shared {
+            o.physical_id = name.to_string();
+            o.attrs.insert("name".into(), json!(name));
+        }
+    }
+    let p = destroy("grpc-eks", &g, &obs).unwrap();
+    let before = |a: &str, b: &str| {
+        assert!(
+            step_pos(&p, a, StepKind::Delete) < step_pos(&p, b, StepKind::Delete),
+            "{a} must go before {b}"
+        );
+    };
+    before("trust/cluster", "role/cluster");
+    before("eks/nodegroup", "eks/cluster");
+    before("eks/cluster", "role/cluster");
+    before("codebuild/project", "role/codebuild");
+    before("tg-attachment/http", "eks/nodegroup");
+}
+
+#[test]
 fn plan_json_marks_unknown_values_and_actions() {
     let g = desired(NatMode::Single);
     let p = plan(&g, &[]);

@@ -12,6 +12,9 @@ import sys
 
 # The fidelity modules import each other as top-level modules (state, latency, calls).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# AWS-managed policies (AmazonEKSClusterPolicy, ...) exist in every real account; moto only
+# knows them when asked to load them, before its IAM backend is first built.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 from werkzeug.serving import make_server  # noqa: E402
 

@@ -1,0 +1,3 @@
+//! codebuild kinds.
+
+pub mod project;

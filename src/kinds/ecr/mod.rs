@@ -1,0 +1,3 @@
+//! ecr kinds.
+
+pub mod repository;
