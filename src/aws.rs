@@ -2,6 +2,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::time::Duration;
@@ -111,6 +112,11 @@ where
             let detail = match (&e, e.code(), e.message()) {
                 (_, Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (_, Some(code), None) => code.to_string(),
+                (SdkError::DispatchFailure(_), _, _) if credentials_missing(&e) => format!(
+                    "no usable AWS credentials ({}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+                     AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
+                    credentials_cause(&e)
+                ),
                 (SdkError::DispatchFailure(_), _, _) | (SdkError::TimeoutError(_), _, _) => format!(
                     "could not reach the AWS endpoint ({}); check the network, AWS_ENDPOINT_URL and the region",
                     aws_sdk_ec2::error::DisplayErrorContext(&e)
@@ -119,6 +125,48 @@ where
             };
             AwsError { op, code, detail }
         })
+    }
+}
+
+/// The credentials error somewhere in `e`'s sources, if the call failed for want of them.
+fn credentials_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a CredentialsError> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(c) = err.downcast_ref::<CredentialsError>() {
+            return Some(c);
+        }
+        next = err.source();
+    }
+    None
+}
+
+fn credentials_missing<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    credentials_error(e).is_some()
+}
+
+/// The provider's own one-line reason, without the SDK's nested debug dump.
+fn credentials_cause<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match credentials_error(e) {
+        // The default chain ends with instance metadata, so its last error is about IMDS even
+        // on a laptop: say what was searched instead.
+        Some(CredentialsError::CredentialsNotLoaded(_) | CredentialsError::ProviderError(_)) => {
+            "none in the environment, the shared config and credentials files, SSO, or instance \
+             metadata"
+                .to_string()
+        }
+        Some(c) => match std::error::Error::source(c) {
+            Some(cause) => format!("{c}: {cause}"),
+            None => c.to_string(),
+        },
+        None => String::new(),
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::aws::{Aws, AwsResultExt};
 use anyhow::{bail, Context, Result};
 use aws_sdk_codebuild::types::{
-    Build, BuildPhase, EnvironmentVariable, EnvironmentVariableType, StatusType,
+    Build, BuildPhase, BuildPhaseType, EnvironmentVariable, EnvironmentVariableType, StatusType,
 };
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -95,8 +95,11 @@ pub async fn follow(aws: &Aws, id: &str, out: &mut impl Write) -> Result<Build> 
             if phase.end_time().is_none() && !done {
                 break;
             }
-            writeln!(out, "{}", phase_line(phase))?;
             printed += 1;
+            // COMPLETED only marks the end; the verdict line says how it ended.
+            if phase.phase_type() != Some(&BuildPhaseType::Completed) {
+                writeln!(out, "{}", phase_line(phase))?;
+            }
         }
         out.flush()?;
         if done {
@@ -117,6 +120,7 @@ pub async fn follow(aws: &Aws, id: &str, out: &mut impl Write) -> Result<Build> 
     }
 }
 
+/// One finished phase, aligned: name, status, duration.
 fn phase_line(p: &BuildPhase) -> String {
     let name = p.phase_type().map(|t| t.as_str()).unwrap_or("?");
     let status = p.phase_status().map(|s| s.as_str()).unwrap_or("");
@@ -124,24 +128,32 @@ fn phase_line(p: &BuildPhase) -> String {
     format!("  {name:<18} {status:<10} {secs:>4}s")
 }
 
-/// The phase that did not succeed, when the build failed.
-pub fn failed_phase(build: &Build) -> Option<&str> {
-    build
-        .phases()
-        .iter()
-        .find(|p| {
-            matches!(
-                p.phase_status(),
-                Some(
-                    StatusType::Failed
-                        | StatusType::Fault
-                        | StatusType::TimedOut
-                        | StatusType::Stopped
-                )
+/// The phase that did not succeed, with CodeBuild's reason when it gives one.
+pub fn failed_phase(build: &Build) -> Option<String> {
+    let phase = build.phases().iter().find(|p| {
+        matches!(
+            p.phase_status(),
+            Some(
+                StatusType::Failed | StatusType::Fault | StatusType::TimedOut | StatusType::Stopped
             )
+        )
+    })?;
+    let name = phase.phase_type().map(|t| t.as_str()).unwrap_or("UNKNOWN");
+    let reasons: Vec<String> = phase
+        .contexts()
+        .iter()
+        .map(|c| match (c.status_code(), c.message()) {
+            (Some(code), Some(msg)) => format!("{code}: {msg}"),
+            (Some(only), None) | (None, Some(only)) => only.to_string(),
+            (None, None) => String::new(),
         })
-        .and_then(|p| p.phase_type())
-        .map(|t| t.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
+    Some(if reasons.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({})", reasons.join("; "))
+    })
 }
 
 /// Where the build's logs are, for people.

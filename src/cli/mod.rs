@@ -77,7 +77,8 @@ pub async fn main() -> ExitCode {
 
 fn init_tracing(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        // The credential chain warns about every provider it tries; the error says what matters.
+        0 => "warn,aws_config=error",
         1 => "info,aws_smithy_runtime=debug",
         _ => "debug",
     };

@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         println!("SUCCEEDED: build {id}");
         return Ok(ExitCode::SUCCESS);
     }
-    let phase = delivery::failed_phase(&finished).unwrap_or("unknown phase");
+    let phase = delivery::failed_phase(&finished).unwrap_or_else(|| "an unknown phase".into());
     println!("{}: build {id} in phase {phase}", status.as_str());
     Ok(ExitCode::FAILURE)
 }

@@ -59,4 +59,6 @@ impl Builder<'_> {
 }
 
 #[cfg(test)]
+mod contract_tests;
+#[cfg(test)]
 mod tests;

@@ -128,3 +128,14 @@ def test_dependency_violations(emu, net):
     ec2.detach_internet_gateway(InternetGatewayId=net["igw"], VpcId=net["vpc"])
     ec2.delete_internet_gateway(InternetGatewayId=net["igw"])
     ec2.delete_vpc(VpcId=net["vpc"])
+
+
+def test_launch_template_tags_change_after_creation(emu):
+    ec2 = emu.client("ec2")
+    lt = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData={},
+                                    TagSpecifications=tags("launch-template", "lt/nodes"))
+    lt_id = lt["LaunchTemplate"]["LaunchTemplateId"]
+    ec2.create_tags(Resources=[lt_id], Tags=[{"Key": "team", "Value": "platform"}])
+    ec2.delete_tags(Resources=[lt_id], Tags=[{"Key": "infra:id"}])
+    [found] = ec2.describe_launch_templates(LaunchTemplateIds=[lt_id])["LaunchTemplates"]
+    assert {t["Key"]: t["Value"] for t in found["Tags"]} == {"infra:stack": "s", "team": "platform"}

@@ -134,6 +134,9 @@ def test_eks_lifecycle_nodegroup_asg_and_access_entries(emu):
     assert entry["principalArn"] == cb and entry["type"] == "STANDARD"
     assert eks.list_access_entries(clusterName="c")["accessEntries"] == [cb]
     assert eks.describe_access_entry(clusterName="c", principalArn=cb)["accessEntry"]["accessEntryArn"] == entry["accessEntryArn"]
+    eks.tag_resource(resourceArn=entry["accessEntryArn"], tags={"team": "x"})
+    eks.untag_resource(resourceArn=entry["accessEntryArn"], tagKeys=list(tags))
+    assert eks.describe_access_entry(clusterName="c", principalArn=cb)["accessEntry"]["tags"] == {"team": "x"}
     policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
     eks.associate_access_policy(clusterName="c", principalArn=cb, policyArn=policy, accessScope={"type": "cluster"})
     listed = eks.list_associated_access_policies(clusterName="c", principalArn=cb)["associatedAccessPolicies"]

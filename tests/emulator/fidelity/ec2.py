@@ -8,12 +8,14 @@ What moto 5.2.5 does differently (checked against its source and by probing it):
 - No dependency checks on DetachInternetGateway, ReleaseAddress, DeleteSubnet,
   DeleteSecurityGroup; DeleteVpc ignores an attached internet gateway and leftover security
   groups. (DeleteRouteTable with associations is already refused by moto, with AWS's code.)
+- DescribeLaunchTemplates shows the tags a template was created with, never later changes.
 """
 
 from typing import Any
 
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models import EC2Backend
+from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.utils import is_tag_filter, tag_filter_matches
 
@@ -267,7 +269,14 @@ def _delete_vpc(original):
     return delete_vpc
 
 
+def _live_tags(self) -> list:
+    return self.get_tags()
+
+
 def install() -> None:
+    # A launch template's tags are copied once at creation; CreateTags/DeleteTags later never
+    # show in DescribeLaunchTemplates. Read them live, as AWS does.
+    LaunchTemplate.tags = property(_live_tags, lambda self, _value: None)
     wrap(NatGatewayBackend, "create_nat_gateway", _create_nat_gateway)
     wrap(NatGatewayBackend, "delete_nat_gateway", _delete_nat_gateway)
     wrap(NatGatewayBackend, "describe_nat_gateways", _describe_nat_gateways)

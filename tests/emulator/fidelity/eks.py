@@ -7,10 +7,12 @@ What moto 5.2.5 does differently (checked against moto/eks/models.py and respons
 - UpdateNodegroupConfig applies at once and reports "Successful"; UpdateClusterConfig returns
   the cluster instead of an Update; UpdateClusterVersion, UpdateNodegroupVersion,
   DescribeUpdate, ListUpdates and all access-entry operations are not implemented;
-- TagResource/ListTagsForResource only know clusters, not node groups;
+- TagResource/ListTagsForResource only know clusters, not node groups or access entries, and
+  UntagResource removes only the first of several keys;
 - any syntactically valid role ARN is accepted; AWS checks that the service can assume it.
 """
 
+import types
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -284,6 +286,10 @@ def _find_taggable(backend: EKSBackend, arn: str) -> Any:
         for ng in cluster.nodegroups.values():
             if ng.arn == arn:
                 return ng
+        for entry in _entries(cluster).values():
+            if entry["accessEntryArn"] == arn:
+                # Shares the entry's tag dict, so tagging through it changes the entry.
+                return types.SimpleNamespace(tags=entry["tags"])
     raise ResourceNotFoundException(clusterName=None, nodegroupName=None, fargateProfileName=None,
                                     addonName=None, message="Resource was not found")
 
@@ -296,6 +302,13 @@ def _untag_resource(self, resource_arn, tag_keys):
     target = _find_taggable(self, resource_arn)
     for key in [tag_keys] if isinstance(tag_keys, str) else tag_keys:
         target.tags.pop(key, None)
+
+
+def untag_resource(self):
+    # moto reads only the first of the repeated `tagKeys` query parameters.
+    keys = self.querystring.get("tagKeys") or []
+    self.eks_backend.untag_resource(self._extract_arn_from_path(), keys)
+    return EmptyResult()
 
 
 def _list_tags_for_resource(self, resource_arn):
@@ -582,7 +595,7 @@ def install() -> None:
                     update_nodegroup_version, describe_update, list_updates, create_access_entry,
                     describe_access_entry, update_access_entry, list_access_entries,
                     delete_access_entry, associate_access_policy, list_associated_access_policies,
-                    disassociate_access_policy):
+                    disassociate_access_policy, untag_resource):
         setattr(EKSResponse, handler.__name__, handler)
     dispatch = EKSResponse.dispatch
     for path in NEW_PATHS:
