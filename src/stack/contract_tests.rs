@@ -87,6 +87,50 @@ fn every_object_lives_in_the_namespace_and_runs_the_pushed_image() {
 }
 
 #[test]
+fn services_select_the_pods_their_deployments_label() {
+    for (file, pairs) in [
+        (CLIENT, &[("grpc-client", "grpc-client")][..]),
+        (
+            SERVER,
+            &[
+                ("grpc-server", "grpc-server"),
+                ("grpc-server-edge", "grpc-server"),
+            ][..],
+        ),
+    ] {
+        let d = docs(file);
+        for (service, deployment) in pairs {
+            let svc = find(&d, "Service", service);
+            let deploy = find(&d, "Deployment", deployment);
+            let selector = svc["spec"]["selector"].as_mapping().expect("selector");
+            let labels = &deploy["spec"]["template"]["metadata"]["labels"];
+            assert!(!selector.is_empty());
+            for (k, v) in selector {
+                assert_eq!(&labels[k], v, "{service} selects {k:?}={v:?}");
+            }
+            // The Deployment's own selector must match its template too.
+            for (k, v) in deploy["spec"]["selector"]["matchLabels"]
+                .as_mapping()
+                .expect("matchLabels")
+            {
+                assert_eq!(&labels[k], v);
+            }
+            // Service ports point at ports the container declares.
+            let container = &deploy["spec"]["template"]["spec"]["containers"][0];
+            let declared: Vec<&Yaml> = container["ports"]
+                .as_sequence()
+                .expect("container ports")
+                .iter()
+                .map(|p| &p["containerPort"])
+                .collect();
+            for p in svc["spec"]["ports"].as_sequence().expect("ports") {
+                assert!(declared.contains(&&p["targetPort"]), "{service}: {p:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn buildspec_reads_only_variables_the_project_provides() {
     let c = parse(DEFAULT_YAML).unwrap();
     let g = build(&c, "123456789012");

@@ -170,3 +170,69 @@ def test_destroy_leaves_nothing(applied, infra, clients):
     assert ec2.describe_vpcs(Filters=OWNED)["Vpcs"] == []
     assert ec2.describe_launch_templates(Filters=OWNED)["LaunchTemplates"] == []
     assert infra("plan", "--detailed-exitcode").code == 2
+
+
+def test_repository_with_images_survives_destroy_unless_forced(applied, infra, clients):
+    ecr = clients["ecr"]
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                           "config": {"digest": "sha256:" + "a" * 64, "size": 1, "mediaType": "application/vnd.docker.container.image.v1+json"},
+                           "layers": []})
+    ecr.put_image(repositoryName=STACK, imageManifest=manifest, imageTag="v1")
+
+    r = infra("destroy", "--auto-approve", timeout=600)
+    assert r.code == 1
+    assert "--force" in r.out + r.err, r.out[-2000:] + r.err[-2000:]
+    assert [x["repositoryName"] for x in ecr.describe_repositories()["repositories"]] == [STACK]
+    # Everything else went; the repository is all that is left, and plan says so.
+    assert STACK not in clients["eks"].list_clusters()["clusters"]
+    assert clients["ec2"].describe_vpcs(Filters=OWNED)["Vpcs"] == []
+
+    r = infra("destroy", "--auto-approve", "--force", timeout=600)
+    assert r.code == 0, r.out[-2000:] + r.err[-2000:]
+    assert ecr.describe_repositories()["repositories"] == []
+
+
+def test_certificate_adds_https_listener_to_a_grpc_target_group(infra, clients, emulator):
+    cert = emulator.client("acm").request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    config = infra.default_config().replace("certificate_arn: null", f"certificate_arn: {cert}")
+    infra.write_config(config)
+    r = infra("apply", "--auto-approve", timeout=600)
+    assert r.code == 0, r.out[-3000:] + r.err[-3000:]
+
+    elb, ec2 = clients["elbv2"], clients["ec2"]
+    [lb] = elb.describe_load_balancers(Names=[f"{STACK}-alb"])["LoadBalancers"]
+    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
+    assert sorted(listeners) == [80, 443]
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert [c["CertificateArn"] for c in https["Certificates"]] == [cert]
+    [grpc] = elb.describe_target_groups(Names=[f"{STACK}-grpc"])["TargetGroups"]
+    assert (grpc["Port"], grpc["Protocol"], grpc["ProtocolVersion"]) == (30090, "HTTP", "GRPC")
+    assert https["DefaultActions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+
+    ng = clients["eks"].describe_nodegroup(clusterName=STACK, nodegroupName=f"{STACK}-nodes")["nodegroup"]
+    asg = ng["resources"]["autoScalingGroups"][0]["name"]
+    [group] = clients["autoscaling"].describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"]
+    [http] = elb.describe_target_groups(Names=[f"{STACK}-http"])["TargetGroups"]
+    assert sorted(group["TargetGroupARNs"]) == sorted([http["TargetGroupArn"], grpc["TargetGroupArn"]])
+
+    # The nodes admit the ALB on both NodePorts, and only from the ALB's group.
+    sgs = {tags_of(g["Tags"])["infra:id"]: g for g in ec2.describe_security_groups(Filters=OWNED)["SecurityGroups"]}
+    rules = sorted((p["FromPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]]) for p in sgs["sg/nodes"]["IpPermissions"])
+    assert rules == [(30080, [sgs["sg/alb"]["GroupId"]]), (30090, [sgs["sg/alb"]["GroupId"]])]
+
+    def plan_calls():
+        before = len(infra.emu.calls())
+        assert infra("plan", "--detailed-exitcode").code == 0
+        return len(infra.emu.calls()) - before
+
+    # Two target groups and listeners cost plan no more calls than one; removing the
+    # certificate removes exactly what it added.
+    with_certificate = plan_calls()
+    infra.write_config(config.replace(f"certificate_arn: {cert}", "certificate_arn: null"))
+    r = infra("apply", "--auto-approve", timeout=600)
+    assert r.code == 0, r.out[-3000:] + r.err[-3000:]
+    assert "0 created, 2 updated, 0 replaced, 3 deleted" in r.out, r.out[-2000:]  # both groups lose a rule
+    assert elb.describe_target_groups(Names=[f"{STACK}-http"])["TargetGroups"]
+    assert [l["Port"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]] == [80]
+    assert plan_calls() == with_certificate <= 30

@@ -6,7 +6,7 @@ pub mod load_balancer;
 pub mod target_group;
 pub mod target_group_attachment;
 
-use crate::aws::{Aws, AwsError, AwsResultExt};
+use crate::aws::{Aws, AwsResultExt};
 use crate::kinds::{json_tags, Spec};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
 use crate::naming;
@@ -51,40 +51,34 @@ pub async fn describe_load_balancer(snap: &Snapshot) -> Result<Arc<Option<ElbLoa
 /// The stack's target groups (found by name), read once per run.
 pub async fn describe_target_groups(snap: &Snapshot) -> Result<Arc<Vec<ElbTargetGroup>>> {
     snap.cached("elb.target_groups", || async {
-        let aws = snap.aws();
         let names: Vec<String> = target_group_names(snap.stack())
             .into_iter()
             .map(|(_, n)| n)
             .collect();
-        match by_names(aws, names.clone()).await {
-            Ok(tgs) => Ok(tgs),
-            // One missing name fails the whole call: only then ask name by name.
-            Err(e) if e.is_not_found() => {
-                let mut out = Vec::new();
-                for name in names {
-                    match by_names(aws, vec![name]).await {
-                        Ok(tgs) => out.extend(tgs),
-                        Err(e) if e.is_not_found() => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Ok(out)
+        // Asking by name fails the whole call when one name is missing (the gRPC group exists
+        // only with a certificate), so list them all: one call per 400 groups, however many of
+        // the stack's exist.
+        let mut pages = snap
+            .aws()
+            .elb
+            .describe_target_groups()
+            .page_size(400)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(tg) = pages.next().await {
+            let tg = tg.aws("DescribeTargetGroups")?;
+            if tg
+                .target_group_name()
+                .is_some_and(|n| names.iter().any(|w| w == n))
+            {
+                out.push(tg);
             }
-            Err(e) => Err(e.into()),
         }
+        Ok(out)
     })
     .await
-}
-
-async fn by_names(aws: &Aws, names: Vec<String>) -> Result<Vec<ElbTargetGroup>, AwsError> {
-    let out = aws
-        .elb
-        .describe_target_groups()
-        .set_names(Some(names))
-        .send()
-        .await
-        .aws("DescribeTargetGroups")?;
-    Ok(out.target_groups.unwrap_or_default())
 }
 
 /// The listeners of the stack's ALB, read once per run; empty when there is no ALB.
