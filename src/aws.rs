@@ -1,10 +1,12 @@
 //! AWS clients for the stack's region, and errors that say which call failed and why.
 
+use crate::call_log::CallLog;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::retry::RetrySpec;
 use std::time::Duration;
 
 /// Clients for every service the stack uses, sharing one configuration.
@@ -35,24 +37,39 @@ impl Aws {
     /// `AWS_ENDPOINT_URL`) for `region`.
     pub async fn connect(region: &str) -> Self {
         // Adaptive retry rate-limits the client itself once AWS starts throttling, which is
-        // what keeps a wide parallel apply from turning throttles into failures.
+        // what keeps a wide parallel apply from turning throttles into failures. Retry
+        // behaviour 2.1: under the legacy 2.0 rules a throttled retry asks the rate limiter
+        // for 10 tokens from a bucket that holds at most max(rate, 1), so every throttle
+        // stalled its call for the whole max_backoff (10 s); 2.1 charges one token per attempt
+        // and retries 5xx errors after 50 ms instead of 1 s.
         let retry = RetryConfig::adaptive()
-            .with_max_attempts(8)
+            .with_retry_spec(RetrySpec::v2_1())
+            .with_max_attempts(MAX_ATTEMPTS)
             .with_max_backoff(Duration::from_secs(10));
         let conf = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .retry_config(retry)
             .load()
             .await;
+        // Every client logs its calls for -v.
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&conf)
+                        .interceptor(CallLog)
+                        .build(),
+                )
+            };
+        }
         Aws {
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            iam: aws_sdk_iam::Client::new(&conf),
-            eks: aws_sdk_eks::Client::new(&conf),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
-            autoscaling: aws_sdk_autoscaling::Client::new(&conf),
-            ecr: aws_sdk_ecr::Client::new(&conf),
-            codebuild: aws_sdk_codebuild::Client::new(&conf),
-            sts: aws_sdk_sts::Client::new(&conf),
+            ec2: client!(aws_sdk_ec2),
+            iam: client!(aws_sdk_iam),
+            eks: client!(aws_sdk_eks),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
+            autoscaling: client!(aws_sdk_autoscaling),
+            ecr: client!(aws_sdk_ecr),
+            codebuild: client!(aws_sdk_codebuild),
+            sts: client!(aws_sdk_sts),
             region: region.to_string(),
         }
     }
@@ -68,6 +85,9 @@ impl Aws {
         Ok(out.account().unwrap_or_default().to_string())
     }
 }
+
+/// Attempts the SDK makes at one call before giving up on throttling and server errors.
+const MAX_ATTEMPTS: u32 = 8;
 
 /// A failed AWS call: the operation, AWS's error code and message.
 #[derive(Debug, thiserror::Error)]
@@ -109,9 +129,21 @@ where
     fn aws(self, op: &'static str) -> Result<T, AwsError> {
         self.map_err(|e| {
             let code = e.code().map(str::to_string);
+            // Throttling and server errors reach us only once the SDK's own retries ran out:
+            // say so, or the message reads like a first-try failure.
+            let retried = if retried_by_sdk(&e) {
+                format!(" (still failing after {MAX_ATTEMPTS} attempts with backoff; gave up)")
+            } else {
+                String::new()
+            };
             let detail = match (&e, e.code(), e.message()) {
-                (_, Some(code), Some(msg)) => format!("{code}: {msg}"),
-                (_, Some(code), None) => code.to_string(),
+                (_, Some(code), msg) if is_access_denied(code) => format!(
+                    "{code}: {}. The credentials in use may not call {op}: grant it to them \
+                     (README, \"Permissions\"), or use other credentials (AWS_PROFILE)",
+                    msg.unwrap_or("access denied").trim_end_matches('.')
+                ),
+                (_, Some(code), Some(msg)) => format!("{code}: {msg}{retried}"),
+                (_, Some(code), None) => format!("{code}{retried}"),
                 (SdkError::DispatchFailure(_), _, _) if credentials_missing(&e) => format!(
                     "no usable AWS credentials ({}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
                      AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
@@ -126,6 +158,51 @@ where
             AwsError { op, code, detail }
         })
     }
+}
+
+/// True for the errors the SDK's standard classifiers retry: throttling codes and 5xx answers.
+fn retried_by_sdk<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+    R: std::fmt::Debug + 'static,
+{
+    const THROTTLING: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+        "BandwidthLimitExceeded",
+        "PriorRequestNotComplete",
+    ];
+    match e {
+        SdkError::ServiceError(ctx) => {
+            e.code().is_some_and(|c| THROTTLING.contains(&c))
+                || server_error(ctx.raw() as &dyn std::any::Any)
+        }
+        _ => false,
+    }
+}
+
+/// True when `raw` is an HTTP response with a 5xx status.
+fn server_error(raw: &dyn std::any::Any) -> bool {
+    raw.downcast_ref::<aws_smithy_runtime_api::http::Response>()
+        .is_some_and(|r| r.status().is_server_error())
+}
+
+/// The codes services use for "these credentials may not do that".
+fn is_access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "UnauthorizedException"
+    )
 }
 
 /// The credentials error somewhere in `e`'s sources, if the call failed for want of them.
@@ -175,5 +252,46 @@ pub fn gone_ok(result: Result<(), AwsError>) -> Result<(), AwsError> {
     match result {
         Err(e) if e.is_not_found() => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn failed(status: u16, code: &str) -> AwsError {
+        let err = GetCallerIdentityError::generic(
+            ErrorMetadata::builder().code(code).message("boom").build(),
+        );
+        let raw = Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        Err::<(), _>(SdkError::service_error(err, raw))
+            .aws("GetCallerIdentity")
+            .unwrap_err()
+    }
+
+    #[test]
+    fn errors_the_sdk_retried_say_it_gave_up() {
+        for (status, code) in [
+            (400, "Throttling"),
+            (503, "RequestLimitExceeded"),
+            (500, "InternalFailure"),
+        ] {
+            let e = failed(status, code);
+            assert!(e.detail.contains("after 8 attempts"), "{}", e.detail);
+            assert!(
+                e.to_string().starts_with("GetCallerIdentity failed: "),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_not_retried_read_as_aws_wrote_them() {
+        let e = failed(400, "InvalidParameterValue");
+        assert_eq!(e.detail, "InvalidParameterValue: boom");
     }
 }

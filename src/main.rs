@@ -1,11 +1,13 @@
 //! `infra`: provisions, keeps in shape and tears down the AWS stack of a gRPC service on EKS.
 
 mod aws;
+mod call_log;
 mod cli;
 mod config;
 mod delivery;
 mod exec;
 mod graph;
+mod graph_dot;
 mod kinds;
 mod model;
 mod naming;

@@ -117,6 +117,7 @@ pub enum Kind {
     /// ECR repository with its lifecycle policy.
     EcrRepository,
     /// CodeBuild project.
+    #[serde(rename = "codebuild_project")]
     CodeBuildProject,
 }
 
@@ -380,4 +381,16 @@ pub fn owned_tags(stack: &str, id: &LogicalId, user: &BTreeMap<String, String>) 
     map.insert(STACK_TAG.to_string(), Value::str(stack));
     map.insert(ID_TAG.to_string(), Value::str(id.as_str()));
     Value::Map(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names_kinds_as_the_plan_text_does() {
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+        }
+    }
 }

@@ -5,9 +5,10 @@ use super::{load_and_observe, Cli};
 use crate::exec::{self, Inputs, Outcome};
 use crate::kinds;
 use crate::plan::{self, Plan};
-use crate::report::Lines;
+use crate::report::Style;
 use anyhow::Result;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Options of `infra apply`.
 #[derive(Debug, clap::Args)]
@@ -42,7 +43,10 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let cx = load_and_observe(cli).await?;
     let stack = &cx.loaded.config.stack;
     let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
-    print!("{}", plan::render_human(&p));
+    // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
+    if !(cli.quiet && args.auto_approve) {
+        print!("{}", plan::render_human(&p));
+    }
     p.check_conflicts()
         .map_err(|e| e.context("apply stopped before touching anything"))?;
     if p.is_empty() {
@@ -55,8 +59,8 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(&cx, &p, args.parallelism, false).await;
-    Ok(finish("Apply", &outcome))
+    let outcome = execute(cli, &cx, &p, args.parallelism, false).await;
+    Ok(finish("Apply", &outcome, cli.quiet))
 }
 
 /// Plans the deletion of everything the stack owns, confirms and deletes.
@@ -68,7 +72,9 @@ pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
         println!("Nothing to destroy: no resource carries infra:stack={stack}.");
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", plan::render_human(&p));
+    if !(cli.quiet && args.auto_approve) {
+        print!("{}", plan::render_human(&p));
+    }
     if !confirm(
         &format!(
             "Destroy all {} resources of stack {stack}? There is no undo.",
@@ -79,13 +85,19 @@ pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
         println!("Destroy cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(&cx, &p, args.parallelism, args.force).await;
-    Ok(finish("Destroy", &outcome))
+    let outcome = execute(cli, &cx, &p, args.parallelism, args.force).await;
+    Ok(finish("Destroy", &outcome, cli.quiet))
 }
 
-async fn execute(cx: &super::Session, p: &Plan, parallelism: u16, force: bool) -> Outcome {
-    let reporter = Lines::new();
-    exec::execute(
+async fn execute(
+    cli: &Cli,
+    cx: &super::Session,
+    p: &Plan,
+    parallelism: u16,
+    force: bool,
+) -> Outcome {
+    let reporter = Style::detect(cli.quiet).reporter(p.steps.len());
+    let work = exec::execute(
         Inputs {
             plan: p,
             desired: &cx.desired,
@@ -94,12 +106,22 @@ async fn execute(cx: &super::Session, p: &Plan, parallelism: u16, force: bool) -
             parallelism: usize::from(parallelism),
             force,
         },
-        &reporter,
-    )
-    .await
+        reporter.as_ref(),
+    );
+    tokio::pin!(work);
+    // Heartbeats for long waits; the work itself never waits on this.
+    let mut ticker = tokio::time::interval(Duration::from_secs(5));
+    let outcome = loop {
+        tokio::select! {
+            o = &mut work => break o,
+            _ = ticker.tick() => reporter.tick(),
+        }
+    };
+    reporter.done();
+    outcome
 }
 
-fn finish(what: &str, o: &Outcome) -> ExitCode {
+fn finish(what: &str, o: &Outcome, quiet: bool) -> ExitCode {
     let summary = format!(
         "{} created, {} updated, {} replaced, {} deleted in {:.1}s",
         o.created,
@@ -109,7 +131,9 @@ fn finish(what: &str, o: &Outcome) -> ExitCode {
         o.elapsed.as_secs_f64()
     );
     if o.ok() {
-        println!("\n{what} complete: {summary}.");
+        if !quiet {
+            println!("\n{what} complete: {summary}.");
+        }
         return ExitCode::SUCCESS;
     }
     eprintln!("\n{what} incomplete: {summary}.");

@@ -2,9 +2,13 @@
 //! pipeline stages; they hold no AWS knowledge of their own.
 
 mod apply;
+mod completions;
 mod confirm;
+mod graph;
 mod init;
+mod output;
 mod plan;
+mod schema;
 mod trigger_build;
 
 use crate::aws::Aws;
@@ -33,9 +37,17 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
 
-    /// More detail on stderr (-v: AWS calls; -vv: debug)
+    /// More detail on stderr (-v: every AWS call with status, duration and retry; -vv: debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// Only errors: no progress, no summaries
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// No colours (also when NO_COLOR is set or output is not a terminal)
+    #[arg(long, global = true)]
+    no_color: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -53,18 +65,34 @@ enum Command {
     Destroy(apply::DestroyArgs),
     /// Start the stack's CodeBuild project (build, push, deploy) and optionally follow it
     TriggerBuild(trigger_build::Args),
+    /// Show what you need after apply: the URL, the repository, the cluster, the build project
+    Output(output::Args),
+    /// Print the stack's dependency graph in Graphviz DOT (no AWS call)
+    Graph(graph::Args),
+    /// Print the JSON Schema of infra.yaml
+    Schema(schema::Args),
+    /// Print a shell completion script
+    Completions(completions::Args),
 }
 
 /// Runs the command line; the exit code is the process's.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    if cli.no_color {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    init_tracing(cli.verbose, cli.quiet);
     let result = match &cli.command {
         Command::Init(a) => init::run(a),
         Command::Plan(a) => plan::run(&cli, a).await,
         Command::Apply(a) => apply::run_apply(&cli, a).await,
         Command::Destroy(a) => apply::run_destroy(&cli, a).await,
         Command::TriggerBuild(a) => trigger_build::run(&cli, a).await,
+        Command::Output(a) => output::run(&cli, a).await,
+        Command::Graph(a) => graph::run(&cli, a),
+        Command::Schema(a) => schema::run(a),
+        Command::Completions(a) => completions::run(a),
     };
     match result {
         Ok(code) => code,
@@ -75,18 +103,20 @@ pub async fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
-    let level = match verbose {
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
         // The credential chain warns about every provider it tries; the error says what matters.
-        0 => "warn,aws_config=error",
-        1 => "info,aws_smithy_runtime=debug",
-        _ => "debug",
+        (false, 0) => "warn,aws_config=error",
+        (false, 1) => "warn,aws_config=error,infra=info",
+        (false, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("INFRA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(console::colors_enabled_stderr())
         .with_target(false)
         .init();
 }
@@ -107,10 +137,12 @@ async fn load_and_observe(cli: &Cli) -> Result<Session> {
         .account_id()
         .await
         .context("cannot find out which AWS account the credentials belong to")?;
-    eprintln!(
-        "Stack {} in account {account}, {} (config: {})",
-        loaded.config.stack, loaded.config.region, loaded.file
-    );
+    if !cli.quiet {
+        eprintln!(
+            "Stack {} in account {account}, {} (config: {})",
+            loaded.config.stack, loaded.config.region, loaded.file
+        );
+    }
     let desired = stack::build(&loaded.config, &account);
     let observed = observe::observe(&aws, &loaded.config.stack, &account)
         .await

@@ -1,14 +1,17 @@
 //! `infra.yaml`: its types, where it is read from, and validation before any AWS call.
 
 mod locate;
+mod schema;
 mod validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use locate::Locations;
+pub use schema::json_schema;
 
 /// The config `infra init` writes and `infra` uses when no file is given or found.
 pub const DEFAULT_YAML: &str = include_str!("default.yaml");
@@ -17,15 +20,23 @@ pub const DEFAULT_YAML: &str = include_str!("default.yaml");
 pub const EMBEDDED_NAME: &str = "<embedded default config>";
 
 /// The whole stack configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Stack name: prefixes AWS names and is the `infra:stack` tag value.
+    #[schemars(regex(pattern = schema::STACK))]
+    #[schemars(length(min = 1, max = crate::naming::max_stack_len()))]
     pub stack: String,
     /// AWS region the stack lives in.
+    #[schemars(regex(pattern = schema::REGION))]
     pub region: String,
     /// User tags added to every resource.
     #[serde(default)]
+    #[schemars(extend(
+        "maxProperties" = validate::MAX_USER_TAGS,
+        "propertyNames" = {"minLength": 1, "maxLength": 128, "pattern": schema::TAG_KEY},
+        "additionalProperties" = {"type": "string", "maxLength": 256}
+    ))]
     pub tags: BTreeMap<String, String>,
     /// VPC layout.
     pub network: Network,
@@ -47,34 +58,40 @@ pub struct Config {
 }
 
 /// VPC, zones and NAT layout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// IPv4 CIDR of the VPC.
+    #[schemars(regex(pattern = schema::CIDR))]
     pub vpc_cidr: String,
     /// How private subnets reach the internet.
     #[serde(default)]
     pub nat: NatMode,
     /// One entry per availability zone, at least two.
+    #[schemars(length(min = 2))]
     pub zones: Vec<Zone>,
 }
 
 /// The subnets of one availability zone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Zone {
     /// Availability zone name, e.g. `us-east-1a`.
+    #[schemars(regex(pattern = schema::ZONE))]
     pub name: String,
     /// CIDR of the public subnet (ALB, NAT gateway).
+    #[schemars(regex(pattern = schema::CIDR))]
     pub public: String,
     /// CIDR of the private application subnet (EKS nodes).
+    #[schemars(regex(pattern = schema::CIDR))]
     pub private_app: String,
     /// CIDR of the private data subnet.
+    #[schemars(regex(pattern = schema::CIDR))]
     pub private_data: String,
 }
 
 /// NAT gateway layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NatMode {
     /// One NAT gateway in the first zone, shared by all private subnets.
@@ -87,17 +104,20 @@ pub enum NatMode {
 }
 
 /// Settings of the hosted service that the infrastructure must agree with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// NodePort of the client Service; the ALB's HTTP listener sends traffic to it.
     #[serde(default = "default_node_port")]
+    #[schemars(range(min = 30000, max = 32767))]
     pub node_port: u16,
     /// NodePort of the gRPC server Service; with a certificate, the HTTPS listener sends to it.
     #[serde(default = "default_grpc_node_port")]
+    #[schemars(range(min = 30000, max = 32767))]
     pub grpc_node_port: u16,
     /// HTTP path the ALB health check calls on the client Service.
     #[serde(default = "default_health_path")]
+    #[schemars(regex(pattern = schema::HTTP_PATH))]
     pub health_check_path: String,
 }
 
@@ -124,12 +144,15 @@ impl Default for Service {
 }
 
 /// EKS settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Eks {
     /// Kubernetes version of the cluster and node group.
+    // serde_yaml also reads an unquoted `1.31` as this string, so the schema takes a number too.
+    #[schemars(regex(pattern = schema::K8S_VERSION), extend("type" = ["string", "number"]))]
     pub version: String,
     /// EC2 instance types of the node group.
+    #[schemars(length(min = 1), inner(regex(pattern = schema::INSTANCE_TYPE)))]
     pub instance_types: Vec<String>,
     /// Node group size.
     pub scaling: Scaling,
@@ -146,7 +169,7 @@ impl Default for Eks {
 }
 
 /// Node group size bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scaling {
     /// Fewest nodes.
@@ -154,6 +177,7 @@ pub struct Scaling {
     /// Nodes wanted now.
     pub desired: u32,
     /// Most nodes.
+    #[schemars(range(min = 1))]
     pub max: u32,
 }
 
@@ -168,15 +192,16 @@ impl Default for Scaling {
 }
 
 /// Load balancer settings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Alb {
     /// ACM certificate ARN; when set, adds an HTTPS listener on 443 sending gRPC to the server.
+    #[schemars(regex(pattern = schema::CERTIFICATE_ARN))]
     pub certificate_arn: Option<String>,
 }
 
 /// Image tag mutability of the repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TagMutability {
     /// Tags can be pushed again (rebuilding a commit overwrites its image).
@@ -197,7 +222,7 @@ impl TagMutability {
 }
 
 /// Repository settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Ecr {
     /// Whether tags can be overwritten.
@@ -205,6 +230,7 @@ pub struct Ecr {
     /// Scan images for vulnerabilities when pushed.
     pub scan_on_push: bool,
     /// How many images the lifecycle policy keeps.
+    #[schemars(range(min = 1, max = 1000))]
     pub keep_images: u32,
 }
 
@@ -219,18 +245,23 @@ impl Default for Ecr {
 }
 
 /// Build project settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CodeBuild {
     /// HTTPS URL of the Git repository holding the service and its buildspec.
+    #[schemars(regex(pattern = schema::REPOSITORY_URL))]
     pub repository_url: String,
     /// Branch built by default.
+    #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub branch: String,
     /// Path of the buildspec inside the repository.
+    #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub buildspec: String,
     /// CodeBuild image.
+    #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub image: String,
     /// CodeBuild compute type.
+    #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub compute_type: String,
 }
 

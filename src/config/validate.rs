@@ -6,7 +6,7 @@ use ipnet::Ipv4Net;
 use std::str::FromStr;
 
 /// AWS allows 50 tags per resource; infra sets three of its own (Name, infra:stack, infra:id).
-const MAX_USER_TAGS: usize = 47;
+pub(super) const MAX_USER_TAGS: usize = 47;
 
 struct Checker<'a> {
     locations: &'a Locations,

@@ -1,10 +1,23 @@
 //! Human-readable plan output.
 
 use super::{Action, AttrChange, Change, Counts, Plan};
+use console::style;
 use serde_json::Value as Json;
 use std::fmt::Write;
 
 const UNKNOWN: &str = "(known after apply)";
+
+/// The action's mark, padded to three columns, coloured when the terminal takes colour.
+fn symbol(action: Action) -> String {
+    let mark = format!("{:<3}", action.symbol());
+    match action {
+        Action::Create => style(mark).green().to_string(),
+        Action::Update => style(mark).yellow().to_string(),
+        Action::Replace => style(mark).magenta().to_string(),
+        Action::Delete => style(mark).red().to_string(),
+        Action::NoOp => mark,
+    }
+}
 
 /// The plan as a person reads it: changes grouped by area, attribute diffs, and a summary line.
 pub fn render_human(plan: &Plan) -> String {
@@ -17,7 +30,14 @@ pub fn render_human(plan: &Plan) -> String {
             plan.stack, plan.stack
         );
         for c in &plan.conflicts {
-            let _ = writeln!(out, "  !   {} ({} {})", c.id, c.kind, c.physical_id);
+            let _ = writeln!(
+                out,
+                "  {}   {} ({} {})",
+                style("!").red().bold(),
+                c.id,
+                c.kind,
+                c.physical_id
+            );
         }
         let _ = writeln!(
             out,
@@ -43,7 +63,7 @@ pub fn render_human(plan: &Plan) -> String {
     let mut area = None;
     for c in changed {
         if area != Some(c.area) {
-            let _ = writeln!(out, "{}:", c.area);
+            let _ = writeln!(out, "{}", style(format!("{}:", c.area)).bold());
             area = Some(c.area);
         }
         let physical = c
@@ -53,9 +73,9 @@ pub fn render_human(plan: &Plan) -> String {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "  {:<3} {} ({}{})",
-            c.action.symbol(),
-            c.id,
+            "  {} {} ({}{})",
+            symbol(c.action),
+            style(&c.id).bold(),
             c.kind,
             physical
         );
@@ -96,9 +116,9 @@ pub fn summary_line(c: Counts) -> String {
 
 fn attr_lines(action: Action, a: &AttrChange) -> Vec<(String, String)> {
     let note = if a.forces_replacement && action == Action::Replace {
-        "  # forces replacement"
+        format!("  {}", style("# forces replacement").red())
     } else {
-        ""
+        String::new()
     };
     match (&a.old, &a.new) {
         // Maps (tags) show only the keys that differ.

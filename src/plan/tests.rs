@@ -2,7 +2,7 @@ use super::*;
 use crate::config::{parse, NatMode, DEFAULT_YAML};
 use crate::graph::Graph;
 use crate::kinds;
-use crate::model::{Observed, Ref};
+use crate::model::{Kind, Observed, Ref};
 use crate::stack;
 use serde_json::json;
 
@@ -366,4 +366,47 @@ fn unowned_resource_under_the_stacks_name_is_a_conflict_and_never_deleted() {
     assert!(render_human(&p).contains("!   ecr/repository"));
     let d = destroy("grpc-eks", &g, &obs).unwrap();
     assert!(d.changes.iter().all(|c| c.id.as_str() != "ecr/repository"));
+}
+
+/// A fixed drifted state: tags edited by hand, a subnet whose CIDR the config changed, the node
+/// group scaled by hand, a route deleted by hand, and a resource no longer in the config.
+fn drifted() -> Plan {
+    let mut c = parse(DEFAULT_YAML).unwrap();
+    let g = stack::build(&c, "123456789012");
+    let mut obs = applied(&g);
+    find(&mut obs, "subnet/public/b")
+        .attrs
+        .get_mut("tags")
+        .unwrap()["project"] = json!("hand-edited");
+    find(&mut obs, "eks/nodegroup")
+        .attrs
+        .insert("scaling".into(), json!({"min": 1, "desired": 2, "max": 2}));
+    obs.retain(|o| o.id.as_str() != "route/public");
+    let mut orphan = Observed::new(LogicalId::new("nat/b"), Kind::NatGateway, "nat-0b");
+    orphan
+        .attrs
+        .insert("subnet_id".into(), json!("p-subnet-public-b"));
+    obs.push(orphan);
+    c.network.zones[1].private_data = "10.0.9.0/24".into();
+    let g = stack::build(&c, "123456789012");
+    plan(&g, &obs)
+}
+
+#[test]
+fn snapshot_of_the_human_plan() {
+    insta::assert_snapshot!(render_human(&drifted()));
+}
+
+#[test]
+fn snapshot_of_the_json_plan() {
+    let j = serde_json::to_value(drifted()).unwrap();
+    // Unchanged resources are listed too; the snapshot keeps the ones that change.
+    let changed: Vec<&serde_json::Value> = j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .collect();
+    let shown = json!({"changes": changed, "counts": j["counts"]});
+    insta::assert_snapshot!(serde_json::to_string_pretty(&shown).unwrap());
 }

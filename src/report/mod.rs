@@ -1,8 +1,15 @@
-//! What the user sees while the executor works.
+//! What the user sees while the executor works: a live view on a terminal, plain timestamped
+//! lines in CI logs, nothing with `-q`.
+
+mod lines;
+mod live;
+
+pub use lines::Lines;
+pub use live::Live;
 
 use crate::model::LogicalId;
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::time::Duration;
 
 /// What a step does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,69 +56,81 @@ pub trait Reporter: Send + Sync {
     );
     /// The user pressed Ctrl-C.
     fn interrupted(&self);
+    /// Called every few seconds while work is in flight (heartbeats, clocks).
+    fn tick(&self) {}
+    /// The run is over: clear anything drawn.
+    fn done(&self) {}
 }
 
-/// Plain lines on stderr, one per state change, stamped with the time since start: readable
-/// in CI logs and in a terminal alike.
-pub struct Lines {
-    start: Instant,
-}
+/// Reports nothing (`-q`): failures still reach the final summary.
+pub struct Silent;
 
-impl Lines {
-    /// A reporter whose clock starts now.
-    pub fn new() -> Self {
-        Lines {
-            start: Instant::now(),
-        }
-    }
-
-    fn line(&self, text: &str) {
-        let t = self.start.elapsed().as_secs_f64();
-        // A closed stderr must not fail the apply.
-        let _ = writeln!(std::io::stderr(), "[{t:7.1}s] {text}");
-    }
-}
-
-impl Default for Lines {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Reporter for Lines {
-    fn started(&self, id: &LogicalId, verb: Verb) {
-        self.line(&format!("{id}: {}", verb.doing()));
-    }
-
-    fn note(&self, id: &LogicalId, what: &str) {
-        self.line(&format!("{id}: {what}"));
-    }
-
+impl Reporter for Silent {
+    fn started(&self, _: &LogicalId, _: Verb) {}
+    fn note(&self, _: &LogicalId, _: &str) {}
     fn finished(
         &self,
-        id: &LogicalId,
-        verb: Verb,
-        outcome: Result<Option<&str>, &anyhow::Error>,
-        elapsed: Duration,
+        _: &LogicalId,
+        _: Verb,
+        _: Result<Option<&str>, &anyhow::Error>,
+        _: Duration,
     ) {
-        match outcome {
-            Ok(Some(physical)) => self.line(&format!(
-                "{id}: {} {physical} in {:.1}s",
-                verb.done(),
-                elapsed.as_secs_f64()
-            )),
-            Ok(None) => self.line(&format!(
-                "{id}: {} in {:.1}s",
-                verb.done(),
-                elapsed.as_secs_f64()
-            )),
-            Err(e) => self.line(&format!("{id}: {} FAILED: {e:#}", verb.doing())),
+    }
+    fn interrupted(&self) {}
+}
+
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Nothing (`-q`).
+    Quiet,
+    /// The live view: stderr is a terminal and this is not CI.
+    Live,
+    /// Timestamped lines, one per state change.
+    Lines,
+}
+
+impl Style {
+    /// The style for this process: `quiet` from `-q`; live only on an interactive terminal.
+    pub fn detect(quiet: bool) -> Style {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        if quiet {
+            Style::Quiet
+        } else if std::io::stderr().is_terminal() && !ci {
+            Style::Live
+        } else {
+            Style::Lines
         }
     }
 
-    fn interrupted(&self) {
-        self.line(
-            "interrupted: finishing the calls in flight, starting nothing new (Ctrl-C again to exit now)",
-        );
+    /// A reporter of this style for a run of `steps` steps.
+    pub fn reporter(self, steps: usize) -> Box<dyn Reporter> {
+        match self {
+            Style::Quiet => Box::new(Silent),
+            Style::Live => Box::new(Live::new(steps)),
+            Style::Lines => Box::new(Lines::new()),
+        }
+    }
+}
+
+/// `1m05s`, `42s`: elapsed times as people read them.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(human_duration(Duration::from_secs(65)), "1m05s");
+        assert_eq!(human_duration(Duration::from_secs(600)), "10m00s");
     }
 }

@@ -1,0 +1,37 @@
+"""What people see without a terminal (CI logs): timestamped progress lines, no colour codes,
+`-v` AWS call lines, `-q` silence on success."""
+
+import re
+
+LINE = re.compile(
+    r"^\[ *\d+\.\d+s\] (?:"
+    r"[A-Za-z0-9/_.\-]+: (?:creating|updating|deleting)"
+    r"|[A-Za-z0-9/_.\-]+: (?:created|updated|deleted)(?: \S+)? in (?:\d+\.\d+s|\d+m\d\ds)"
+    r"|[A-Za-z0-9/_.\-]+: (?:waiting for|still) .+"
+    r")$"
+)
+
+
+def test_progress_lines_verbose_calls_and_quiet(infra):
+    r = infra("apply", "--auto-approve", timeout=600)
+    assert r.code == 0, r.err[-3000:]
+    assert "\x1b[" not in r.out + r.err
+    progress = [l for l in r.err.splitlines() if l.startswith("[")]
+    assert len(progress) >= 2 * 44  # a start and an end line per resource
+    bad = [l for l in progress if not LINE.match(l)]
+    assert bad == [], bad[:5]
+    assert any(": waiting for EKS cluster" in l for l in progress)
+    assert re.search(r"^Apply complete: 44 created, 0 updated, 0 replaced, 0 deleted in \d+\.\d+s\.$", r.out, re.M)
+
+    before = len(infra.emu.calls())
+    r = infra("plan", "-v")
+    assert r.code == 0
+    calls = re.findall(r"(\w+) (\w+) -> (\d{3}|no response) in \d+ ms", r.err)
+    assert ("EC2", "DescribeVpcs", "200") in calls, r.err[-2000:]
+    # One line per call the emulator saw, no more, no less.
+    assert len(calls) == len(infra.emu.calls()) - before
+
+    r = infra("destroy", "--auto-approve", "-q", timeout=600)
+    assert r.code == 0, r.err[-2000:]
+    assert (r.out, r.err) == ("", "")
+    assert infra("plan", "--detailed-exitcode").code == 2
