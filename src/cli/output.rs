@@ -209,7 +209,7 @@ fn render_human(o: &Outputs, certificate: bool, trigger: &str) -> String {
         ("  kubectl", v(&o.kubeconfig_command)),
         ("Build project", v(&o.build_project)),
         (
-            "  build and deploy",
+            "  ship with",
             match o.build_project {
                 Some(_) => trigger.to_string(),
                 None => NOT_YET.to_string(),
