@@ -34,6 +34,9 @@ class Emulator:
     def calls(self) -> list:
         return self._request("GET", "/_emulator/calls")
 
+    def transitions(self) -> list:
+        return self._request("GET", "/_emulator/transitions")
+
     def reset(self) -> None:
         self._request("POST", "/_emulator/reset")
 

@@ -57,6 +57,8 @@ class EmulatorApp:
                 return _json(start_response, "200 OK", {"ok": True})
             if name == "calls" and method == "GET":
                 return _json(start_response, "200 OK", list(CALLS.entries))
+            if name == "transitions" and method == "GET":
+                return _json(start_response, "200 OK", list(state.TRANSITIONS))
             if name == "reset" and method == "POST":
                 moto_api_backend.reset()
                 state.reset()

@@ -66,9 +66,19 @@ def after(seconds: float, action: Callable[[], None]) -> None:
     heapq.heappush(_timers, (time.time() + seconds, next(_counter), action))
 
 
-def later(name: str, action: Callable[[], None]) -> None:
-    """Run `action` after the named AWS duration (scaled)."""
-    after(scaled(name), action)
+# Every named transition scheduled since start/reset: when it was scheduled and when it is due
+# (the moment AWS would have made the change), for /_emulator/transitions. A benchmark compares
+# `due` with when the tool noticed the change.
+TRANSITIONS: list[dict] = []
+
+
+def later(name: str, action: Callable[[], None], subject: str | None = None) -> None:
+    """Run `action` after the named AWS duration (scaled); `subject` names the resource (an id,
+    a name or an ARN, as the AWS API spells it) in the transition log."""
+    now = time.time()
+    seconds = scaled(name)
+    TRANSITIONS.append({"name": name, "subject": subject, "scheduled": now, "due": now + seconds})
+    after(seconds, action)
 
 
 def run_due() -> None:
@@ -88,5 +98,6 @@ def on_reset(hook: Callable[[], None]) -> None:
 def reset() -> None:
     """Forget all pending transitions and every patch's side tables (moto state is separate)."""
     _timers.clear()
+    TRANSITIONS.clear()
     for hook in _reset_hooks:
         hook()

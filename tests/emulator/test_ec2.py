@@ -3,7 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from support import wait_for
+from latency import DURATIONS
+from support import TIME_SCALE, wait_for
 
 
 def tags(kind, logical_id, stack="s"):
@@ -81,6 +82,21 @@ def test_nat_gateway_lifecycle_and_eip(emu, net):
     assert "AssociationId" not in ec2.describe_addresses(AllocationIds=[net["alloc"]])["Addresses"][0]
     ec2.detach_internet_gateway(InternetGatewayId=net["igw"], VpcId=net["vpc"])
     ec2.release_address(AllocationId=net["alloc"])
+
+
+def test_transitions_say_when_each_change_is_due(emu, net):
+    ec2 = net["ec2"]
+    nat = create_nat(net)["NatGatewayId"]
+    [t] = emu.transitions()
+    assert (t["name"], t["subject"]) == ("nat_gateway_create", nat)
+    assert t["due"] - t["scheduled"] == pytest.approx(DURATIONS["nat_gateway_create"] * TIME_SCALE)
+    # The change happens at the first request from the due time on, never before it.
+    wait_for(lambda: nat_state(ec2, nat) == "available")
+    assert emu.calls()[-1]["t"] >= t["due"]
+    ec2.delete_nat_gateway(NatGatewayId=nat)
+    assert [x["name"] for x in emu.transitions()] == ["nat_gateway_create", "nat_gateway_delete"]
+    emu.reset()
+    assert emu.transitions() == []
 
 
 def test_nat_gateway_without_igw_fails(emu):

@@ -2,7 +2,8 @@
 //! associated at cluster scope.
 
 use super::{
-    describe_cluster, logical_id, owned, spec_tags, tags_json, update_tags, IAM_PROPAGATION,
+    describe_cluster, logical_id, owned, spec_tags, tags_json, update_tags, wait_cluster_active,
+    IAM_PROPAGATION,
 };
 use crate::aws::{AwsError, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
@@ -134,6 +135,10 @@ impl ResourceKind for AccessEntry {
 
     async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
         let (cluster, principal) = (spec.str("cluster_name")?, spec.str("principal_arn")?);
+        // A run killed while the cluster was CREATING leaves it so for the next run, and EKS
+        // answers ResourceInUseException for entries on a cluster that is not ACTIVE: the same
+        // code as for an existing entry, which the match below must be able to trust.
+        wait_cluster_active(cx, cluster).await?;
         let created = eventually(IAM_PROPAGATION, principal_not_visible_yet, || async {
             cx.aws
                 .eks

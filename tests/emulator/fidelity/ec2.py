@@ -54,7 +54,7 @@ def _forget_later(nat: NatGateway) -> None:
     def forget() -> None:
         nat.ec2_backend.nat_gateways.pop(nat.id, None)
 
-    state.later("nat_gateway_deleted_visible", forget)
+    state.later("nat_gateway_deleted_visible", forget, subject=nat.id)
 
 
 def _vpc_has_igw(backend: Any, vpc_id: str) -> bool:
@@ -79,13 +79,13 @@ def _create_nat_gateway(original):
                 _release_nat_resources(nat)
                 _forget_later(nat)
 
-            state.later("nat_gateway_fail", fail)
+            state.later("nat_gateway_fail", fail, subject=nat.id)
         else:
             def become_available() -> None:
                 if nat.state == "pending":
                     nat.state = "available"
 
-            state.later("nat_gateway_create", become_available)
+            state.later("nat_gateway_create", become_available, subject=nat.id)
         return nat
 
     return create_nat_gateway
@@ -105,7 +105,7 @@ def _delete_nat_gateway(original):
             _release_nat_resources(nat)
             _forget_later(nat)
 
-        state.later("nat_gateway_delete", finish)
+        state.later("nat_gateway_delete", finish, subject=nat.id)
         return nat
 
     return delete_nat_gateway

@@ -208,7 +208,7 @@ def _create_cluster(original):
             if cluster.status == "CREATING":
                 cluster.status = "ACTIVE"
 
-        state.later("eks_cluster_create", activate)
+        state.later("eks_cluster_create", activate, subject=name)
         return cluster
 
     return create_cluster
@@ -229,7 +229,7 @@ def _delete_cluster(original):
                 self.cluster_count -= 1
                 _delete_cluster_security_group(self, cluster)
 
-        state.later("eks_cluster_delete", gone)
+        state.later("eks_cluster_delete", gone, subject=name)
         return cluster
 
     return delete_cluster
@@ -251,7 +251,7 @@ def _create_nodegroup(original):
             if ng.status == "CREATING":
                 ng.status = "ACTIVE"
 
-        state.later("eks_nodegroup_create", activate)
+        state.later("eks_nodegroup_create", activate, subject=nodegroup_name)
         return ng
 
     return create_nodegroup
@@ -273,7 +273,7 @@ def _delete_nodegroup(original):
                 cluster.nodegroups.pop(nodegroup_name)
                 cluster.nodegroup_count -= 1
 
-        state.later("eks_nodegroup_delete", gone)
+        state.later("eks_nodegroup_delete", gone, subject=nodegroup_name)
         return ng
 
     return delete_nodegroup

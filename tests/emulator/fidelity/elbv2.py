@@ -27,7 +27,7 @@ def _create_load_balancer(original):
             if lb.state == "provisioning":
                 lb.state = "active"
 
-        state.later("alb_provision", activate)
+        state.later("alb_provision", activate, subject=lb.arn)
         return lb
 
     return create_load_balancer
