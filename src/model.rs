@@ -341,6 +341,10 @@ pub struct Observed {
     pub outputs: BTreeMap<String, String>,
     /// Set when the resource exists but is unusable (a failed NAT gateway): it must be replaced.
     pub broken: Option<String>,
+    /// Set when the resource is still coming up (a cluster left CREATING by an interrupted
+    /// run): apply waits for it, so that "complete" means ready.
+    #[serde(default)]
+    pub pending: Option<String>,
     /// Set when a resource has the stack's name but not its `infra:stack` tag: someone else's.
     /// Plan reports it as a conflict; nothing ever touches it.
     #[serde(default)]
@@ -360,6 +364,7 @@ impl Observed {
             attrs: BTreeMap::new(),
             outputs,
             broken: None,
+            pending: None,
             unowned: false,
         }
     }

@@ -100,6 +100,10 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
 
     let mut out = Outcome::default();
     let mut running = FuturesUnordered::new();
+    // One listener for the whole run: a fresh `ctrl_c()` per loop turn would miss a Ctrl-C
+    // pressed between turns (the handler is installed, so the signal is simply lost).
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
     loop {
         while running.len() < inp.parallelism.max(1) && !out.interrupted {
             let Some(key) = ready.pop_front() else { break };
@@ -145,7 +149,7 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                     Err(e) => out.failures.push((key.0.clone(), e)),
                 }
             }
-            _ = tokio::signal::ctrl_c(), if !out.interrupted => {
+            _ = &mut interrupt, if !out.interrupted => {
                 out.interrupted = true;
                 reporter.interrupted();
                 tokio::spawn(async {

@@ -72,7 +72,9 @@ pub fn diff(
             None => (Action::Create, None),
             Some(o) if o.broken.is_some() => (Action::Replace, o.broken.clone()),
             Some(_) if attrs.iter().any(|a| a.forces_replacement) => (Action::Replace, None),
-            Some(_) if !attrs.is_empty() => (Action::Update, None),
+            Some(o) if !attrs.is_empty() || o.pending.is_some() => {
+                (Action::Update, o.pending.clone())
+            }
             Some(_) => (Action::NoOp, None),
         };
         actions.insert(id.clone(), action);

@@ -410,3 +410,19 @@ fn snapshot_of_the_json_plan() {
     let shown = json!({"changes": changed, "counts": j["counts"]});
     insta::assert_snapshot!(serde_json::to_string_pretty(&shown).unwrap());
 }
+
+#[test]
+fn resource_still_coming_up_is_waited_for() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    find(&mut obs, "eks/cluster").pending =
+        Some("still CREATING: apply waits until it is ACTIVE".into());
+    let p = plan(&g, &obs);
+    assert_eq!(action(&p, "eks/cluster"), Action::Update);
+    assert_eq!(p.counts().update, 1);
+    let text = render_human(&p);
+    assert!(
+        text.contains("eks/cluster (eks_cluster p-eks-cluster): still CREATING"),
+        "{text}"
+    );
+}

@@ -207,6 +207,10 @@ def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infr
     r = infra(*apply, timeout=600)
     assert r.code == 0, r.out[-2000:] + r.err[-4000:]
     assert "duplicate" not in r.out
+    # The node group the killed run left CREATING was waited for: complete means ready.
+    assert "~   eks/nodegroup" in r.out and "apply waits until it is ACTIVE" in r.out, r.out[-3000:]
+    assert eks.describe_nodegroup(clusterName=STACK, nodegroupName=f"{STACK}-nodes")["nodegroup"]["status"] == "ACTIVE"
+    assert eks.describe_cluster(name=STACK)["cluster"]["status"] == "ACTIVE"
     assert inventory(clients) == APPLIED
     assert successful_creates(emulator.calls()) == CREATES
     plan = infra("plan", "--detailed-exitcode")

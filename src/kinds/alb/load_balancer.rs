@@ -45,6 +45,33 @@ fn outputs(arn: &str, dns: &str) -> Outputs {
     out
 }
 
+/// Waits until the load balancer is active; fails with AWS's reason if it failed.
+async fn wait_active(cx: &StepCtx<'_>, name: &str, arn: &str) -> Result<()> {
+    cx.note(&format!("waiting for {name} to become active"));
+    poll_until(
+        &format!("load balancer {name} to become active"),
+        TIMEOUT,
+        || async {
+            let Some(lb) = describe(cx.aws, arn).await? else {
+                bail!("load balancer {name} was deleted while being created");
+            };
+            let state = lb.state();
+            match state.and_then(|s| s.code()) {
+                // Impaired still serves traffic: AWS is only short of its target capacity.
+                Some(LoadBalancerStateEnum::Active | LoadBalancerStateEnum::ActiveImpaired) => {
+                    Ok(Some(()))
+                }
+                Some(LoadBalancerStateEnum::Failed) => bail!(
+                    "load balancer {name} failed: {}",
+                    state.and_then(|s| s.reason()).unwrap_or("no reason given")
+                ),
+                _ => Ok(None),
+            }
+        },
+    )
+    .await
+}
+
 #[async_trait]
 impl ResourceKind for LoadBalancer {
     fn force_new(&self) -> &'static [&'static str] {
@@ -77,6 +104,9 @@ impl ResourceKind for LoadBalancer {
         o.outputs = outputs(arn, lb.dns_name().unwrap_or_default());
         o.unowned = !owned(tags, snap.stack());
         let state = lb.state();
+        if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Provisioning) {
+            o.pending = Some("still provisioning: apply waits until it is active".into());
+        }
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Failed) {
             o.broken = Some(format!(
                 "load balancer failed: {}",
@@ -124,29 +154,7 @@ impl ResourceKind for LoadBalancer {
             .context("CreateLoadBalancer returned no ARN")?
             .to_string();
         let dns = lb.dns_name().unwrap_or_default().to_string();
-        cx.note(&format!("waiting for {name} to become active"));
-        poll_until(
-            &format!("load balancer {name} to become active"),
-            TIMEOUT,
-            || async {
-                let Some(lb) = describe(cx.aws, &arn).await? else {
-                    bail!("load balancer {name} was deleted while being created");
-                };
-                let state = lb.state();
-                match state.and_then(|s| s.code()) {
-                    // Impaired still serves traffic: AWS is only short of its target capacity.
-                    Some(LoadBalancerStateEnum::Active | LoadBalancerStateEnum::ActiveImpaired) => {
-                        Ok(Some(()))
-                    }
-                    Some(LoadBalancerStateEnum::Failed) => bail!(
-                        "load balancer {name} failed: {}",
-                        state.and_then(|s| s.reason()).unwrap_or("no reason given")
-                    ),
-                    _ => Ok(None),
-                }
-            },
-        )
-        .await?;
+        wait_active(cx, name, &arn).await?;
         Ok(outputs(&arn, &dns))
     }
 
@@ -158,6 +166,10 @@ impl ResourceKind for LoadBalancer {
         changed: &[String],
     ) -> Result<Outputs> {
         let arn = &current.physical_id;
+        if current.pending.is_some() {
+            let name = spec.str("name")?;
+            wait_active(cx, name, arn).await?;
+        }
         let changed = |a: &str| changed.iter().any(|c| c == a);
         if changed("subnet_ids") {
             cx.aws

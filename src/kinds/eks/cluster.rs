@@ -92,6 +92,12 @@ impl ResourceKind for Cluster {
         if c.status() == Some(&ClusterStatus::Failed) {
             o.broken = Some(cluster_failure(c));
         }
+        if let Some(s @ (ClusterStatus::Creating | ClusterStatus::Updating)) = c.status() {
+            o.pending = Some(format!(
+                "still {}: apply waits until it is ACTIVE",
+                s.as_str()
+            ));
+        }
         Ok(vec![o])
     }
 
@@ -140,9 +146,11 @@ impl ResourceKind for Cluster {
     ) -> Result<Outputs> {
         let name = current.physical_id.as_str();
         let changes = |attr: &str| changed.iter().any(|c| c == attr);
-        // EKS refuses an update while another is in progress, one at a time it is.
-        if changes("version") || changes("authentication_mode") {
-            wait_cluster_active(cx, name).await?;
+        // Left CREATING by an interrupted run: its outputs (endpoint, certificate) come with
+        // ACTIVE. EKS also refuses an update while another is in progress.
+        let mut ready = None;
+        if current.pending.is_some() || changes("version") || changes("authentication_mode") {
+            ready = Some(wait_cluster_active(cx, name).await?);
         }
         if changes("version") {
             let version = spec.str("version")?;
@@ -211,7 +219,10 @@ impl ResourceKind for Cluster {
             let c = wait_cluster_active(cx, name).await?;
             return Ok(outputs(&c));
         }
-        Ok(current.outputs.clone())
+        Ok(ready
+            .as_ref()
+            .map(outputs)
+            .unwrap_or_else(|| current.outputs.clone()))
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {

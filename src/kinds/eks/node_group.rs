@@ -196,6 +196,12 @@ impl ResourceKind for NodeGroup {
         {
             o.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
         }
+        if let Some(s @ (NodegroupStatus::Creating | NodegroupStatus::Updating)) = ng.status() {
+            o.pending = Some(format!(
+                "still {}: apply waits until it is ACTIVE",
+                s.as_str()
+            ));
+        }
         Ok(vec![o])
     }
 
@@ -249,6 +255,11 @@ impl ResourceKind for NodeGroup {
             .context("the observed node group has no cluster name")?;
         let changes = |attr: &str| changed.iter().any(|c| c == attr);
         let mut ng = None;
+        // Left CREATING by an interrupted run, or UPDATING by a change made by hand: the
+        // nodes are not there yet, and EKS refuses another update meanwhile.
+        if current.pending.is_some() {
+            ng = Some(wait_active(cx, cluster, name).await?);
+        }
         if changes("scaling") {
             // EKS refuses an update while another (a scaling done by hand, say) is running.
             wait_active(cx, cluster, name).await?;

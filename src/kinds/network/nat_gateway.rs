@@ -38,6 +38,29 @@ async fn state(aws: &Aws, id: &str) -> Result<(Option<NatGatewayState>, Option<S
     ))
 }
 
+/// Waits until the gateway `id` is available; fails with AWS's reason if it failed.
+async fn wait_available(cx: &StepCtx<'_>, id: &str) -> Result<()> {
+    cx.note(&format!("waiting for {id} to become available"));
+    poll_until(
+        &format!("NAT gateway {id} to become available"),
+        TIMEOUT,
+        || async {
+            match state(cx.aws, id).await? {
+                (Some(NatGatewayState::Available), _) => Ok(Some(())),
+                (Some(NatGatewayState::Failed), msg) => bail!(
+                    "NAT gateway {id} failed: {}",
+                    msg.unwrap_or_else(|| "no reason given".into())
+                ),
+                (Some(NatGatewayState::Deleted | NatGatewayState::Deleting), _) => {
+                    bail!("NAT gateway {id} was deleted while being created")
+                }
+                _ => Ok(None),
+            }
+        },
+    )
+    .await
+}
+
 #[async_trait]
 impl ResourceKind for NatGateway {
     fn force_new(&self) -> &'static [&'static str] {
@@ -64,6 +87,9 @@ impl ResourceKind for NatGateway {
                 .with("subnet_id", g.subnet_id().unwrap_or_default())
                 .with("allocation_id", allocation)
                 .with("tags", tags_json(g.tags()));
+            if g.state() == Some(&NatGatewayState::Pending) {
+                o.pending = Some("still pending: apply waits until it is available".into());
+            }
             if g.state() == Some(&NatGatewayState::Failed) {
                 o.broken = Some(format!(
                     "NAT gateway failed: {}",
@@ -97,25 +123,7 @@ impl ResourceKind for NatGateway {
             .and_then(|g| g.nat_gateway_id())
             .context("CreateNatGateway returned no id")?
             .to_string();
-        cx.note(&format!("waiting for {id} to become available"));
-        poll_until(
-            &format!("NAT gateway {id} to become available"),
-            TIMEOUT,
-            || async {
-                match state(cx.aws, &id).await? {
-                    (Some(NatGatewayState::Available), _) => Ok(Some(())),
-                    (Some(NatGatewayState::Failed), msg) => bail!(
-                        "NAT gateway {id} failed: {}",
-                        msg.unwrap_or_else(|| "no reason given".into())
-                    ),
-                    (Some(NatGatewayState::Deleted | NatGatewayState::Deleting), _) => {
-                        bail!("NAT gateway {id} was deleted while being created")
-                    }
-                    _ => Ok(None),
-                }
-            },
-        )
-        .await?;
+        wait_available(cx, &id).await?;
         Ok(id_output(&id))
     }
 
@@ -126,6 +134,9 @@ impl ResourceKind for NatGateway {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
+        if current.pending.is_some() {
+            wait_available(cx, &current.physical_id).await?;
+        }
         update_tags(
             cx.aws,
             &current.physical_id,
