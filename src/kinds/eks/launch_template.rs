@@ -4,7 +4,8 @@
 
 use super::string_list;
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{json_tags, Outputs, ResourceKind, Spec, StepCtx};
+use crate::kinds::network::ec2::update_tags;
+use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
 use crate::observe::Snapshot;
@@ -150,39 +151,14 @@ impl ResourceKind for LaunchTemplate {
         spec: &Spec,
         _changed: &[String],
     ) -> Result<Outputs> {
-        let id = current.physical_id.as_str();
-        let have = json_tags(current.attrs.get("tags"));
-        let want = spec.tags();
-        let set: Vec<Tag> = want
-            .iter()
-            .filter(|(k, v)| have.get(*k) != Some(*v))
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        let remove: Vec<Tag> = have
-            .keys()
-            .filter(|k| !want.contains_key(*k))
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        if !set.is_empty() {
-            cx.aws
-                .ec2
-                .create_tags()
-                .resources(id)
-                .set_tags(Some(set))
-                .send()
-                .await
-                .aws("CreateTags")?;
-        }
-        if !remove.is_empty() {
-            cx.aws
-                .ec2
-                .delete_tags()
-                .resources(id)
-                .set_tags(Some(remove))
-                .send()
-                .await
-                .aws("DeleteTags")?;
-        }
+        // Launch templates take EC2's tag calls, like the network resources.
+        update_tags(
+            cx.aws,
+            &current.physical_id,
+            current.attrs.get("tags"),
+            spec,
+        )
+        .await?;
         Ok(current.outputs.clone())
     }
 

@@ -1,4 +1,4 @@
-//! EC2 networking kinds.
+//! EC2 networking kinds, and the EC2 tag and id helpers they (and the launch template) share.
 
 pub mod elastic_ip;
 pub mod igw_attachment;
@@ -11,4 +11,4 @@ pub mod security_group;
 pub mod subnet;
 pub mod vpc;
 
-mod ec2;
+pub mod ec2;
