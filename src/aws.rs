@@ -149,10 +149,15 @@ where
                      AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
                     credentials_cause(&e)
                 ),
-                (SdkError::DispatchFailure(_), _, _) | (SdkError::TimeoutError(_), _, _) => format!(
-                    "could not reach the AWS endpoint ({}); check the network, AWS_ENDPOINT_URL and the region",
-                    aws_sdk_ec2::error::DisplayErrorContext(&e)
-                ),
+                (SdkError::DispatchFailure(_), _, _) | (SdkError::TimeoutError(_), _, _) => {
+                    format!(
+                    "could not reach {} ({}); check the network, AWS_ENDPOINT_URL and the region",
+                    std::env::var("AWS_ENDPOINT_URL")
+                        .map(|u| format!("AWS_ENDPOINT_URL={u}"))
+                        .unwrap_or_else(|_| "the AWS endpoint".to_string()),
+                    root_cause(&e)
+                )
+                }
                 _ => aws_sdk_ec2::error::DisplayErrorContext(&e).to_string(),
             };
             AwsError { op, code, detail }
@@ -192,6 +197,16 @@ where
 fn server_error(raw: &dyn std::any::Any) -> bool {
     raw.downcast_ref::<aws_smithy_runtime_api::http::Response>()
         .is_some_and(|r| r.status().is_server_error())
+}
+
+/// The innermost error's own message ("Connection refused (os error 111)"), without the
+/// SDK's nested debug dump.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
 }
 
 /// The codes services use for "these credentials may not do that".

@@ -35,3 +35,34 @@ def test_progress_lines_verbose_calls_and_quiet(infra):
     assert r.code == 0, r.err[-2000:]
     assert (r.out, r.err) == ("", "")
     assert infra("plan", "--detailed-exitcode").code == 2
+
+
+def test_unreachable_endpoint_and_missing_credentials_are_said_plainly(infra, tmp_path):
+    import socket
+    import subprocess
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens once the socket is closed
+
+    def plan(**env):
+        e = infra.env()
+        e.update(env)
+        e = {k: v for k, v in e.items() if v is not None}
+        return subprocess.run([infra.bin, "plan"], cwd=tmp_path, env=e, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=120)
+
+    r = plan(AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed}")
+    assert r.returncode == 1
+    assert f"could not reach AWS_ENDPOINT_URL=http://127.0.0.1:{closed} (Connection refused" in r.stderr, r.stderr
+    assert "DispatchFailure" not in r.stderr
+
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    r = plan(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_PROFILE=None,
+             AWS_SHARED_CREDENTIALS_FILE=str(empty), AWS_CONFIG_FILE=str(empty),
+             AWS_EC2_METADATA_DISABLED="true")
+    assert r.returncode == 1
+    # One line, no provider-by-provider warnings or debug dumps.
+    [line] = r.stderr.splitlines()
+    assert "no usable AWS credentials" in line and "AWS_PROFILE" in line, r.stderr
+    assert len(line) < 400, line
