@@ -79,6 +79,29 @@ pub fn json_tags(v: Option<&Json>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The tag calls that bring a resource's tags from what was observed to what the spec wants.
+#[derive(Debug, Default, PartialEq)]
+pub struct TagDelta {
+    /// Tags to add or overwrite.
+    pub set: BTreeMap<String, String>,
+    /// Keys to remove.
+    pub remove: Vec<String>,
+}
+
+/// What differs between the observed `current` tags and the spec's.
+pub fn tag_delta(current: Option<&Json>, spec: &Spec) -> TagDelta {
+    let have = json_tags(current);
+    let want = spec.tags();
+    TagDelta {
+        set: want
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        remove: have.into_keys().filter(|k| !want.contains_key(k)).collect(),
+    }
+}
+
 /// One kind of AWS resource.
 #[async_trait]
 pub trait ResourceKind: Send + Sync {
@@ -150,5 +173,31 @@ pub fn attr_rule(kind: Kind, attr: &str) -> AttrRule {
         AttrRule::ForceNew
     } else {
         AttrRule::Update
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tag_delta_sets_what_differs_and_removes_what_is_gone() {
+        let spec = Spec(
+            [("tags".to_string(), json!({"a": "1", "b": "new", "c": "3"}))]
+                .into_iter()
+                .collect(),
+        );
+        let have = json!({"a": "1", "b": "old", "gone": "x"});
+        let d = tag_delta(Some(&have), &spec);
+        assert_eq!(
+            d.set,
+            BTreeMap::from([("b".into(), "new".into()), ("c".into(), "3".into())])
+        );
+        assert_eq!(d.remove, vec!["gone".to_string()]);
+        assert_eq!(
+            tag_delta(Some(&json!({"a": "1", "b": "new", "c": "3"})), &spec),
+            TagDelta::default()
+        );
     }
 }

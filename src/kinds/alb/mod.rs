@@ -7,7 +7,8 @@ pub mod target_group;
 pub mod target_group_attachment;
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::{json_tags, Spec};
+use crate::kinds::Spec;
+use crate::kinds::{tag_delta, TagDelta};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
 use crate::naming;
 use crate::observe::Snapshot;
@@ -190,17 +191,10 @@ pub fn spec_tags(spec: &Spec) -> Vec<Tag> {
 
 /// Brings the resource's tags from `current` to the spec's: add what differs, remove what is gone.
 pub async fn update_tags(aws: &Aws, arn: &str, current: Option<&Json>, spec: &Spec) -> Result<()> {
-    let have = json_tags(current);
-    let want = spec.tags();
-    let set: Vec<Tag> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
+    let TagDelta { set, remove } = tag_delta(current, spec);
+    let set: Vec<Tag> = set
+        .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
         .collect();
     if !set.is_empty() {
         eventually(Budget::FRESH_ID, not_found_yet, || async {

@@ -2,6 +2,7 @@
 
 use crate::aws::AwsResultExt;
 use crate::kinds::{json_tags, Outputs, ResourceKind, Spec, StepCtx};
+use crate::kinds::{tag_delta, TagDelta};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
 use crate::observe::Snapshot;
@@ -273,18 +274,7 @@ impl ResourceKind for Repository {
                         .outputs
                         .get("arn")
                         .context("observed repository has no ARN")?;
-                    let have = json_tags(current.attrs.get("tags"));
-                    let want = spec.tags();
-                    let set: BTreeMap<String, String> = want
-                        .iter()
-                        .filter(|(k, v)| have.get(*k) != Some(*v))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    let remove: Vec<String> = have
-                        .keys()
-                        .filter(|k| !want.contains_key(*k))
-                        .cloned()
-                        .collect();
+                    let TagDelta { set, remove } = tag_delta(current.attrs.get("tags"), spec);
                     if !set.is_empty() {
                         ecr.tag_resource()
                             .resource_arn(arn)

@@ -164,15 +164,11 @@ impl ResourceKind for Cluster {
                 .send()
                 .await
                 .aws("UpdateClusterVersion")?;
-            let id = out
-                .update()
-                .and_then(|u| u.id())
-                .context("UpdateClusterVersion returned no update id")?;
             wait_update(
                 cx,
                 name,
                 None,
-                id,
+                out.update(),
                 &format!("EKS cluster {name} to reach version {version}"),
                 CLUSTER_TIMEOUT,
             )
@@ -194,15 +190,11 @@ impl ResourceKind for Cluster {
                 .send()
                 .await
                 .aws("UpdateClusterConfig")?;
-            let id = out
-                .update()
-                .and_then(|u| u.id())
-                .context("UpdateClusterConfig returned no update id")?;
             wait_update(
                 cx,
                 name,
                 None,
-                id,
+                out.update(),
                 &format!("EKS cluster {name} to switch to authentication mode {mode}"),
                 CLUSTER_TIMEOUT,
             )

@@ -6,13 +6,14 @@ pub mod launch_template;
 pub mod node_group;
 
 use crate::aws::{Aws, AwsError, AwsResultExt};
-use crate::kinds::{json_tags, Spec, StepCtx};
+use crate::kinds::{tag_delta, TagDelta};
+use crate::kinds::{Spec, StepCtx};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
 use crate::naming;
 use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use anyhow::{anyhow, bail, Result};
-use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Nodegroup, UpdateStatus};
+use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Nodegroup, Update, UpdateStatus};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,19 +22,7 @@ use std::time::Duration;
 /// The stack's cluster as DescribeCluster shows it, read once per run; `None` when absent.
 pub async fn describe_cluster(snap: &Snapshot) -> Result<Arc<Option<EksCluster>>> {
     snap.cached("eks.cluster", || async {
-        let r = snap
-            .aws()
-            .eks
-            .describe_cluster()
-            .name(naming::cluster(snap.stack()))
-            .send()
-            .await
-            .aws("DescribeCluster");
-        match r {
-            Ok(out) => Ok(out.cluster),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        cluster_now(snap.aws(), &naming::cluster(snap.stack())).await
     })
     .await
 }
@@ -132,18 +121,8 @@ pub(crate) async fn update_tags(
     current: Option<&Json>,
     spec: &Spec,
 ) -> Result<()> {
-    let have = json_tags(current);
-    let want = spec.tags();
-    let set: HashMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+    let TagDelta { set, remove } = tag_delta(current, spec);
+    let set: HashMap<String, String> = set.into_iter().collect();
     if !set.is_empty() {
         aws.eks
             .tag_resource()
@@ -255,10 +234,13 @@ pub(crate) async fn wait_update(
     cx: &StepCtx<'_>,
     cluster: &str,
     nodegroup: Option<&str>,
-    id: &str,
+    started: Option<&Update>,
     what: &str,
     timeout: Duration,
 ) -> Result<()> {
+    let id = started
+        .and_then(|u| u.id())
+        .with_context(|| format!("EKS started no trackable update for {what}"))?;
     cx.note(&format!("waiting for {what}"));
     poll_until(what, timeout, || async {
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {

@@ -274,15 +274,11 @@ impl ResourceKind for NodeGroup {
                 .send()
                 .await
                 .aws("UpdateNodegroupConfig")?;
-            let id = out
-                .update()
-                .and_then(|u| u.id())
-                .context("UpdateNodegroupConfig returned no update id")?;
             wait_update(
                 cx,
                 cluster,
                 Some(name),
-                id,
+                out.update(),
                 &format!("node group {name} to apply its scaling"),
                 TIMEOUT,
             )
@@ -303,15 +299,11 @@ impl ResourceKind for NodeGroup {
                 .send()
                 .await
                 .aws("UpdateNodegroupVersion")?;
-            let id = out
-                .update()
-                .and_then(|u| u.id())
-                .context("UpdateNodegroupVersion returned no update id")?;
             wait_update(
                 cx,
                 cluster,
                 Some(name),
-                id,
+                out.update(),
                 &format!("node group {name} to reach version {version}"),
                 VERSION_TIMEOUT,
             )

@@ -4,7 +4,8 @@
 
 use super::{document_text, gone, stack_roles};
 use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::{json_tags, Outputs, ResourceKind, Spec, StepCtx};
+use crate::kinds::{tag_delta, TagDelta};
+use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
 use crate::observe::Snapshot;
 use crate::retry::{eventually, Budget};
@@ -39,18 +40,8 @@ fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>
 
 /// Brings the role's tags from `current` to the spec's: set what differs, remove what is gone.
 async fn update_tags(aws: &Aws, role: &str, current: Option<&Json>, spec: &Spec) -> Result<()> {
-    let have = json_tags(current);
-    let want = spec.tags();
-    let set = iam_tags(
-        want.iter()
-            .filter(|(k, v)| have.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone())),
-    )?;
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
+    let TagDelta { set, remove } = tag_delta(current, spec);
+    let set = iam_tags(set)?;
     if !set.is_empty() {
         aws.iam
             .tag_role()

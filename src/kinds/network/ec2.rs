@@ -1,7 +1,8 @@
 //! Tag handling shared by the EC2 kinds.
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::{json_tags, Outputs, Spec};
+use crate::kinds::tag_delta;
+use crate::kinds::{Outputs, Spec};
 use crate::model::{LogicalId, ID_TAG};
 use crate::retry::{eventually, not_found_yet, Budget};
 use anyhow::Result;
@@ -53,16 +54,15 @@ pub async fn update_tags(
     current: Option<&Json>,
     spec: &Spec,
 ) -> Result<()> {
-    let have = json_tags(current);
-    let want = spec.tags();
-    let set: Vec<Tag> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
+    let delta = tag_delta(current, spec);
+    let set: Vec<Tag> = delta
+        .set
+        .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    let remove: Vec<Tag> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
+    let remove: Vec<Tag> = delta
+        .remove
+        .into_iter()
         .map(|k| Tag::builder().key(k).build())
         .collect();
     if !set.is_empty() {
