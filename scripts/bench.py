@@ -42,14 +42,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from latency import DURATIONS  # noqa: E402
+from support import Emulator as EmulatorApi  # noqa: E402
 
 # The latency.py entry each kind waits for when created and when deleted; other kinds are instant.
 CREATE = {
@@ -97,14 +98,15 @@ class BenchError(Exception):
 # ---------------------------------------------------------------------------------- emulator
 
 
-class Emulator:
-    """scripts/emulator on a free loopback port, and its control API."""
+class Emulator(EmulatorApi):
+    """scripts/emulator on a free loopback port, with its log in a file; the control API is the
+    test suites' own."""
 
     def __init__(self, time_scale: float, log: Path) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(f"http://127.0.0.1:{self.port}")
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         with open(log, "w") as stderr:
@@ -119,31 +121,6 @@ class Emulator:
         if ready.get("line", "").strip() != f"emulator ready on {self.url}":
             self.stop()
             raise BenchError(f"the emulator did not start; its log: {self.log}")
-
-    def _request(self, method: str, path: str, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def calls(self) -> list:
-        return self._request("GET", "/_emulator/calls")
-
-    def transitions(self) -> list:
-        return self._request("GET", "/_emulator/transitions")
-
-    def reset(self) -> None:
-        self._request("POST", "/_emulator/reset")
-
-    def config(self, **values) -> dict:
-        return self._request("POST", "/_emulator/config", values)
-
-    def client(self, service: str):
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def stop(self) -> None:
         self.proc.terminate()
