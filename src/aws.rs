@@ -107,11 +107,11 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
-    /// True for the `*.NotFound` family: the resource is already gone.
+    /// True for the `*.NotFound` family (and IAM's `NoSuchEntity`): the resource is not there.
     pub fn is_not_found(&self) -> bool {
-        self.code
-            .as_deref()
-            .is_some_and(|c| c.ends_with("NotFound") || c.ends_with("NotFoundException"))
+        self.code.as_deref().is_some_and(|c| {
+            c.ends_with("NotFound") || c.ends_with("NotFoundException") || c == "NoSuchEntity"
+        })
     }
 }
 
@@ -262,12 +262,18 @@ where
     }
 }
 
-/// Treats "already gone" as success, for idempotent deletes.
-pub fn gone_ok(result: Result<(), AwsError>) -> Result<(), AwsError> {
+/// The one rule for "not found means absent": `None` when AWS says the thing does not exist.
+pub fn absent_ok<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
+}
+
+/// Treats "already gone" as success, for idempotent deletes.
+pub fn gone_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
+    absent_ok(result).map(|_| ())
 }
 
 #[cfg(test)]

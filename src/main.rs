@@ -15,7 +15,9 @@ mod observe;
 mod plan;
 mod report;
 mod retry;
+mod snapshot;
 mod stack;
+mod tags;
 
 use std::process::ExitCode;
 

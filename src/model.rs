@@ -66,144 +66,67 @@ impl fmt::Display for Area {
     }
 }
 
-/// Every resource kind the engine knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// EC2 VPC.
-    Vpc,
-    /// EC2 internet gateway.
-    InternetGateway,
-    /// Attachment of the internet gateway to the VPC (untaggable).
-    IgwAttachment,
-    /// EC2 subnet.
-    Subnet,
-    /// EC2 route table.
-    RouteTable,
-    /// One route inside a route table (untaggable).
-    Route,
-    /// Association of a route table with a subnet (untaggable).
-    RouteTableAssociation,
-    /// Elastic IP address.
-    ElasticIp,
-    /// NAT gateway.
-    NatGateway,
-    /// EC2 security group with its ingress rules.
-    SecurityGroup,
-    /// IAM role (created with a trust policy naming only services).
-    IamRole,
-    /// A role's full trust policy, written once the role (and any role it names) exists.
-    IamTrustPolicy,
-    /// An inline policy of a role.
-    IamInlinePolicy,
-    /// A managed policy attached to a role (untaggable).
-    IamPolicyAttachment,
-    /// EKS cluster.
-    EksCluster,
-    /// EC2 launch template for the node group (puts the node security group on the nodes).
-    LaunchTemplate,
-    /// EKS managed node group.
-    EksNodeGroup,
-    /// EKS access entry with its access policy association.
-    EksAccessEntry,
-    /// Application Load Balancer.
-    LoadBalancer,
-    /// ALB target group.
-    TargetGroup,
-    /// ALB listener.
-    Listener,
-    /// A target group attached to the node group's Auto Scaling group (untaggable).
-    TargetGroupAttachment,
-    /// ECR repository with its lifecycle policy.
-    EcrRepository,
-    /// CodeBuild project.
-    #[serde(rename = "codebuild_project")]
-    CodeBuildProject,
-}
-
-impl Kind {
-    /// All kinds, in no particular order.
-    pub const ALL: [Kind; 24] = [
-        Kind::Vpc,
-        Kind::InternetGateway,
-        Kind::IgwAttachment,
-        Kind::Subnet,
-        Kind::RouteTable,
-        Kind::Route,
-        Kind::RouteTableAssociation,
-        Kind::ElasticIp,
-        Kind::NatGateway,
-        Kind::SecurityGroup,
-        Kind::IamRole,
-        Kind::IamTrustPolicy,
-        Kind::IamInlinePolicy,
-        Kind::IamPolicyAttachment,
-        Kind::EksCluster,
-        Kind::LaunchTemplate,
-        Kind::EksNodeGroup,
-        Kind::EksAccessEntry,
-        Kind::LoadBalancer,
-        Kind::TargetGroup,
-        Kind::Listener,
-        Kind::TargetGroupAttachment,
-        Kind::EcrRepository,
-        Kind::CodeBuildProject,
-    ];
-
-    /// The kind's name as shown to users.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::IgwAttachment => "igw_attachment",
-            Kind::Subnet => "subnet",
-            Kind::RouteTable => "route_table",
-            Kind::Route => "route",
-            Kind::RouteTableAssociation => "route_table_association",
-            Kind::ElasticIp => "elastic_ip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::SecurityGroup => "security_group",
-            Kind::IamRole => "iam_role",
-            Kind::IamTrustPolicy => "iam_trust_policy",
-            Kind::IamInlinePolicy => "iam_inline_policy",
-            Kind::IamPolicyAttachment => "iam_policy_attachment",
-            Kind::EksCluster => "eks_cluster",
-            Kind::LaunchTemplate => "launch_template",
-            Kind::EksNodeGroup => "eks_node_group",
-            Kind::EksAccessEntry => "eks_access_entry",
-            Kind::LoadBalancer => "load_balancer",
-            Kind::TargetGroup => "target_group",
-            Kind::Listener => "listener",
-            Kind::TargetGroupAttachment => "target_group_attachment",
-            Kind::EcrRepository => "ecr_repository",
-            Kind::CodeBuildProject => "codebuild_project",
+/// Builds the `Kind` enum, its names and its areas from the registry's rows.
+macro_rules! define_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $area:ident, $imp:path; )*) => {
+        /// Every resource kind the engine knows (one per row of `kinds/registry.rs`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Kind {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
         }
-    }
 
-    /// The area this kind is grouped under.
-    pub fn area(self) -> Area {
-        match self {
-            Kind::IamRole
-            | Kind::IamTrustPolicy
-            | Kind::IamInlinePolicy
-            | Kind::IamPolicyAttachment => Area::Iam,
-            Kind::EksCluster | Kind::LaunchTemplate | Kind::EksNodeGroup | Kind::EksAccessEntry => {
-                Area::Eks
+        impl Kind {
+            /// All kinds, in registry order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+
+            /// The kind's name as shown to users.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
             }
-            Kind::LoadBalancer
-            | Kind::TargetGroup
-            | Kind::Listener
-            | Kind::TargetGroupAttachment => Area::Alb,
-            Kind::EcrRepository => Area::Ecr,
-            Kind::CodeBuildProject => Area::CodeBuild,
-            _ => Area::Network,
+
+            /// The area this kind is grouped under.
+            pub fn area(self) -> Area {
+                match self {
+                    $(Kind::$variant => Area::$area,)*
+                }
+            }
         }
-    }
+    };
 }
+crate::kind_registry!(define_kinds);
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How a kind treats a change to one of its attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrRule {
+    /// Changed in place.
+    Update,
+    /// Cannot change in place: the resource is replaced.
+    ForceNew,
+    /// Only given to the create call; never compared afterwards.
+    CreateOnly,
+}
+
+/// JSON with every array sorted, so that the order AWS returns lists in does not count as a
+/// change.
+pub fn canonical(v: &Json) -> Json {
+    match v {
+        Json::Array(items) => {
+            let mut items: Vec<Json> = items.iter().map(canonical).collect();
+            items.sort_by_cached_key(|j| j.to_string());
+            Json::Array(items)
+        }
+        Json::Object(map) => {
+            Json::Object(map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
+        other => other.clone(),
     }
 }
 
@@ -394,7 +317,7 @@ mod tests {
 
     #[test]
     fn json_names_kinds_as_the_plan_text_does() {
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
         }
     }

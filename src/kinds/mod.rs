@@ -1,5 +1,6 @@
 //! Resource kinds: each knows how to observe, create, update and delete one kind of AWS
-//! resource. The engine only sees the [`ResourceKind`] trait.
+//! resource over its own typed attributes ([`Resource`]), and is listed once in [`registry`].
+//! The engine only sees the JSON-facing [`ResourceKind`] that [`Typed`] makes of it.
 
 pub mod alb;
 pub mod codebuild;
@@ -8,12 +9,20 @@ pub mod eks;
 pub mod iam;
 pub mod network;
 
+mod attributes;
+pub mod registry;
+#[cfg(test)]
+pub(crate) mod tests_typed;
+
+pub(crate) use attributes::attrs;
+pub use attributes::{differs, Attributes};
+
 use crate::aws::Aws;
+pub use crate::model::AttrRule;
 use crate::model::{Kind, LogicalId, Observed};
-use crate::observe::Snapshot;
-pub use crate::plan::AttrRule;
 use crate::report::Reporter;
-use anyhow::{anyhow, Result};
+pub use crate::snapshot::Snapshot;
+use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -66,6 +75,13 @@ impl Spec {
     pub fn tags(&self) -> BTreeMap<String, String> {
         json_tags(self.get("tags"))
     }
+
+    /// The spec as a kind's typed attributes.
+    pub fn typed<A: Attributes>(&self) -> Result<A> {
+        Ok(serde_json::from_value(Json::Object(
+            self.0.clone().into_iter().collect(),
+        ))?)
+    }
 }
 
 /// Reads a JSON object of strings as a tag map.
@@ -102,11 +118,200 @@ pub fn tag_delta(current: Option<&Json>, spec: &Spec) -> TagDelta {
     }
 }
 
-/// One kind of AWS resource.
+/// A resource as a kind's observe found it, in the kind's typed attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found<A> {
+    /// Logical id, from its tags (or its parent's, for sub-resources).
+    pub id: LogicalId,
+    /// The id AWS gave it.
+    pub physical_id: String,
+    /// Its attributes, in the same shape as the desired ones.
+    pub attrs: A,
+    /// Values other resources may reference; `id` is always among them.
+    pub outputs: Outputs,
+    /// Set when it exists but is unusable (a failed NAT gateway): it must be replaced.
+    pub broken: Option<String>,
+    /// Set when it is still coming up: apply waits for it, so that "complete" means ready.
+    pub pending: Option<String>,
+    /// Set when it has the stack's name but not the stack's tag: someone else's.
+    pub unowned: bool,
+}
+
+impl<A> Found<A> {
+    /// A found resource whose `id` output is its physical id.
+    pub fn new(id: LogicalId, physical_id: impl Into<String>, attrs: A) -> Self {
+        let physical_id = physical_id.into();
+        Found {
+            id,
+            outputs: Outputs::from([("id".to_string(), physical_id.clone())]),
+            physical_id,
+            attrs,
+            broken: None,
+            pending: None,
+            unowned: false,
+        }
+    }
+
+    /// Adds output `key` (builder style).
+    pub fn output(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.outputs.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// A resource that exists, as update and delete get it: what observe found, typed again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Current<A> {
+    /// The id AWS gave it.
+    pub physical_id: String,
+    /// Its attributes as observed.
+    pub attrs: A,
+    /// Its outputs as observed.
+    pub outputs: Outputs,
+    /// Set when it was still coming up when observed.
+    pub pending: Option<String>,
+}
+
+impl<A> Current<A> {
+    /// Output `key`, which observe always sets for this kind.
+    pub fn output(&self, key: &str) -> Result<&str> {
+        self.outputs
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow!("the observed {} has no {key}", self.physical_id))
+    }
+}
+
+/// One kind of AWS resource, over its own typed attributes. Implement this for a new kind,
+/// then add its line to [`registry`].
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The attributes its create and update take and its observe reports (see [`attrs!`]).
+    type Attrs: Attributes;
+
+    /// Every resource of this kind the stack owns (and those in the way of its names), read
+    /// through the snapshot.
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>>;
+
+    /// Creates the resource, tagged in the same call where AWS allows; returns its outputs.
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs>;
+
+    /// Brings the resource from `current` to `want` in place; the plan only asks for this when
+    /// no attribute that forces replacement differs (or when the resource is still coming up).
+    async fn update(
+        &self,
+        cx: &StepCtx<'_>,
+        current: &Current<Self::Attrs>,
+        want: &Self::Attrs,
+    ) -> Result<Outputs>;
+
+    /// Deletes the resource and waits until AWS has let go of it; gone already is success.
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<Self::Attrs>) -> Result<()>;
+}
+
+/// A typed kind seen through the engine's JSON boundary: the one place attributes are
+/// converted between the plan's data and a kind's struct.
+pub struct Typed<R>(pub Kind, pub R);
+
+impl<R: Resource> Typed<R> {
+    fn current(&self, o: &Observed) -> Result<Current<R::Attrs>> {
+        let attrs = serde_json::from_value(Json::Object(o.attrs.clone().into_iter().collect()))
+            .with_context(|| {
+                format!(
+                    "the observed {} {} does not fit its attributes",
+                    self.0, o.physical_id
+                )
+            })?;
+        Ok(Current {
+            physical_id: o.physical_id.clone(),
+            attrs,
+            outputs: o.outputs.clone(),
+            pending: o.pending.clone(),
+        })
+    }
+
+    fn want(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<R::Attrs> {
+        spec.typed()
+            .with_context(|| format!("the desired attributes of {} do not fit {}", cx.id, self.0))
+    }
+}
+
+#[async_trait]
+impl<R: Resource> ResourceKind for Typed<R> {
+    fn rule(&self, attr: &str) -> AttrRule {
+        R::Attrs::rule(attr)
+    }
+
+    fn check(&self, spec: &Spec) -> Result<()> {
+        spec.typed::<R::Attrs>().map(|_| ())
+    }
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+        let found = self.1.observe(snap).await?;
+        found
+            .into_iter()
+            .map(|f| {
+                let attrs = match serde_json::to_value(&f.attrs)? {
+                    Json::Object(map) => map.into_iter().collect(),
+                    other => anyhow::bail!("{} attributes are not a map: {other}", self.0),
+                };
+                Ok(Observed {
+                    id: f.id,
+                    kind: self.0,
+                    physical_id: f.physical_id,
+                    attrs,
+                    outputs: f.outputs,
+                    broken: f.broken,
+                    pending: f.pending,
+                    unowned: f.unowned,
+                })
+            })
+            .collect()
+    }
+
+    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
+        self.1.create(cx, &self.want(cx, spec)?).await
+    }
+
+    async fn update(
+        &self,
+        cx: &StepCtx<'_>,
+        current: &Observed,
+        spec: &Spec,
+        _changed: &[String],
+    ) -> Result<Outputs> {
+        let current = self.current(current)?;
+        self.1.update(cx, &current, &self.want(cx, spec)?).await
+    }
+
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+        self.1.delete(cx, &self.current(current)?).await
+    }
+}
+
+/// A kind as the engine sees it: JSON attributes in and out.
 #[async_trait]
 pub trait ResourceKind: Send + Sync {
+    /// How a change to `attr` is carried out.
+    fn rule(&self, attr: &str) -> AttrRule {
+        if self.create_only().contains(&attr) {
+            AttrRule::CreateOnly
+        } else if self.force_new().contains(&attr) {
+            AttrRule::ForceNew
+        } else {
+            AttrRule::Update
+        }
+    }
+
+    /// Converts a desired spec to the kind's attributes, to catch names and types that do not fit.
+    fn check(&self, _spec: &Spec) -> Result<()> {
+        Ok(())
+    }
+
     /// Attributes that cannot change in place: a change means replacement.
-    fn force_new(&self) -> &'static [&'static str];
+    fn force_new(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Attributes used only by the create call and never compared afterwards (a role's
     /// initial trust policy, which a separate resource manages from then on).
@@ -137,7 +342,7 @@ pub trait ResourceKind: Send + Sync {
 pub fn get(kind: Kind) -> &'static dyn ResourceKind {
     use network::*;
     match kind {
-        Kind::Vpc => &vpc::Vpc,
+        Kind::Vpc => &Typed(Kind::Vpc, vpc::Vpc),
         Kind::InternetGateway => &internet_gateway::InternetGateway,
         Kind::IgwAttachment => &igw_attachment::IgwAttachment,
         Kind::Subnet => &subnet::Subnet,
@@ -166,14 +371,7 @@ pub fn get(kind: Kind) -> &'static dyn ResourceKind {
 
 /// How a change to `attr` of `kind` is carried out.
 pub fn attr_rule(kind: Kind, attr: &str) -> AttrRule {
-    let k = get(kind);
-    if k.create_only().contains(&attr) {
-        AttrRule::CreateOnly
-    } else if k.force_new().contains(&attr) {
-        AttrRule::ForceNew
-    } else {
-        AttrRule::Update
-    }
+    get(kind).rule(attr)
 }
 
 #[cfg(test)]

@@ -1,18 +1,15 @@
 //! Reads what the stack owns from the live account, one batched call per resource family.
 
-mod snapshot;
-
-pub use snapshot::Snapshot;
-
 use crate::aws::Aws;
 use crate::kinds;
 use crate::model::{Kind, Observed};
+use crate::snapshot::Snapshot;
 use anyhow::Result;
 
 /// Everything the stack owns, found by its `infra:stack` tag (or through a tagged parent).
 pub async fn observe(aws: &Aws, stack: &str, account: &str) -> Result<Vec<Observed>> {
     let snap = Snapshot::new(aws.clone(), stack, account);
-    let reads = Kind::ALL.map(|k| kinds::get(k).observe(&snap));
+    let reads = Kind::ALL.iter().map(|&k| kinds::get(k).observe(&snap));
     let mut out = Vec::new();
     for found in futures::future::join_all(reads).await {
         out.extend(found?);

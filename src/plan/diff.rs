@@ -1,8 +1,8 @@
 //! Desired graph versus observed state, into a plan. Pure: no I/O.
 
-use super::{steps, Action, AttrChange, AttrRule, Change, Conflict, Plan};
+use super::{steps, Action, AttrChange, Change, Conflict, Plan};
 use crate::graph::{Graph, GraphError};
-use crate::model::{Kind, LogicalId, Observed, Ref};
+use crate::model::{canonical, AttrRule, Kind, LogicalId, Observed, Ref};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -188,19 +188,4 @@ fn observed_by_step_id<'a>(
         out.insert(id.clone(), *o);
     }
     out
-}
-
-/// JSON with every array sorted, so that order AWS returns lists in does not count as a change.
-pub(crate) fn canonical(v: &Json) -> Json {
-    match v {
-        Json::Array(items) => {
-            let mut items: Vec<Json> = items.iter().map(canonical).collect();
-            items.sort_by_cached_key(|j| j.to_string());
-            Json::Array(items)
-        }
-        Json::Object(map) => {
-            Json::Object(map.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
-        }
-        other => other.clone(),
-    }
 }

@@ -8,20 +8,10 @@ pub use diff::{destroy, diff};
 pub use render::render_human;
 pub use steps::{Step, StepKind};
 
+pub use crate::model::AttrRule;
 use crate::model::{Area, Kind, LogicalId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-
-/// How a kind treats a change to one of its attributes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttrRule {
-    /// Changed in place.
-    Update,
-    /// Cannot change in place: the resource is replaced.
-    ForceNew,
-    /// Only given to the create call; never compared afterwards.
-    CreateOnly,
-}
 
 /// What happens to one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

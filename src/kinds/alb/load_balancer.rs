@@ -4,8 +4,8 @@ use super::{arn_outputs, describe_load_balancer, describe_tags, owned, spec_tags
 use crate::aws::{gone_ok, Aws, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, poll_until, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{

@@ -11,8 +11,8 @@ use crate::kinds::Spec;
 use crate::kinds::{tag_delta, TagDelta};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
 use crate::naming;
-use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::Result;
 use aws_sdk_elasticloadbalancingv2::types::{
     Listener as ElbListener, LoadBalancer as ElbLoadBalancer, Tag, TargetGroup as ElbTargetGroup,
@@ -21,132 +21,26 @@ use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The two target groups the stack may have, as `(which, name)`.
-pub fn target_group_names(stack: &str) -> [(&'static str, String); 2] {
-    [
-        ("http", naming::target_group(stack, "http")),
-        ("grpc", naming::target_group(stack, "grpc")),
-    ]
+pub use crate::snapshot::target_group_names;
+
+/// The stack's ALB.
+pub async fn describe_load_balancer(snap: &Snapshot) -> Result<Option<&ElbLoadBalancer>> {
+    Ok(snap.load_balancer().await?)
 }
 
-/// The stack's ALB as DescribeLoadBalancers shows it, read once per run; `None` when absent.
-pub async fn describe_load_balancer(snap: &Snapshot) -> Result<Arc<Option<ElbLoadBalancer>>> {
-    snap.cached("elb.load_balancer", || async {
-        let r = snap
-            .aws()
-            .elb
-            .describe_load_balancers()
-            .names(naming::load_balancer(snap.stack()))
-            .send()
-            .await
-            .aws("DescribeLoadBalancers");
-        match r {
-            Ok(out) => Ok(out.load_balancers.unwrap_or_default().into_iter().next()),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await
+/// The stack's target groups.
+pub async fn describe_target_groups(snap: &Snapshot) -> Result<&[ElbTargetGroup]> {
+    Ok(snap.target_groups().await?)
 }
 
-/// The stack's target groups (found by name), read once per run.
-pub async fn describe_target_groups(snap: &Snapshot) -> Result<Arc<Vec<ElbTargetGroup>>> {
-    snap.cached("elb.target_groups", || async {
-        let names: Vec<String> = target_group_names(snap.stack())
-            .into_iter()
-            .map(|(_, n)| n)
-            .collect();
-        // Asking by name fails the whole call when one name is missing (the gRPC group exists
-        // only with a certificate), so list them all: one call per 400 groups, however many of
-        // the stack's exist.
-        let mut pages = snap
-            .aws()
-            .elb
-            .describe_target_groups()
-            .page_size(400)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(tg) = pages.next().await {
-            let tg = tg.aws("DescribeTargetGroups")?;
-            if tg
-                .target_group_name()
-                .is_some_and(|n| names.iter().any(|w| w == n))
-            {
-                out.push(tg);
-            }
-        }
-        Ok(out)
-    })
-    .await
+/// The stack's listeners.
+pub async fn describe_listeners(snap: &Snapshot) -> Result<&[ElbListener]> {
+    Ok(snap.listeners().await?)
 }
 
-/// The listeners of the stack's ALB, read once per run; empty when there is no ALB.
-pub async fn describe_listeners(snap: &Snapshot) -> Result<Arc<Vec<ElbListener>>> {
-    snap.cached("elb.listeners", || async {
-        let lb = describe_load_balancer(snap).await?;
-        let Some(arn) = lb.as_ref().as_ref().and_then(|lb| lb.load_balancer_arn()) else {
-            return Ok(Vec::new());
-        };
-        let mut pages = snap
-            .aws()
-            .elb
-            .describe_listeners()
-            .load_balancer_arn(arn)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            match item.aws("DescribeListeners") {
-                Ok(l) => out.push(l),
-                // Deleted between the two reads: no listeners either.
-                Err(e) if e.is_not_found() => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(out)
-    })
-    .await
-}
-
-/// Tags of every ALB resource found (ALB, target groups, listeners) by ARN, read once per run.
-pub async fn describe_tags(snap: &Snapshot) -> Result<Arc<HashMap<String, Vec<Tag>>>> {
-    snap.cached("elb.tags", || async {
-        let (lb, tgs, listeners) = tokio::try_join!(
-            describe_load_balancer(snap),
-            describe_target_groups(snap),
-            describe_listeners(snap)
-        )?;
-        let arns: Vec<String> = lb
-            .as_ref()
-            .iter()
-            .filter_map(|lb| lb.load_balancer_arn())
-            .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
-            .chain(listeners.iter().filter_map(|l| l.listener_arn()))
-            .map(str::to_string)
-            .collect();
-        let mut out = HashMap::new();
-        // DescribeTags takes at most 20 ARNs; the stack has at most 5.
-        for chunk in arns.chunks(20) {
-            let r = snap
-                .aws()
-                .elb
-                .describe_tags()
-                .set_resource_arns(Some(chunk.to_vec()))
-                .send()
-                .await
-                .aws("DescribeTags")?;
-            for d in r.tag_descriptions.unwrap_or_default() {
-                if let Some(arn) = d.resource_arn {
-                    out.insert(arn, d.tags.unwrap_or_default());
-                }
-            }
-        }
-        Ok(out)
-    })
-    .await
+/// Tags of every ALB resource found.
+pub async fn describe_tags(snap: &Snapshot) -> Result<&HashMap<String, Vec<Tag>>> {
+    Ok(snap.elb_tags().await?)
 }
 
 /// Tags as a JSON object, without the `aws:` ones AWS adds itself.

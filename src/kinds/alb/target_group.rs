@@ -7,8 +7,8 @@ use super::{
 use crate::aws::{gone_ok, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{

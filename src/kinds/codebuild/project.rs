@@ -4,8 +4,8 @@ use crate::aws::{gone_ok, AwsError, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
-use crate::observe::Snapshot;
 use crate::retry::{eventually, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_codebuild::types::{

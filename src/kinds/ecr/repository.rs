@@ -5,7 +5,7 @@ use crate::kinds::{json_tags, Outputs, ResourceKind, Spec, StepCtx};
 use crate::kinds::{tag_delta, TagDelta};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
-use crate::observe::Snapshot;
+use crate::snapshot::Snapshot;
 use anyhow::{anyhow, bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{

@@ -8,8 +8,8 @@ use super::{
 use crate::aws::{AwsError, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::eventually;
+use crate::snapshot::Snapshot;
 use anyhow::{bail, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{AccessScope, AccessScopeType, ClusterStatus};

@@ -9,8 +9,8 @@ use super::{
 use crate::aws::AwsResultExt;
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, poll_until, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{

@@ -8,8 +8,8 @@ use crate::kinds::network::ec2::update_tags;
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
-use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{

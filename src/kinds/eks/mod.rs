@@ -10,8 +10,8 @@ use crate::kinds::{tag_delta, TagDelta};
 use crate::kinds::{Spec, StepCtx};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
 use crate::naming;
-use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Nodegroup, Update, UpdateStatus};
 use serde_json::Value as Json;
@@ -19,33 +19,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The stack's cluster as DescribeCluster shows it, read once per run; `None` when absent.
-pub async fn describe_cluster(snap: &Snapshot) -> Result<Arc<Option<EksCluster>>> {
-    snap.cached("eks.cluster", || async {
-        cluster_now(snap.aws(), &naming::cluster(snap.stack())).await
-    })
-    .await
+/// The stack's cluster.
+pub async fn describe_cluster(snap: &Snapshot) -> Result<Option<&EksCluster>> {
+    Ok(snap.cluster().await?)
 }
 
-/// The stack's node group as DescribeNodegroup shows it, read once per run; `None` when absent.
-pub async fn describe_node_group(snap: &Snapshot) -> Result<Arc<Option<Nodegroup>>> {
-    snap.cached("eks.nodegroup", || async {
-        let r = snap
-            .aws()
-            .eks
-            .describe_nodegroup()
-            .cluster_name(naming::cluster(snap.stack()))
-            .nodegroup_name(naming::node_group(snap.stack()))
-            .send()
-            .await
-            .aws("DescribeNodegroup");
-        match r {
-            Ok(out) => Ok(out.nodegroup),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await
+/// The stack's node group.
+pub async fn describe_node_group(snap: &Snapshot) -> Result<Option<&Nodegroup>> {
+    Ok(snap.node_group().await?)
 }
 
 /// AWS documents 8 to 15 minutes for a cluster to come up and 5 to go; allow far more.

@@ -8,8 +8,8 @@ use super::{
 use crate::aws::{Aws, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{anyhow, bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{

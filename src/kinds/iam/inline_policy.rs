@@ -1,10 +1,10 @@
 //! An inline role policy, found through its role (inline policies cannot be tagged).
 
-use super::{document_text, gone, id_output, inline_id, stack_roles};
+use super::{document_text, gone, id_output, inline_id};
 use crate::aws::AwsResultExt;
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
@@ -37,7 +37,7 @@ impl ResourceKind for InlinePolicy {
     }
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let roles = stack_roles(snap).await?;
+        let roles = snap.roles().await?;
         Ok(roles
             .iter()
             .filter(|r| !r.unowned)

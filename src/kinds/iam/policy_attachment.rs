@@ -1,11 +1,11 @@
 //! A managed policy attachment, found through its role. Every policy attached to an owned role
 //! is observed, so one attached by hand is detached and one detached by hand is re-attached.
 
-use super::{attach_id, gone, id_output, stack_roles};
+use super::{attach_id, gone, id_output};
 use crate::aws::AwsResultExt;
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 
@@ -24,7 +24,7 @@ impl ResourceKind for PolicyAttachment {
     }
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let roles = stack_roles(snap).await?;
+        let roles = snap.roles().await?;
         Ok(roles
             .iter()
             .filter(|r| !r.unowned)

@@ -2,13 +2,13 @@
 //! any role not yet created, in the policy it is created with); the full trust policy is the
 //! separate `TrustPolicy` resource, written once every role it names exists.
 
-use super::{document_text, gone, stack_roles};
+use super::{document_text, gone};
 use crate::aws::{Aws, AwsResultExt};
 use crate::kinds::{tag_delta, TagDelta};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
@@ -74,14 +74,15 @@ impl ResourceKind for Role {
     }
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        Ok(stack_roles(snap)
+        Ok(snap
+            .roles()
             .await?
             .iter()
             .map(|r| {
                 let mut o = Observed::new(r.logical_id.clone(), Kind::IamRole, &r.name)
                     .with("name", r.name.as_str())
                     .with("description", r.description.as_str())
-                    .with("tags", r.tags.clone());
+                    .with("tags", serde_json::json!(r.tags.0));
                 o.outputs.extend(outputs(&r.name, &r.arn));
                 o.unowned = r.unowned;
                 o

@@ -1,12 +1,12 @@
 //! A role's trust policy. Kept apart from the role so that it can name roles (the role itself
 //! included) that only exist once the role step has run: this is what makes one apply enough.
 
-use super::{document_text, id_output, stack_roles, trust_id};
+use super::{document_text, id_output, trust_id};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
 use crate::retry::{eventually, Budget};
+use crate::snapshot::Snapshot;
 use anyhow::Result;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -48,7 +48,8 @@ impl ResourceKind for TrustPolicy {
     }
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        Ok(stack_roles(snap)
+        Ok(snap
+            .roles()
             .await?
             .iter()
             .filter(|r| !r.unowned)

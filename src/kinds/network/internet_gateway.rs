@@ -4,7 +4,7 @@ use super::ec2::{id_output, logical_id, tag_spec, tags_json, update_tags};
 use crate::aws::{gone_ok, AwsResultExt};
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
+use crate::snapshot::Snapshot;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;

@@ -1,17 +1,29 @@
 //! The VPC, with DNS support and hostnames (EKS needs both for private endpoint resolution).
 
-use super::ec2::{id_output, logical_id, tag_spec, tags_json, update_tags};
 use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
-use crate::observe::Snapshot;
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
 /// EC2 VPC.
 pub struct Vpc;
+
+attrs! {
+    /// What a VPC is made of.
+    pub struct VpcAttrs {
+        /// Its IPv4 range.
+        cidr_block: String => ForceNew,
+        /// Whether the Amazon DNS server answers in the VPC.
+        enable_dns_support: bool,
+        /// Whether instances get public DNS names.
+        enable_dns_hostnames: bool,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 async fn dns_attribute(aws: &Aws, vpc: &str, name: VpcAttributeName) -> Result<bool> {
     let out = aws
@@ -30,14 +42,13 @@ async fn dns_attribute(aws: &Aws, vpc: &str, name: VpcAttributeName) -> Result<b
 }
 
 /// ModifyVpcAttribute takes one attribute per call.
-async fn set_dns(aws: &Aws, vpc: &str, attr: &str, on: bool) -> Result<()> {
+async fn set_dns(aws: &Aws, vpc: &str, name: VpcAttributeName, on: bool) -> Result<()> {
     let value = AttributeBooleanValue::builder().value(on).build();
     eventually(Budget::FRESH_ID, not_found_yet, || async {
         let call = aws.ec2.modify_vpc_attribute().vpc_id(vpc);
-        let call = if attr == "enable_dns_support" {
-            call.enable_dns_support(value.clone())
-        } else {
-            call.enable_dns_hostnames(value.clone())
+        let call = match name {
+            VpcAttributeName::EnableDnsSupport => call.enable_dns_support(value.clone()),
+            _ => call.enable_dns_hostnames(value.clone()),
         };
         call.send().await.aws("ModifyVpcAttribute")
     })
@@ -45,15 +56,21 @@ async fn set_dns(aws: &Aws, vpc: &str, attr: &str, on: bool) -> Result<()> {
     Ok(())
 }
 
-const DNS_ATTRS: [&str; 2] = ["enable_dns_support", "enable_dns_hostnames"];
+/// The VPC's attributes as EC2 describes them (the DNS flags come from separate calls).
+fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcAttrs {
+    VpcAttrs {
+        cidr_block: v.cidr_block().unwrap_or_default().to_string(),
+        enable_dns_support: support,
+        enable_dns_hostnames: hostnames,
+        tags: Tags::from(v.tags()),
+    }
+}
 
 #[async_trait]
-impl ResourceKind for Vpc {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["cidr_block"]
-    }
+impl Resource for Vpc {
+    type Attrs = VpcAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<VpcAttrs>>> {
         let mut out = Vec::new();
         for v in snap.vpcs().await? {
             let id = v.vpc_id().unwrap_or_default();
@@ -61,24 +78,22 @@ impl ResourceKind for Vpc {
                 dns_attribute(snap.aws(), id, VpcAttributeName::EnableDnsSupport),
                 dns_attribute(snap.aws(), id, VpcAttributeName::EnableDnsHostnames),
             )?;
-            out.push(
-                Observed::new(logical_id(v.tags(), id), Kind::Vpc, id)
-                    .with("cidr_block", v.cidr_block().unwrap_or_default())
-                    .with("enable_dns_support", support)
-                    .with("enable_dns_hostnames", hostnames)
-                    .with("tags", tags_json(v.tags())),
-            );
+            let attrs = attrs_of(v, support, hostnames);
+            let who = attrs
+                .tags
+                .identity(snap.stack(), &format!("untracked/{id}"));
+            out.push(Found::new(who.id, id, attrs));
         }
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &VpcAttrs) -> Result<Outputs> {
         let out = cx
             .aws
             .ec2
             .create_vpc()
-            .cidr_block(spec.str("cidr_block")?)
-            .tag_specifications(tag_spec(ResourceType::Vpc, spec))
+            .cidr_block(&want.cidr_block)
+            .tag_specifications(want.tags.ec2_spec(ResourceType::Vpc))
             .send()
             .await
             .aws("CreateVpc")?;
@@ -86,34 +101,57 @@ impl ResourceKind for Vpc {
             .vpc()
             .and_then(|v| v.vpc_id())
             .context("CreateVpc returned no VPC id")?;
-        for attr in DNS_ATTRS {
-            // AWS's defaults are support on, hostnames off; set both so the result never
-            // depends on defaults.
-            set_dns(cx.aws, id, attr, spec.flag(attr)).await?;
-        }
-        Ok(id_output(id))
+        // AWS's defaults are support on, hostnames off; set both so the result never depends
+        // on defaults.
+        set_dns(
+            cx.aws,
+            id,
+            VpcAttributeName::EnableDnsSupport,
+            want.enable_dns_support,
+        )
+        .await?;
+        set_dns(
+            cx.aws,
+            id,
+            VpcAttributeName::EnableDnsHostnames,
+            want.enable_dns_hostnames,
+        )
+        .await?;
+        Ok(Outputs::from([("id".to_string(), id.to_string())]))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<VpcAttrs>,
+        want: &VpcAttrs,
     ) -> Result<Outputs> {
-        let id = &current.physical_id;
-        for attr in DNS_ATTRS {
-            if changed.iter().any(|c| c == attr) {
-                set_dns(cx.aws, id, attr, spec.flag(attr)).await?;
-            }
+        let (id, have) = (&current.physical_id, &current.attrs);
+        if have.enable_dns_support != want.enable_dns_support {
+            set_dns(
+                cx.aws,
+                id,
+                VpcAttributeName::EnableDnsSupport,
+                want.enable_dns_support,
+            )
+            .await?;
         }
-        if changed.iter().any(|c| c == "tags") {
-            update_tags(cx.aws, id, current.attrs.get("tags"), spec).await?;
+        if have.enable_dns_hostnames != want.enable_dns_hostnames {
+            set_dns(
+                cx.aws,
+                id,
+                VpcAttributeName::EnableDnsHostnames,
+                want.enable_dns_hostnames,
+            )
+            .await?;
         }
-        Ok(id_output(id))
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
+        }
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<VpcAttrs>) -> Result<()> {
         // ENIs of just-deleted NAT gateways and load balancers take a while to go away.
         let r = eventually(Budget::RELEASE, still_in_use, || async {
             cx.aws
@@ -122,11 +160,34 @@ impl ResourceKind for Vpc {
                 .vpc_id(&current.physical_id)
                 .send()
                 .await
-                .map(|_| ())
                 .aws("DeleteVpc")
         })
         .await;
         gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_ec2::types::{Tag, Vpc as Ec2Vpc};
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: VpcAttrs = desired("vpc");
+        // As DescribeVpcs returns the stack's VPC (moto 5, same shape as AWS).
+        let tags = want
+            .tags
+            .0
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build());
+        let v = Ec2Vpc::builder()
+            .vpc_id("vpc-0a1b2c3d")
+            .cidr_block("10.0.0.0/16")
+            .set_tags(Some(tags.collect()))
+            .build();
+        assert_eq!(attrs_of(&v, true, true), want);
     }
 }

@@ -1,17 +1,23 @@
-//! One read of each describe call a run needs, shared by every kind that reads from it.
+//! The read layer: one read of each describe call a run needs, shared by every kind that reads
+//! from it. Kinds read the account only through here, so each call is made once per run and no
+//! kind depends on another. Reads are grouped by service: EC2 here, the rest in submodules.
+
+mod eks;
+mod elb;
+mod iam;
+
+pub use elb::target_group_names;
+pub use iam::{decode_document, RoleDetail, ROLES};
 
 use crate::aws::{Aws, AwsError, AwsResultExt};
 use crate::model::STACK_TAG;
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, Subnet, Vpc,
 };
-use std::any::Any;
+use aws_sdk_eks::types::{Cluster, Nodegroup};
+use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag as ElbTag, TargetGroup};
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
-
-type Shared = Arc<dyn Any + Send + Sync>;
 
 /// A method returning every item of a paginated, stack-filtered describe call, read once.
 macro_rules! paged {
@@ -46,7 +52,6 @@ pub struct Snapshot {
     aws: Aws,
     stack: String,
     account: String,
-    cache: Mutex<HashMap<&'static str, Arc<OnceCell<Shared>>>>,
     vpcs: OnceCell<Vec<Vpc>>,
     subnets: OnceCell<Vec<Subnet>>,
     igws: OnceCell<Vec<InternetGateway>>,
@@ -54,6 +59,13 @@ pub struct Snapshot {
     nat_gateways: OnceCell<Vec<NatGateway>>,
     addresses: OnceCell<Vec<Address>>,
     security_groups: OnceCell<Vec<SecurityGroup>>,
+    roles: OnceCell<Vec<RoleDetail>>,
+    cluster: OnceCell<Option<Cluster>>,
+    node_group: OnceCell<Option<Nodegroup>>,
+    load_balancer: OnceCell<Option<LoadBalancer>>,
+    target_groups: OnceCell<Vec<TargetGroup>>,
+    listeners: OnceCell<Vec<Listener>>,
+    elb_tags: OnceCell<HashMap<String, Vec<ElbTag>>>,
 }
 
 impl Snapshot {
@@ -63,7 +75,6 @@ impl Snapshot {
             aws,
             stack: stack.to_string(),
             account: account.to_string(),
-            cache: Mutex::new(HashMap::new()),
             vpcs: OnceCell::new(),
             subnets: OnceCell::new(),
             igws: OnceCell::new(),
@@ -71,6 +82,13 @@ impl Snapshot {
             nat_gateways: OnceCell::new(),
             addresses: OnceCell::new(),
             security_groups: OnceCell::new(),
+            roles: OnceCell::new(),
+            cluster: OnceCell::new(),
+            node_group: OnceCell::new(),
+            load_balancer: OnceCell::new(),
+            target_groups: OnceCell::new(),
+            listeners: OnceCell::new(),
+            elb_tags: OnceCell::new(),
         }
     }
 
@@ -87,30 +105,6 @@ impl Snapshot {
     /// The account id.
     pub fn account(&self) -> &str {
         &self.account
-    }
-
-    /// The result of `read`, run at most once per snapshot under `key`, shared by every kind
-    /// that asks for the same key (one DescribeCluster serves the cluster and its node group).
-    pub async fn cached<T, F, Fut>(&self, key: &'static str, read: F) -> anyhow::Result<Arc<T>>
-    where
-        T: Send + Sync + 'static,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = anyhow::Result<T>>,
-    {
-        let cell = {
-            let mut cache = self
-                .cache
-                .lock()
-                .map_err(|_| anyhow::anyhow!("snapshot cache poisoned"))?;
-            cache.entry(key).or_default().clone()
-        };
-        let value = cell
-            .get_or_try_init(|| async { read().await.map(|v| Arc::new(v) as Shared) })
-            .await?
-            .clone();
-        value
-            .downcast::<T>()
-            .map_err(|_| anyhow::anyhow!("snapshot key {key} read with two different types"))
     }
 
     fn owned(&self) -> Filter {

@@ -1,0 +1,146 @@
+//! Elastic Load Balancing reads: the load balancer, the target groups and the listeners are each
+//! described once per run, and all their tags come from a single DescribeTags.
+
+use super::Snapshot;
+use crate::aws::{absent_ok, AwsError, AwsResultExt};
+use crate::naming;
+use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag, TargetGroup};
+use std::collections::HashMap;
+
+/// The two target groups the stack may have, as `(which, name)`.
+pub fn target_group_names(stack: &str) -> [(&'static str, String); 2] {
+    [
+        ("http", naming::target_group(stack, "http")),
+        ("grpc", naming::target_group(stack, "grpc")),
+    ]
+}
+
+impl Snapshot {
+    /// The stack's ALB as DescribeLoadBalancers shows it; `None` when absent.
+    pub async fn load_balancer(&self) -> Result<Option<&LoadBalancer>, AwsError> {
+        let lb = self
+            .load_balancer
+            .get_or_try_init(|| async {
+                let r = self
+                    .aws
+                    .elb
+                    .describe_load_balancers()
+                    .names(naming::load_balancer(&self.stack))
+                    .send()
+                    .await
+                    .aws("DescribeLoadBalancers");
+                Ok::<_, AwsError>(
+                    absent_ok(r)?
+                        .and_then(|out| out.load_balancers)
+                        .and_then(|lbs| lbs.into_iter().next()),
+                )
+            })
+            .await?;
+        Ok(lb.as_ref())
+    }
+
+    /// The stack's target groups (found by name).
+    pub async fn target_groups(&self) -> Result<&[TargetGroup], AwsError> {
+        let tgs = self
+            .target_groups
+            .get_or_try_init(|| async {
+                let names: Vec<String> = target_group_names(&self.stack)
+                    .into_iter()
+                    .map(|(_, n)| n)
+                    .collect();
+                // Asking by name fails the whole call when one name is missing (the gRPC group
+                // exists only with a certificate), so list them all: one call per 400 groups,
+                // however many of the stack's exist.
+                let mut pages = self
+                    .aws
+                    .elb
+                    .describe_target_groups()
+                    .page_size(400)
+                    .into_paginator()
+                    .items()
+                    .send();
+                let mut out = Vec::new();
+                while let Some(tg) = pages.next().await {
+                    let tg = tg.aws("DescribeTargetGroups")?;
+                    if tg
+                        .target_group_name()
+                        .is_some_and(|n| names.iter().any(|w| w == n))
+                    {
+                        out.push(tg);
+                    }
+                }
+                Ok::<_, AwsError>(out)
+            })
+            .await?;
+        Ok(tgs)
+    }
+
+    /// The listeners of the stack's ALB; empty when there is no ALB.
+    pub async fn listeners(&self) -> Result<&[Listener], AwsError> {
+        let listeners = self
+            .listeners
+            .get_or_try_init(|| async {
+                let Some(arn) = self
+                    .load_balancer()
+                    .await?
+                    .and_then(|lb| lb.load_balancer_arn())
+                else {
+                    return Ok(Vec::new());
+                };
+                let mut pages = self
+                    .aws
+                    .elb
+                    .describe_listeners()
+                    .load_balancer_arn(arn)
+                    .into_paginator()
+                    .items()
+                    .send();
+                let mut out = Vec::new();
+                while let Some(item) = pages.next().await {
+                    match absent_ok(item.aws("DescribeListeners"))? {
+                        Some(l) => out.push(l),
+                        // Deleted between the two reads: no listeners either.
+                        None => return Ok(Vec::new()),
+                    }
+                }
+                Ok::<_, AwsError>(out)
+            })
+            .await?;
+        Ok(listeners)
+    }
+
+    /// Tags of every ALB resource found (ALB, target groups, listeners), by ARN.
+    pub async fn elb_tags(&self) -> Result<&HashMap<String, Vec<Tag>>, AwsError> {
+        self.elb_tags
+            .get_or_try_init(|| async {
+                let (lb, tgs, listeners) =
+                    tokio::try_join!(self.load_balancer(), self.target_groups(), self.listeners())?;
+                let arns: Vec<String> = lb
+                    .iter()
+                    .filter_map(|lb| lb.load_balancer_arn())
+                    .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
+                    .chain(listeners.iter().filter_map(|l| l.listener_arn()))
+                    .map(str::to_string)
+                    .collect();
+                let mut out = HashMap::new();
+                // DescribeTags takes at most 20 ARNs; the stack has at most 5.
+                for chunk in arns.chunks(20) {
+                    let r = self
+                        .aws
+                        .elb
+                        .describe_tags()
+                        .set_resource_arns(Some(chunk.to_vec()))
+                        .send()
+                        .await
+                        .aws("DescribeTags")?;
+                    for d in r.tag_descriptions.unwrap_or_default() {
+                        if let Some(arn) = d.resource_arn {
+                            out.insert(arn, d.tags.unwrap_or_default());
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}

@@ -1,0 +1,385 @@
+//! Tags: one type for every service's tag shape, the one rule that reads ownership and logical
+//! id from them, and the one way to bring a resource's tags to what its spec wants.
+
+use crate::aws::{Aws, AwsResultExt};
+use crate::model::{LogicalId, ID_TAG, STACK_TAG};
+use crate::retry::{eventually, not_found_yet, Budget};
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A resource's tags, without the `aws:` ones AWS adds itself (nobody may write those).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tags(pub BTreeMap<String, String>);
+
+/// Who a resource belongs to, as its tags say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The logical id it has in the stack.
+    pub id: LogicalId,
+    /// False when it has a name the stack uses but not the stack's tag: someone else's.
+    pub owned: bool,
+}
+
+impl Tags {
+    /// Tags from `(key, value)` pairs, dropping the `aws:` ones.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Tags(
+            pairs
+                .into_iter()
+                .filter(|(k, _)| !k.as_ref().starts_with("aws:"))
+                .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
+                .collect(),
+        )
+    }
+
+    /// The value of tag `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// The one ownership rule, the same for every service: a resource is the stack's when its
+    /// `infra:stack` tag names the stack; its logical id is then its `infra:id` tag. Anything
+    /// else gets `fallback`, the id the resource would have (so someone else's resource under
+    /// the stack's name shows up as a conflict at that id).
+    pub fn identity(&self, stack: &str, fallback: &str) -> Identity {
+        let owned = self.get(STACK_TAG) == Some(stack);
+        let id = match self.get(ID_TAG) {
+            Some(id) if owned => id,
+            _ => fallback,
+        };
+        Identity {
+            id: LogicalId::new(id),
+            owned,
+        }
+    }
+
+    /// What must be set and removed to go from these tags to `want`.
+    pub fn delta_to(&self, want: &Tags) -> TagDelta {
+        TagDelta {
+            set: Tags(
+                want.0
+                    .iter()
+                    .filter(|(k, v)| self.0.get(*k) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            remove: self
+                .0
+                .keys()
+                .filter(|k| !want.0.contains_key(*k))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// As EC2 takes them.
+    pub fn to_ec2(&self) -> Vec<aws_sdk_ec2::types::Tag> {
+        self.0
+            .iter()
+            .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+            .collect()
+    }
+
+    /// As an EC2 create call takes them, so no untagged resource can exist even briefly.
+    pub fn ec2_spec(
+        &self,
+        resource: aws_sdk_ec2::types::ResourceType,
+    ) -> aws_sdk_ec2::types::TagSpecification {
+        aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(resource)
+            .set_tags(Some(self.to_ec2()))
+            .build()
+    }
+
+    /// As IAM takes them.
+    pub fn to_iam(&self) -> Result<Vec<aws_sdk_iam::types::Tag>> {
+        self.0
+            .iter()
+            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
+            .collect()
+    }
+
+    /// As Elastic Load Balancing takes them.
+    pub fn to_elb(&self) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+        self.0
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            })
+            .collect()
+    }
+
+    /// As ECR takes them.
+    pub fn to_ecr(&self) -> Result<Vec<aws_sdk_ecr::types::Tag>> {
+        self.0
+            .iter()
+            .map(|(k, v)| Ok(aws_sdk_ecr::types::Tag::builder().key(k).value(v).build()?))
+            .collect()
+    }
+
+    /// As CodeBuild takes them.
+    pub fn to_codebuild(&self) -> Vec<aws_sdk_codebuild::types::Tag> {
+        self.0
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_codebuild::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            })
+            .collect()
+    }
+
+    /// As EKS takes them (a plain map).
+    pub fn to_map(&self) -> HashMap<String, String> {
+        self.0.clone().into_iter().collect()
+    }
+}
+
+impl From<&[aws_sdk_ec2::types::Tag]> for Tags {
+    fn from(tags: &[aws_sdk_ec2::types::Tag]) -> Self {
+        Tags::from_pairs(
+            tags.iter()
+                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+        )
+    }
+}
+
+impl From<&[aws_sdk_iam::types::Tag]> for Tags {
+    fn from(tags: &[aws_sdk_iam::types::Tag]) -> Self {
+        Tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
+    }
+}
+
+impl From<&[aws_sdk_elasticloadbalancingv2::types::Tag]> for Tags {
+    fn from(tags: &[aws_sdk_elasticloadbalancingv2::types::Tag]) -> Self {
+        Tags::from_pairs(
+            tags.iter()
+                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+        )
+    }
+}
+
+impl From<&[aws_sdk_ecr::types::Tag]> for Tags {
+    fn from(tags: &[aws_sdk_ecr::types::Tag]) -> Self {
+        Tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
+    }
+}
+
+impl From<&[aws_sdk_codebuild::types::Tag]> for Tags {
+    fn from(tags: &[aws_sdk_codebuild::types::Tag]) -> Self {
+        Tags::from_pairs(
+            tags.iter()
+                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+        )
+    }
+}
+
+impl From<Option<&HashMap<String, String>>> for Tags {
+    fn from(tags: Option<&HashMap<String, String>>) -> Self {
+        Tags::from_pairs(tags.into_iter().flatten())
+    }
+}
+
+/// The tag calls that bring a resource's tags from what it has to what the spec wants.
+#[derive(Debug, Default, PartialEq)]
+pub struct TagDelta {
+    /// Tags to add or overwrite.
+    pub set: Tags,
+    /// Keys to remove.
+    pub remove: Vec<String>,
+}
+
+/// A resource whose tags are written with its service's own tag calls.
+#[derive(Clone, Copy, Debug)]
+pub enum Tagged<'a> {
+    /// An EC2 resource, by id.
+    Ec2(&'a str),
+    /// An IAM role, by name.
+    IamRole(&'a str),
+    /// An EKS resource, by ARN.
+    Eks(&'a str),
+    /// An Elastic Load Balancing resource, by ARN.
+    Elb(&'a str),
+    /// An ECR repository, by ARN.
+    Ecr(&'a str),
+}
+
+/// Brings the tags of `target` from `have` to `want`: sets what differs, removes what is gone.
+/// CodeBuild is not here: it replaces a project's tags whole in UpdateProject.
+pub async fn sync(aws: &Aws, target: Tagged<'_>, have: &Tags, want: &Tags) -> Result<()> {
+    let TagDelta { set, remove } = have.delta_to(want);
+    if !set.0.is_empty() {
+        match target {
+            // EC2 ids are eventually consistent right after a create.
+            Tagged::Ec2(id) => {
+                eventually(Budget::FRESH_ID, not_found_yet, || async {
+                    aws.ec2
+                        .create_tags()
+                        .resources(id)
+                        .set_tags(Some(set.to_ec2()))
+                        .send()
+                        .await
+                        .aws("CreateTags")
+                })
+                .await?;
+            }
+            Tagged::IamRole(name) => {
+                aws.iam
+                    .tag_role()
+                    .role_name(name)
+                    .set_tags(Some(set.to_iam()?))
+                    .send()
+                    .await
+                    .aws("TagRole")?;
+            }
+            Tagged::Eks(arn) => {
+                aws.eks
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(set.to_map()))
+                    .send()
+                    .await
+                    .aws("TagResource")?;
+            }
+            Tagged::Elb(arn) => {
+                eventually(Budget::FRESH_ID, not_found_yet, || async {
+                    aws.elb
+                        .add_tags()
+                        .resource_arns(arn)
+                        .set_tags(Some(set.to_elb()))
+                        .send()
+                        .await
+                        .aws("AddTags")
+                })
+                .await?;
+            }
+            Tagged::Ecr(arn) => {
+                aws.ecr
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(set.to_ecr()?))
+                    .send()
+                    .await
+                    .aws("TagResource")?;
+            }
+        }
+    }
+    if !remove.is_empty() {
+        match target {
+            Tagged::Ec2(id) => {
+                let keys = remove
+                    .into_iter()
+                    .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
+                aws.ec2
+                    .delete_tags()
+                    .resources(id)
+                    .set_tags(Some(keys.collect()))
+                    .send()
+                    .await
+                    .aws("DeleteTags")?;
+            }
+            Tagged::IamRole(name) => {
+                aws.iam
+                    .untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagRole")?;
+            }
+            Tagged::Eks(arn) => {
+                aws.eks
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagResource")?;
+            }
+            Tagged::Elb(arn) => {
+                aws.elb
+                    .remove_tags()
+                    .resource_arns(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("RemoveTags")?;
+            }
+            Tagged::Ecr(arn) => {
+                aws.ecr
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .aws("UntagResource")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        Tags::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn aws_tags_are_dropped_from_every_shape() {
+        let ec2 = [aws_sdk_ec2::types::Tag::builder()
+            .key("aws:cloudformation:stack-name")
+            .value("x")
+            .build()];
+        assert_eq!(Tags::from(&ec2[..]), Tags::default());
+        let eks = HashMap::from([
+            ("aws:x".to_string(), "1".to_string()),
+            ("team".to_string(), "a".to_string()),
+        ]);
+        assert_eq!(Tags::from(Some(&eks)), tags(&[("team", "a")]));
+        assert_eq!(Tags::from(None), Tags::default());
+    }
+
+    #[test]
+    fn identity_needs_the_stack_tag_and_falls_back_to_the_expected_id() {
+        let owned = tags(&[(STACK_TAG, "s"), (ID_TAG, "eks/cluster")]);
+        assert_eq!(
+            owned.identity("s", "x"),
+            Identity {
+                id: LogicalId::new("eks/cluster"),
+                owned: true
+            }
+        );
+        let other = owned.identity("t", "eks/cluster");
+        assert!(!other.owned);
+        let foreign = tags(&[(STACK_TAG, "t"), (ID_TAG, "bogus")]).identity("s", "ecr/repository");
+        assert_eq!(foreign.id.as_str(), "ecr/repository");
+        assert_eq!(
+            tags(&[(STACK_TAG, "s")])
+                .identity("s", "role/node")
+                .id
+                .as_str(),
+            "role/node"
+        );
+    }
+
+    #[test]
+    fn delta_sets_what_differs_and_removes_what_is_gone() {
+        let have = tags(&[("a", "1"), ("b", "old"), ("gone", "x")]);
+        let want = tags(&[("a", "1"), ("b", "new"), ("c", "3")]);
+        let d = have.delta_to(&want);
+        assert_eq!(d.set, tags(&[("b", "new"), ("c", "3")]));
+        assert_eq!(d.remove, vec!["gone".to_string()]);
+        assert_eq!(want.delta_to(&want), TagDelta::default());
+    }
+}
