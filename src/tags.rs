@@ -217,111 +217,102 @@ pub enum Tagged<'a> {
 pub async fn sync(aws: &Aws, target: Tagged<'_>, have: &Tags, want: &Tags) -> Result<()> {
     let TagDelta { set, remove } = have.delta_to(want);
     if !set.0.is_empty() {
-        match target {
-            // EC2 ids are eventually consistent right after a create.
-            Tagged::Ec2(id) => {
-                eventually(Budget::FRESH_ID, not_found_yet, || async {
-                    aws.ec2
-                        .create_tags()
-                        .resources(id)
-                        .set_tags(Some(set.to_ec2()))
-                        .send()
-                        .await
-                        .aws("CreateTags")
-                })
-                .await?;
-            }
-            Tagged::IamRole(name) => {
-                aws.iam
-                    .tag_role()
-                    .role_name(name)
-                    .set_tags(Some(set.to_iam()?))
-                    .send()
-                    .await
-                    .aws("TagRole")?;
-            }
-            Tagged::Eks(arn) => {
-                aws.eks
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(set.to_map()))
-                    .send()
-                    .await
-                    .aws("TagResource")?;
-            }
-            Tagged::Elb(arn) => {
-                eventually(Budget::FRESH_ID, not_found_yet, || async {
-                    aws.elb
-                        .add_tags()
-                        .resource_arns(arn)
-                        .set_tags(Some(set.to_elb()))
-                        .send()
-                        .await
-                        .aws("AddTags")
-                })
-                .await?;
-            }
-            Tagged::Ecr(arn) => {
-                aws.ecr
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(set.to_ecr()?))
-                    .send()
-                    .await
-                    .aws("TagResource")?;
-            }
-        }
+        add(aws, target, &set).await?;
     }
     if !remove.is_empty() {
-        match target {
-            Tagged::Ec2(id) => {
-                let keys = remove
-                    .into_iter()
-                    .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
-                aws.ec2
-                    .delete_tags()
-                    .resources(id)
-                    .set_tags(Some(keys.collect()))
-                    .send()
-                    .await
-                    .aws("DeleteTags")?;
-            }
-            Tagged::IamRole(name) => {
-                aws.iam
-                    .untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagRole")?;
-            }
-            Tagged::Eks(arn) => {
-                aws.eks
-                    .untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagResource")?;
-            }
-            Tagged::Elb(arn) => {
-                aws.elb
-                    .remove_tags()
-                    .resource_arns(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("RemoveTags")?;
-            }
-            Tagged::Ecr(arn) => {
-                aws.ecr
-                    .untag_resource()
-                    .resource_arn(arn)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await
-                    .aws("UntagResource")?;
-            }
+        drop_keys(aws, target, remove).await?;
+    }
+    Ok(())
+}
+
+/// Adds or overwrites `set` on `target`.
+async fn add(aws: &Aws, target: Tagged<'_>, set: &Tags) -> Result<()> {
+    match target {
+        // EC2 and ELB ids are eventually consistent right after a create.
+        Tagged::Ec2(id) => {
+            let call = aws
+                .ec2
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(set.to_ec2()));
+            let send = || async { call.clone().send().await.aws("CreateTags") };
+            eventually(Budget::FRESH_ID, not_found_yet, send).await?;
+        }
+        Tagged::Elb(arn) => {
+            let call = aws
+                .elb
+                .add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(set.to_elb()));
+            let send = || async { call.clone().send().await.aws("AddTags") };
+            eventually(Budget::FRESH_ID, not_found_yet, send).await?;
+        }
+        Tagged::IamRole(name) => {
+            let call = aws
+                .iam
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(set.to_iam()?));
+            call.send().await.aws("TagRole")?;
+        }
+        Tagged::Eks(arn) => {
+            let call = aws.eks.tag_resource().resource_arn(arn);
+            call.set_tags(Some(set.to_map()))
+                .send()
+                .await
+                .aws("TagResource")?;
+        }
+        Tagged::Ecr(arn) => {
+            let call = aws.ecr.tag_resource().resource_arn(arn);
+            call.set_tags(Some(set.to_ecr()?))
+                .send()
+                .await
+                .aws("TagResource")?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the tags `keys` from `target`.
+async fn drop_keys(aws: &Aws, target: Tagged<'_>, keys: Vec<String>) -> Result<()> {
+    match target {
+        Tagged::Ec2(id) => {
+            let keys = keys
+                .into_iter()
+                .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
+            let call = aws.ec2.delete_tags().resources(id);
+            call.set_tags(Some(keys.collect()))
+                .send()
+                .await
+                .aws("DeleteTags")?;
+        }
+        Tagged::Elb(arn) => {
+            let call = aws.elb.remove_tags().resource_arns(arn);
+            call.set_tag_keys(Some(keys))
+                .send()
+                .await
+                .aws("RemoveTags")?;
+        }
+        Tagged::IamRole(name) => {
+            let call = aws.iam.untag_role().role_name(name);
+            call.set_tag_keys(Some(keys))
+                .send()
+                .await
+                .aws("UntagRole")?;
+        }
+        Tagged::Eks(arn) => {
+            let call = aws.eks.untag_resource().resource_arn(arn);
+            call.set_tag_keys(Some(keys))
+                .send()
+                .await
+                .aws("UntagResource")?;
+        }
+        Tagged::Ecr(arn) => {
+            let call = aws.ecr.untag_resource().resource_arn(arn);
+            call.set_tag_keys(Some(keys))
+                .send()
+                .await
+                .aws("UntagResource")?;
         }
     }
     Ok(())

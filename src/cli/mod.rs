@@ -126,6 +126,8 @@ struct Session {
     loaded: Loaded,
     desired: Graph,
     aws: Aws,
+    /// The account the credentials belong to, asked of STS once per run.
+    account: String,
     observed: Vec<Observed>,
 }
 
@@ -156,6 +158,7 @@ async fn load_and_observe(cli: &Cli) -> Result<Session> {
         loaded,
         desired,
         aws,
+        account,
         observed,
     })
 }

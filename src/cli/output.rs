@@ -242,13 +242,8 @@ fn render_missing(o: &Outputs) -> String {
 /// Prints the outputs; exits 1 when some are missing.
 pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let cx = load_and_observe(cli).await?;
-    let account = cx
-        .aws
-        .account_id()
-        .await
-        .context("cannot find out which AWS account the credentials belong to")?;
     let config = &cx.loaded.config;
-    let o = collect(config, &account, &cx.desired, &cx.observed)?;
+    let o = collect(config, &cx.account, &cx.desired, &cx.observed)?;
     let text = if args.json {
         serde_json::to_string_pretty(&o)? + "\n"
     } else {

@@ -6,8 +6,8 @@ use crate::model::{canonical, AttrRule, Kind, LogicalId, Observed, Ref};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 
-/// Plans the changes that make `observed` match `desired`. `force_new` says which attributes of
-/// a kind cannot change in place.
+/// Plans the changes that make `observed` match `desired`. `rule` says how a change to each
+/// attribute of a kind is carried out (in place, by replacement, or not at all).
 pub fn diff(
     stack: &str,
     desired: &Graph,
