@@ -51,7 +51,7 @@ impl ResourceKind for TargetGroupAttachment {
     }
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let ng = crate::kinds::eks::describe_node_group(snap).await?;
+        let ng = snap.node_group().await?;
         let Some(asg) = ng
             .as_ref()
             .as_ref()

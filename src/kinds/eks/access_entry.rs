@@ -1,22 +1,69 @@
 //! EKS access entry: lets a stack role (CodeBuild's) act on the cluster, with one access policy
 //! associated at cluster scope.
 
-use super::{
-    describe_cluster, logical_id, owned, spec_tags, tags_json, update_tags, wait_cluster_active,
-    IAM_PROPAGATION,
-};
-use crate::aws::{AwsError, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use super::{request_token, wait_cluster_active, IAM_PROPAGATION};
+use crate::aws::{absent_ok, gone_ok, AwsError, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::eventually;
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{bail, Result};
 use async_trait::async_trait;
-use aws_sdk_eks::types::{AccessScope, AccessScopeType, ClusterStatus};
-use serde_json::Value as Json;
+use aws_sdk_eks::types::{
+    AccessEntry as EksAccessEntry, AccessScope, AccessScopeType, AssociatedAccessPolicy,
+    ClusterStatus,
+};
+use serde::{Deserialize, Serialize};
 
 /// EKS access entry.
 pub struct AccessEntry;
+
+attrs! {
+    /// What an access entry is made of.
+    pub struct AccessEntryAttrs {
+        /// The cluster it is on.
+        cluster_name: String => ForceNew,
+        /// The IAM principal it lets in.
+        principal_arn: String => ForceNew,
+        /// The access policy associated with it.
+        policy_arn: PolicyArn,
+        /// The scope of that association (`cluster`).
+        access_scope: String,
+        /// Its tags.
+        tags: Tags,
+    }
+}
+
+/// The access policy of an entry. The stack grants exactly one; observed, it is "" for none and
+/// the sorted list when several are associated (so that it differs from any single desired
+/// policy and gets repaired).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyArn {
+    /// One policy ("" for none).
+    One(String),
+    /// Several policies, sorted.
+    Several(Vec<String>),
+}
+
+impl PolicyArn {
+    /// The observed value for the associated policies `arns`.
+    fn of(mut arns: Vec<String>) -> Self {
+        arns.sort();
+        match arns.len() {
+            0 => PolicyArn::One(String::new()),
+            1 => PolicyArn::One(arns.remove(0)),
+            _ => PolicyArn::Several(arns),
+        }
+    }
+
+    /// The one policy the stack wants associated.
+    fn single(&self) -> Result<&str> {
+        match self {
+            PolicyArn::One(arn) if !arn.is_empty() => Ok(arn),
+            other => bail!("an access entry grants exactly one access policy, not {other:?}"),
+        }
+    }
+}
 
 /// The id an entry found by principal has when it carries no `infra:id` tag.
 const LOGICAL_ID: &str = "eks/access/codebuild";
@@ -33,26 +80,38 @@ fn physical_id(cluster: &str, principal: &str) -> String {
     format!("{cluster}|{principal}")
 }
 
-/// The observed `policy_arn`: the one associated policy, "" for none, the sorted list when
-/// several are (so that it differs from any single desired policy and gets repaired).
-fn policy_attr(mut arns: Vec<String>) -> Json {
-    arns.sort();
-    match arns.len() {
-        0 => Json::String(String::new()),
-        1 => Json::String(arns.remove(0)),
-        _ => Json::from(arns),
+/// The entry's attributes, from DescribeAccessEntry and ListAssociatedAccessPolicies.
+fn attrs_of(
+    cluster: &str,
+    principal: &str,
+    entry: &EksAccessEntry,
+    associated: &[AssociatedAccessPolicy],
+) -> AccessEntryAttrs {
+    let scope = associated
+        .first()
+        .and_then(|p| p.access_scope())
+        .and_then(|s| s.r#type())
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    let arns = associated
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    AccessEntryAttrs {
+        cluster_name: cluster.to_string(),
+        principal_arn: principal.to_string(),
+        policy_arn: PolicyArn::of(arns),
+        access_scope: scope,
+        tags: Tags::from(entry.tags()),
     }
 }
 
 #[async_trait]
-impl ResourceKind for AccessEntry {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["cluster_name", "principal_arn"]
-    }
+impl Resource for AccessEntry {
+    type Attrs = AccessEntryAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let cluster = describe_cluster(snap).await?;
-        let Some(c) = cluster.as_ref() else {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<AccessEntryAttrs>>> {
+        let Some(c) = snap.cluster().await? else {
             return Ok(Vec::new());
         };
         // Entries cannot be read before the cluster is up and go with it.
@@ -78,19 +137,16 @@ impl ResourceKind for AccessEntry {
         let prefix = format!("arn:aws:iam::{}:role/{}-", snap.account(), snap.stack());
         let mut found = Vec::new();
         for principal in listed.iter().filter(|p| p.starts_with(&prefix)) {
-            let entry = match eks
+            let r = eks
                 .describe_access_entry()
                 .cluster_name(cluster_name)
                 .principal_arn(principal)
                 .send()
                 .await
-                .aws("DescribeAccessEntry")
-            {
-                Ok(out) => out.access_entry,
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(e.into()),
+                .aws("DescribeAccessEntry");
+            let Some(entry) = absent_ok(r)?.and_then(|out| out.access_entry) else {
+                continue;
             };
-            let Some(entry) = entry else { continue };
             if entry.r#type().is_some_and(|t| t != "STANDARD") {
                 continue;
             }
@@ -101,40 +157,27 @@ impl ResourceKind for AccessEntry {
                 .send()
                 .await
                 .aws("ListAssociatedAccessPolicies")?;
-            let associated = policies.associated_access_policies();
-            let scope = associated
-                .first()
-                .and_then(|p| p.access_scope())
-                .and_then(|s| s.r#type())
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default();
-            let arns = associated
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect();
-            let mut o = Observed::new(
-                logical_id(entry.tags(), LOGICAL_ID),
-                Kind::EksAccessEntry,
-                physical_id(cluster_name, principal),
-            )
-            .with("cluster_name", cluster_name)
-            .with("principal_arn", principal.as_str())
-            .with("policy_arn", policy_attr(arns))
-            .with("access_scope", scope)
-            .with("tags", tags_json(entry.tags()));
-            o.outputs
-                .insert("id".into(), physical_id(cluster_name, principal));
+            let attrs = attrs_of(
+                cluster_name,
+                principal,
+                &entry,
+                policies.associated_access_policies(),
+            );
+            let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+            let mut f = Found::new(who.id, physical_id(cluster_name, principal), attrs);
             if let Some(arn) = entry.access_entry_arn() {
-                o.outputs.insert("arn".into(), arn.to_string());
+                f = f.output("arn", arn);
             }
-            o.unowned = !owned(entry.tags(), snap.stack());
-            found.push(o);
+            f.unowned = !who.owned;
+            found.push(f);
         }
         Ok(found)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (cluster, principal) = (spec.str("cluster_name")?, spec.str("principal_arn")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &AccessEntryAttrs) -> Result<Outputs> {
+        let (cluster, principal) = (want.cluster_name.as_str(), want.principal_arn.as_str());
+        // Refuse a wrong policy before anything is created.
+        want.policy_arn.single()?;
         // A run killed while the cluster was CREATING leaves it so for the next run, and EKS
         // answers ResourceInUseException for entries on a cluster that is not ACTIVE: the same
         // code as for an existing entry, which the match below must be able to trust.
@@ -145,8 +188,8 @@ impl ResourceKind for AccessEntry {
                 .create_access_entry()
                 .cluster_name(cluster)
                 .principal_arn(principal)
-                .set_tags(spec_tags(spec))
-                .client_request_token(super::request_token())
+                .set_tags(Some(want.tags.to_map()))
+                .client_request_token(request_token())
                 .send()
                 .await
                 .aws("CreateAccessEntry")
@@ -172,7 +215,7 @@ impl ResourceKind for AccessEntry {
                 .unwrap_or_default(),
             Err(e) => return Err(e.into()),
         };
-        associate(cx, cluster, principal, spec).await?;
+        associate(cx, want).await?;
         let mut out = Outputs::new();
         out.insert("id".into(), physical_id(cluster, principal));
         if !arn.is_empty() {
@@ -184,18 +227,15 @@ impl ResourceKind for AccessEntry {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<AccessEntryAttrs>,
+        want: &AccessEntryAttrs,
     ) -> Result<Outputs> {
-        let (cluster, principal) = (spec.str("cluster_name")?, spec.str("principal_arn")?);
-        if changed
-            .iter()
-            .any(|c| c == "policy_arn" || c == "access_scope")
-        {
-            associate(cx, cluster, principal, spec).await?;
+        let have = &current.attrs;
+        let (cluster, principal) = (want.cluster_name.as_str(), want.principal_arn.as_str());
+        if differs(&have.policy_arn, &want.policy_arn) || have.access_scope != want.access_scope {
+            associate(cx, want).await?;
             // Whatever else was associated by hand is drift: the stack grants one policy.
-            let want = spec.str("policy_arn")?;
+            let keep = want.policy_arn.single()?;
             let listed = cx
                 .aws
                 .eks
@@ -206,7 +246,7 @@ impl ResourceKind for AccessEntry {
                 .await
                 .aws("ListAssociatedAccessPolicies")?;
             for p in listed.associated_access_policies() {
-                let Some(arn) = p.policy_arn().filter(|a| *a != want) else {
+                let Some(arn) = p.policy_arn().filter(|a| *a != keep) else {
                     continue;
                 };
                 cx.aws
@@ -220,52 +260,40 @@ impl ResourceKind for AccessEntry {
                     .aws("DisassociateAccessPolicy")?;
             }
         }
-        if changed.iter().any(|c| c == "tags") {
-            let Some(arn) = current.outputs.get("arn") else {
-                bail!("the observed access entry for {principal} has no ARN");
-            };
-            update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            let arn = current.output("arn")?;
+            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
         }
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let attr = |k: &str| {
-            current
-                .attrs
-                .get(k)
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-        };
-        let (cluster, principal) = (attr("cluster_name"), attr("principal_arn"));
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<AccessEntryAttrs>) -> Result<()> {
+        let have = &current.attrs;
         // Deleting the entry drops its policy associations with it.
-        match cx
+        let r = cx
             .aws
             .eks
             .delete_access_entry()
-            .cluster_name(cluster)
-            .principal_arn(principal)
+            .cluster_name(&have.cluster_name)
+            .principal_arn(&have.principal_arn)
             .send()
             .await
-            .aws("DeleteAccessEntry")
-        {
-            Err(e) if !e.is_not_found() => Err(e.into()),
-            _ => Ok(()),
-        }
+            .aws("DeleteAccessEntry");
+        Ok(gone_ok(r)?)
     }
 }
 
-/// Associates the spec's access policy with the entry (AWS treats a repeat as an update).
-async fn associate(cx: &StepCtx<'_>, cluster: &str, principal: &str, spec: &Spec) -> Result<()> {
+/// Associates the wanted access policy with the entry (AWS treats a repeat as an update).
+async fn associate(cx: &StepCtx<'_>, want: &AccessEntryAttrs) -> Result<()> {
     let scope = AccessScope::builder()
-        .r#type(AccessScopeType::from(spec.str("access_scope")?))
+        .r#type(AccessScopeType::from(want.access_scope.as_str()))
         .build();
     cx.aws
         .eks
         .associate_access_policy()
-        .cluster_name(cluster)
-        .principal_arn(principal)
-        .policy_arn(spec.str("policy_arn")?)
+        .cluster_name(&want.cluster_name)
+        .principal_arn(&want.principal_arn)
+        .policy_arn(want.policy_arn.single()?)
         .access_scope(scope)
         .send()
         .await
@@ -276,15 +304,26 @@ async fn associate(cx: &StepCtx<'_>, cluster: &str, principal: &str, spec: &Spec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::desired;
+    use serde_json::json;
+
+    const ADMIN: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
     #[test]
     fn several_policies_never_equal_one() {
-        assert_eq!(policy_attr(vec![]), Json::String(String::new()));
-        assert_eq!(policy_attr(vec!["a".into()]), Json::String("a".into()));
+        let json_of = |p: PolicyArn| serde_json::to_value(p).unwrap();
+        assert_eq!(json_of(PolicyArn::of(vec![])), json!(""));
+        assert_eq!(json_of(PolicyArn::of(vec!["a".into()])), json!("a"));
         assert_eq!(
-            policy_attr(vec!["b".into(), "a".into()]),
-            serde_json::json!(["a", "b"])
+            json_of(PolicyArn::of(vec!["b".into(), "a".into()])),
+            json!(["a", "b"])
         );
+        // The observed shapes read back as they were written.
+        let back: PolicyArn = serde_json::from_value(json!(["a", "b"])).unwrap();
+        assert_eq!(back, PolicyArn::Several(vec!["a".into(), "b".into()]));
+        assert!(PolicyArn::of(vec![]).single().is_err());
+        assert!(back.single().is_err());
+        assert_eq!(PolicyArn::of(vec!["a".into()]).single().unwrap(), "a");
     }
 
     #[test]
@@ -302,5 +341,28 @@ mod tests {
             "InvalidRequestException",
             "principal"
         )));
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: AccessEntryAttrs = desired("eks/access/codebuild");
+        // As DescribeAccessEntry and ListAssociatedAccessPolicies return the stack's entry.
+        let entry = EksAccessEntry::builder()
+            .cluster_name("eks/cluster.name")
+            .principal_arn("role/codebuild.arn")
+            .access_entry_arn("arn:aws:eks:us-east-1:123456789012:access-entry/grpc-eks/x")
+            .r#type("STANDARD")
+            .set_tags(Some(want.tags.to_map()))
+            .build();
+        let policy = AssociatedAccessPolicy::builder()
+            .policy_arn(ADMIN)
+            .access_scope(
+                AccessScope::builder()
+                    .r#type(AccessScopeType::Cluster)
+                    .build(),
+            )
+            .build();
+        let got = attrs_of("eks/cluster.name", "role/codebuild.arn", &entry, &[policy]);
+        assert_eq!(got, want);
     }
 }

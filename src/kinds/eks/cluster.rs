@@ -2,16 +2,14 @@
 //! to come up and to go, and refuses to go while node groups remain.
 
 use super::{
-    cluster_failure, cluster_now, describe_cluster, logical_id, owned, request_token,
-    role_not_assumable_yet, spec_tags, string_list, tags_json, update_tags, wait_cluster_active,
+    cluster_failure, cluster_now, request_token, role_not_assumable_yet, wait_cluster_active,
     wait_update, CLUSTER_TIMEOUT, IAM_PROPAGATION,
 };
-use crate::aws::AwsResultExt;
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::aws::{absent_ok, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, poll_until, Budget};
-use crate::snapshot::Snapshot;
-use anyhow::{Context, Result};
+use crate::tags::{self, Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster as EksCluster, ClusterStatus, CreateAccessConfigRequest,
@@ -21,6 +19,25 @@ use std::time::Duration;
 
 /// EKS cluster.
 pub struct Cluster;
+
+attrs! {
+    /// What a cluster is made of.
+    pub struct ClusterAttrs {
+        /// Its name (the stack's).
+        name: String => ForceNew,
+        /// Its Kubernetes version.
+        version: String,
+        /// The role the control plane acts as.
+        role_arn: String => ForceNew,
+        /// The subnets its control plane network interfaces go in.
+        subnet_ids: Vec<String> => ForceNew,
+        /// How principals authenticate: `API_AND_CONFIG_MAP` keeps both access entries and the
+        /// aws-auth ConfigMap ("" when AWS reports none).
+        authentication_mode: String,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// The id a cluster found by name has when it carries no `infra:id` tag.
 const LOGICAL_ID: &str = "eks/cluster";
@@ -53,67 +70,62 @@ fn outputs(c: &EksCluster) -> Outputs {
     .collect()
 }
 
-#[async_trait]
-impl ResourceKind for Cluster {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name", "role_arn", "subnet_ids"]
+/// The cluster's attributes as DescribeCluster shows them.
+fn attrs_of(c: &EksCluster) -> ClusterAttrs {
+    ClusterAttrs {
+        name: c.name().unwrap_or_default().to_string(),
+        version: c.version().unwrap_or_default().to_string(),
+        role_arn: c.role_arn().unwrap_or_default().to_string(),
+        subnet_ids: c
+            .resources_vpc_config()
+            .map(|v| v.subnet_ids().to_vec())
+            .unwrap_or_default(),
+        authentication_mode: c
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
+        tags: Tags::from(c.tags()),
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let cluster = describe_cluster(snap).await?;
-        let Some(c) = cluster.as_ref() else {
+#[async_trait]
+impl Resource for Cluster {
+    type Attrs = ClusterAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ClusterAttrs>>> {
+        let Some(c) = snap.cluster().await? else {
             return Ok(Vec::new());
         };
         // A deleting cluster is on its way out; the plan treats it as gone.
         if c.status() == Some(&ClusterStatus::Deleting) {
             return Ok(Vec::new());
         }
-        let name = c.name().unwrap_or_default();
-        let mut o = Observed::new(logical_id(c.tags(), LOGICAL_ID), Kind::EksCluster, name)
-            .with("name", name)
-            .with("version", c.version().unwrap_or_default())
-            .with("role_arn", c.role_arn().unwrap_or_default())
-            .with(
-                "subnet_ids",
-                c.resources_vpc_config()
-                    .map(|v| v.subnet_ids().to_vec())
-                    .unwrap_or_default(),
-            )
-            .with(
-                "authentication_mode",
-                c.access_config()
-                    .and_then(|a| a.authentication_mode())
-                    .map(|m| m.as_str())
-                    .unwrap_or_default(),
-            )
-            .with("tags", tags_json(c.tags()));
-        o.outputs = outputs(c);
-        o.unowned = !owned(c.tags(), snap.stack());
+        let attrs = attrs_of(c);
+        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+        let mut found = Found::new(who.id, attrs.name.clone(), attrs);
+        found.outputs = outputs(c);
+        found.unowned = !who.owned;
         if c.status() == Some(&ClusterStatus::Failed) {
-            o.broken = Some(cluster_failure(c));
+            found.broken = Some(cluster_failure(c));
         }
         if let Some(s @ (ClusterStatus::Creating | ClusterStatus::Updating)) = c.status() {
-            o.pending = Some(format!(
+            found.pending = Some(format!(
                 "still {}: apply waits until it is ACTIVE",
                 s.as_str()
             ));
         }
-        Ok(vec![o])
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (name, version, role) = (
-            spec.str("name")?,
-            spec.str("version")?,
-            spec.str("role_arn")?,
-        );
+    async fn create(&self, cx: &StepCtx<'_>, want: &ClusterAttrs) -> Result<Outputs> {
         let vpc = VpcConfigRequest::builder()
-            .set_subnet_ids(Some(string_list(spec, "subnet_ids")?))
+            .set_subnet_ids(Some(want.subnet_ids.clone()))
             .endpoint_public_access(true)
             .endpoint_private_access(true)
             .build();
         let access = CreateAccessConfigRequest::builder()
-            .authentication_mode(AuthenticationMode::from(spec.str("authentication_mode")?))
+            .authentication_mode(AuthenticationMode::from(want.authentication_mode.as_str()))
             .bootstrap_cluster_creator_admin_permissions(true)
             .build();
         let token = request_token();
@@ -121,45 +133,44 @@ impl ResourceKind for Cluster {
             cx.aws
                 .eks
                 .create_cluster()
-                .name(name)
-                .version(version)
-                .role_arn(role)
+                .name(&want.name)
+                .version(&want.version)
+                .role_arn(&want.role_arn)
                 .resources_vpc_config(vpc.clone())
                 .access_config(access.clone())
                 .client_request_token(&token)
-                .set_tags(spec_tags(spec))
+                .set_tags(Some(want.tags.to_map()))
                 .send()
                 .await
                 .aws("CreateCluster")
         })
         .await?;
-        let c = wait_cluster_active(cx, name).await?;
+        let c = wait_cluster_active(cx, &want.name).await?;
         Ok(outputs(&c))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<ClusterAttrs>,
+        want: &ClusterAttrs,
     ) -> Result<Outputs> {
-        let name = current.physical_id.as_str();
-        let changes = |attr: &str| changed.iter().any(|c| c == attr);
+        let (name, have) = (current.physical_id.as_str(), &current.attrs);
+        let version = have.version != want.version;
+        let mode = have.authentication_mode != want.authentication_mode;
         // Left CREATING by an interrupted run: its outputs (endpoint, certificate) come with
         // ACTIVE. EKS also refuses an update while another is in progress.
         let mut ready = None;
-        if current.pending.is_some() || changes("version") || changes("authentication_mode") {
+        if current.pending.is_some() || version || mode {
             ready = Some(wait_cluster_active(cx, name).await?);
         }
-        if changes("version") {
-            let version = spec.str("version")?;
+        if version {
             let out = cx
                 .aws
                 .eks
                 .update_cluster_version()
                 .name(name)
-                .version(version)
+                .version(&want.version)
                 .client_request_token(request_token())
                 .send()
                 .await
@@ -169,13 +180,12 @@ impl ResourceKind for Cluster {
                 name,
                 None,
                 out.update(),
-                &format!("EKS cluster {name} to reach version {version}"),
+                &format!("EKS cluster {name} to reach version {}", want.version),
                 CLUSTER_TIMEOUT,
             )
             .await?;
         }
-        if changes("authentication_mode") {
-            let mode = spec.str("authentication_mode")?;
+        if mode {
             let out = cx
                 .aws
                 .eks
@@ -183,7 +193,9 @@ impl ResourceKind for Cluster {
                 .name(name)
                 .access_config(
                     UpdateAccessConfigRequest::builder()
-                        .authentication_mode(AuthenticationMode::from(mode))
+                        .authentication_mode(AuthenticationMode::from(
+                            want.authentication_mode.as_str(),
+                        ))
                         .build(),
                 )
                 .client_request_token(request_token())
@@ -195,19 +207,19 @@ impl ResourceKind for Cluster {
                 name,
                 None,
                 out.update(),
-                &format!("EKS cluster {name} to switch to authentication mode {mode}"),
+                &format!(
+                    "EKS cluster {name} to switch to authentication mode {}",
+                    want.authentication_mode
+                ),
                 CLUSTER_TIMEOUT,
             )
             .await?;
         }
-        if changes("tags") {
-            let arn = current
-                .outputs
-                .get("arn")
-                .context("the observed cluster has no ARN")?;
-            update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            let arn = current.output("arn")?;
+            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
         }
-        if changes("version") || changes("authentication_mode") {
+        if version || mode {
             let c = wait_cluster_active(cx, name).await?;
             return Ok(outputs(&c));
         }
@@ -217,7 +229,7 @@ impl ResourceKind for Cluster {
             .unwrap_or_else(|| current.outputs.clone()))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ClusterAttrs>) -> Result<()> {
         let name = current.physical_id.as_str();
         let mut noted = false;
         let r = eventually(
@@ -243,10 +255,9 @@ impl ResourceKind for Cluster {
             },
         )
         .await;
-        match r {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other?,
-        };
+        if absent_ok(r)?.is_none() {
+            return Ok(());
+        }
         cx.note(&format!("waiting for EKS cluster {name} to be deleted"));
         poll_until(
             &format!("EKS cluster {name} to be deleted"),
@@ -260,7 +271,9 @@ impl ResourceKind for Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_eks::types::{Certificate, VpcConfigResponse};
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_eks::types::{AccessConfigResponse, Certificate, VpcConfigResponse};
+    use std::collections::HashMap;
 
     #[test]
     fn outputs_leave_out_what_aws_has_not_filled_in() {
@@ -278,5 +291,36 @@ mod tests {
             Some("ca")
         );
         assert!(!o.contains_key("cluster_security_group_id"));
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: ClusterAttrs = desired("eks/cluster");
+        // As DescribeCluster returns the stack's cluster; EKS adds tags of its own.
+        let mut tags: HashMap<String, String> = want.tags.to_map();
+        tags.insert("aws:eks:cluster-name".into(), "grpc-eks".into());
+        let c = EksCluster::builder()
+            .name("grpc-eks")
+            .arn("arn:aws:eks:us-east-1:123456789012:cluster/grpc-eks")
+            .version("1.31")
+            .role_arn("role/cluster.arn")
+            .status(ClusterStatus::Active)
+            .resources_vpc_config(
+                VpcConfigResponse::builder()
+                    .subnet_ids("subnet/private-app/a.id")
+                    .subnet_ids("subnet/private-app/b.id")
+                    .cluster_security_group_id("sg-0eks")
+                    .endpoint_public_access(true)
+                    .endpoint_private_access(true)
+                    .build(),
+            )
+            .access_config(
+                AccessConfigResponse::builder()
+                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                    .build(),
+            )
+            .set_tags(Some(tags))
+            .build();
+        assert_eq!(attrs_of(&c), want);
     }
 }

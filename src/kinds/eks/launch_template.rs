@@ -2,43 +2,37 @@
 //! a launch template, and the nodes need the stack's node group (which admits the ALB on the
 //! NodePort) besides the cluster's own.
 
-use super::string_list;
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::network::ec2::update_tags;
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
+use super::request_token;
+use crate::aws::{absent_ok, gone_ok, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::naming;
 use crate::retry::{eventually, not_found_yet, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
-    RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
+    LaunchTemplate as Ec2LaunchTemplate, LaunchTemplateHttpTokensState,
+    LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResourceType,
+    ResponseLaunchTemplateData,
 };
-use serde_json::{Map, Value as Json};
 
 /// Node launch template.
 pub struct LaunchTemplate;
 
+attrs! {
+    /// What the node launch template is made of.
+    pub struct LaunchTemplateAttrs {
+        /// Its name (the node group's).
+        name: String => ForceNew,
+        /// The security groups its default version puts on the nodes.
+        security_group_ids: Vec<String> => ForceNew,
+        /// Its tags.
+        tags: Tags,
+    }
+}
+
 /// The id a template found by name has when it carries no `infra:id` tag.
 const LOGICAL_ID: &str = "lt/nodes";
-
-fn tags_json(tags: &[Tag]) -> Json {
-    let map: Map<String, Json> = tags
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (k, Json::String(v.to_string())))
-        .collect();
-    Json::Object(map)
-}
-
-fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
 
 fn outputs(id: &str, name: &str) -> Outputs {
     Outputs::from([
@@ -61,13 +55,25 @@ fn template_data(security_groups: Vec<String>) -> RequestLaunchTemplateData {
         .build()
 }
 
-#[async_trait]
-impl ResourceKind for LaunchTemplate {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name", "security_group_ids"]
+/// The template's attributes, from DescribeLaunchTemplates and its default version's data.
+fn attrs_of(
+    t: &Ec2LaunchTemplate,
+    data: Option<&ResponseLaunchTemplateData>,
+) -> LaunchTemplateAttrs {
+    LaunchTemplateAttrs {
+        name: t.launch_template_name().unwrap_or_default().to_string(),
+        security_group_ids: data
+            .map(|d| d.security_group_ids().to_vec())
+            .unwrap_or_default(),
+        tags: Tags::from(t.tags()),
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+#[async_trait]
+impl Resource for LaunchTemplate {
+    type Attrs = LaunchTemplateAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<LaunchTemplateAttrs>>> {
         let aws = snap.aws();
         let name = naming::node_group(snap.stack());
         let r = aws
@@ -77,9 +83,8 @@ impl ResourceKind for LaunchTemplate {
             .send()
             .await
             .aws("DescribeLaunchTemplates");
-        let out = match r {
-            Err(e) if e.is_not_found() => return Ok(Vec::new()),
-            other => other?,
+        let Some(out) = absent_ok(r)? else {
+            return Ok(Vec::new());
         };
         let Some(t) = out.launch_templates().first() else {
             return Ok(Vec::new());
@@ -93,42 +98,29 @@ impl ResourceKind for LaunchTemplate {
             .send()
             .await
             .aws("DescribeLaunchTemplateVersions")?;
-        let groups: Vec<String> = versions
+        let data = versions
             .launch_template_versions()
             .first()
-            .and_then(|v| v.launch_template_data())
-            .map(|d| d.security_group_ids().to_vec())
-            .unwrap_or_default();
-        let logical = LogicalId::new(tag_value(t.tags(), ID_TAG).unwrap_or(LOGICAL_ID));
-        let mut o = Observed::new(logical, Kind::LaunchTemplate, id)
-            .with("name", t.launch_template_name().unwrap_or_default())
-            .with("security_group_ids", groups)
-            .with("tags", tags_json(t.tags()));
-        o.outputs = outputs(id, t.launch_template_name().unwrap_or_default());
-        o.unowned = tag_value(t.tags(), STACK_TAG) != Some(snap.stack());
-        Ok(vec![o])
+            .and_then(|v| v.launch_template_data());
+        let attrs = attrs_of(t, data);
+        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+        let mut found = Found::new(who.id, id, attrs);
+        found.outputs = outputs(id, t.launch_template_name().unwrap_or_default());
+        found.unowned = !who.owned;
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let name = spec.str("name")?;
-        let tags = TagSpecification::builder()
-            .resource_type(ResourceType::LaunchTemplate)
-            .set_tags(Some(
-                spec.tags()
-                    .into_iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .build();
-        let data = template_data(string_list(spec, "security_group_ids")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &LaunchTemplateAttrs) -> Result<Outputs> {
+        let tags = want.tags.ec2_spec(ResourceType::LaunchTemplate);
+        let data = template_data(want.security_group_ids.clone());
         // The token makes the SDK's own retries of this call idempotent.
-        let token = format!("{:032x}", fastrand::u128(..));
+        let token = request_token();
         // A security group created a moment ago may not be visible to EC2 yet.
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .ec2
                 .create_launch_template()
-                .launch_template_name(name)
+                .launch_template_name(&want.name)
                 .launch_template_data(data.clone())
                 .tag_specifications(tags.clone())
                 .client_token(&token)
@@ -141,28 +133,25 @@ impl ResourceKind for LaunchTemplate {
             .launch_template()
             .and_then(|t| t.launch_template_id())
             .context("CreateLaunchTemplate returned no id")?;
-        Ok(outputs(id, name))
+        Ok(outputs(id, &want.name))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<LaunchTemplateAttrs>,
+        want: &LaunchTemplateAttrs,
     ) -> Result<Outputs> {
-        // Launch templates take EC2's tag calls, like the network resources.
-        update_tags(
-            cx.aws,
-            &current.physical_id,
-            current.attrs.get("tags"),
-            spec,
-        )
-        .await?;
+        let have = &current.attrs;
+        // Only the tags change in place; launch templates take EC2's tag calls.
+        if differs(&have.tags, &want.tags) {
+            let id = Tagged::Ec2(&current.physical_id);
+            tags::sync(cx.aws, id, &have.tags, &want.tags).await?;
+        }
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<LaunchTemplateAttrs>) -> Result<()> {
         let r = cx
             .aws
             .ec2
@@ -170,7 +159,6 @@ impl ResourceKind for LaunchTemplate {
             .launch_template_id(&current.physical_id)
             .send()
             .await
-            .map(|_| ())
             .aws("DeleteLaunchTemplate");
         Ok(gone_ok(r)?)
     }
@@ -179,20 +167,9 @@ impl ResourceKind for LaunchTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_drop_aws_keys() {
-        let tags = vec![
-            Tag::builder()
-                .key("aws:ec2launchtemplate:x")
-                .value("1")
-                .build(),
-            Tag::builder().key(STACK_TAG).value("s").build(),
-        ];
-        assert_eq!(tags_json(&tags), serde_json::json!({ STACK_TAG: "s" }));
-        assert_eq!(tag_value(&tags, STACK_TAG), Some("s"));
-        assert_eq!(tag_value(&tags, ID_TAG), None);
-    }
+    use crate::kinds::tests_typed::desired;
+    use crate::model::{ID_TAG, STACK_TAG};
+    use aws_sdk_ec2::types::Tag;
 
     #[test]
     fn nodes_get_imdsv2_with_room_for_pods() {
@@ -204,5 +181,44 @@ mod tests {
             Some(&LaunchTemplateHttpTokensState::Required)
         );
         assert_eq!(m.http_put_response_hop_limit(), Some(2));
+    }
+
+    fn template(tags: impl IntoIterator<Item = (String, String)>) -> Ec2LaunchTemplate {
+        let tags = tags
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build());
+        Ec2LaunchTemplate::builder()
+            .launch_template_id("lt-0a1b2c3d")
+            .launch_template_name("grpc-eks-nodes")
+            .default_version_number(1)
+            .latest_version_number(1)
+            .set_tags(Some(tags.collect()))
+            .build()
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: LaunchTemplateAttrs = desired("lt/nodes");
+        // As DescribeLaunchTemplates and DescribeLaunchTemplateVersions ($Default) return it.
+        let t = template(want.tags.0.clone());
+        let data = ResponseLaunchTemplateData::builder()
+            .security_group_ids("sg/nodes.id")
+            .security_group_ids("eks/cluster.cluster_security_group_id")
+            .build();
+        assert_eq!(attrs_of(&t, Some(&data)), want);
+    }
+
+    #[test]
+    fn aws_tags_are_dropped_and_a_template_without_data_has_no_groups() {
+        let t = template([
+            ("aws:ec2launchtemplate:x".to_string(), "1".to_string()),
+            (STACK_TAG.to_string(), "s".to_string()),
+        ]);
+        let a = attrs_of(&t, None);
+        assert_eq!(a.tags, Tags::from_pairs([(STACK_TAG, "s")]));
+        assert!(a.security_group_ids.is_empty());
+        // Without its `infra:id` tag it is the template the stack would have by that name.
+        assert_eq!(a.tags.identity("s", LOGICAL_ID).id.as_str(), LOGICAL_ID);
+        assert_eq!(a.tags.get(ID_TAG), None);
     }
 }

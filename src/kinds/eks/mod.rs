@@ -1,81 +1,19 @@
-//! EKS kinds, and the cluster and node group reads they (and the ALB attachment) share.
+//! EKS kinds, and the waiters and retry rules they share (reads go through the snapshot).
 
 pub mod access_entry;
 pub mod cluster;
 pub mod launch_template;
 pub mod node_group;
 
-use crate::aws::{Aws, AwsError, AwsResultExt};
-use crate::kinds::{tag_delta, TagDelta};
-use crate::kinds::{Spec, StepCtx};
-use crate::model::{LogicalId, ID_TAG, STACK_TAG};
-use crate::naming;
+use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
+use crate::kinds::StepCtx;
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::snapshot::Snapshot;
 use anyhow::{anyhow, bail, Context, Result};
-use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Nodegroup, Update, UpdateStatus};
-use serde_json::Value as Json;
-use std::collections::HashMap;
-use std::sync::Arc;
+use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Update, UpdateStatus};
 use std::time::Duration;
-
-/// The stack's cluster.
-pub async fn describe_cluster(snap: &Snapshot) -> Result<Option<&EksCluster>> {
-    Ok(snap.cluster().await?)
-}
-
-/// The stack's node group.
-pub async fn describe_node_group(snap: &Snapshot) -> Result<Option<&Nodegroup>> {
-    Ok(snap.node_group().await?)
-}
 
 /// AWS documents 8 to 15 minutes for a cluster to come up and 5 to go; allow far more.
 pub(crate) const CLUSTER_TIMEOUT: Duration = Duration::from_secs(40 * 60);
-
-/// Tags as a JSON object, without the `aws:` ones AWS adds itself.
-pub(crate) fn tags_json(tags: Option<&HashMap<String, String>>) -> Json {
-    let map: serde_json::Map<String, Json> = tags
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-        .collect();
-    Json::Object(map)
-}
-
-/// True when the tags say the stack owns the resource.
-pub(crate) fn owned(tags: Option<&HashMap<String, String>>, stack: &str) -> bool {
-    tags.and_then(|t| t.get(STACK_TAG))
-        .is_some_and(|v| v == stack)
-}
-
-/// The logical id in the `infra:id` tag, or `default`, the id the resource would have.
-pub(crate) fn logical_id(tags: Option<&HashMap<String, String>>, default: &str) -> LogicalId {
-    LogicalId::new(
-        tags.and_then(|t| t.get(ID_TAG))
-            .map(String::as_str)
-            .unwrap_or(default),
-    )
-}
-
-/// The spec's tags in the shape EKS create calls take.
-pub(crate) fn spec_tags(spec: &Spec) -> Option<HashMap<String, String>> {
-    Some(spec.tags().into_iter().collect())
-}
-
-/// A list-of-strings attribute of the spec (subnet ids, instance types, security groups).
-pub(crate) fn string_list(spec: &Spec, key: &str) -> Result<Vec<String>> {
-    spec.get(key)
-        .and_then(Json::as_array)
-        .ok_or_else(|| anyhow!("spec has no list attribute {key:?}"))?
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow!("{key} holds a non-string item"))
-        })
-        .collect()
-}
 
 /// A fresh idempotency token, so the SDK's own retries of a call cannot act twice.
 pub(crate) fn request_token() -> String {
@@ -95,50 +33,16 @@ pub(crate) const IAM_PROPAGATION: Budget = Budget {
     total: Duration::from_secs(120),
 };
 
-/// Brings the tags of the EKS resource `arn` from `current` to the spec's.
-pub(crate) async fn update_tags(
-    aws: &Aws,
-    arn: &str,
-    current: Option<&Json>,
-    spec: &Spec,
-) -> Result<()> {
-    let TagDelta { set, remove } = tag_delta(current, spec);
-    let set: HashMap<String, String> = set.into_iter().collect();
-    if !set.is_empty() {
-        aws.eks
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(set))
-            .send()
-            .await
-            .aws("TagResource")?;
-    }
-    if !remove.is_empty() {
-        aws.eks
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .aws("UntagResource")?;
-    }
-    Ok(())
-}
-
 /// The cluster as DescribeCluster shows it now (not cached); `None` once it is gone.
 pub(crate) async fn cluster_now(aws: &Aws, name: &str) -> Result<Option<EksCluster>> {
-    match aws
+    let r = aws
         .eks
         .describe_cluster()
         .name(name)
         .send()
         .await
-        .aws("DescribeCluster")
-    {
-        Ok(out) => Ok(out.cluster),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+        .aws("DescribeCluster");
+    Ok(absent_ok(r)?.and_then(|out| out.cluster))
 }
 
 /// Why a cluster is unusable, from its health issues.
@@ -290,36 +194,5 @@ mod tests {
             "ResourceInUseException",
             "could not be assumed"
         )));
-    }
-
-    #[test]
-    fn string_lists_must_hold_strings() {
-        let spec = |v: Json| Spec([("ids".to_string(), v)].into_iter().collect());
-        assert_eq!(
-            string_list(&spec(serde_json::json!(["a", "b"])), "ids").unwrap(),
-            vec!["a", "b"]
-        );
-        assert!(string_list(&spec(serde_json::json!(["a", 1])), "ids").is_err());
-        assert!(string_list(&spec(serde_json::json!(["a"])), "missing").is_err());
-    }
-
-    #[test]
-    fn tags_drop_aws_keys_and_ownership_needs_the_stack() {
-        let tags: HashMap<String, String> = [
-            ("aws:cloudformation:stack-name", "x"),
-            (STACK_TAG, "s"),
-            (ID_TAG, "eks/cluster"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let j = tags_json(Some(&tags));
-        assert_eq!(j.as_object().map(|m| m.len()), Some(2));
-        assert!(owned(Some(&tags), "s"));
-        assert!(!owned(Some(&tags), "other"));
-        assert!(!owned(None, "s"));
-        assert_eq!(logical_id(Some(&tags), "x").as_str(), "eks/cluster");
-        assert_eq!(logical_id(None, "eks/cluster").as_str(), "eks/cluster");
-        assert_eq!(tags_json(None), Json::Object(Default::default()));
     }
 }

@@ -2,24 +2,81 @@
 //! the private-app subnets; takes minutes to come up and to go.
 
 use super::{
-    describe_node_group, logical_id, owned, request_token, role_not_assumable_yet, spec_tags,
-    string_list, tags_json, update_tags, wait_cluster_active, wait_update, IAM_PROPAGATION,
+    request_token, role_not_assumable_yet, wait_cluster_active, wait_update, IAM_PROPAGATION,
 };
-use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::aws::{absent_ok, Aws, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{anyhow, bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
     LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
 };
-use serde_json::{json, Value as Json};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// EKS managed node group.
 pub struct NodeGroup;
+
+attrs! {
+    /// What a node group is made of.
+    pub struct NodeGroupAttrs {
+        /// The cluster it belongs to.
+        cluster_name: String => ForceNew,
+        /// Its name.
+        name: String => ForceNew,
+        /// The role its nodes act as.
+        node_role_arn: String => ForceNew,
+        /// The subnets its nodes go in.
+        subnet_ids: Vec<String> => ForceNew,
+        /// Its EC2 instance types.
+        instance_types: Vec<String> => ForceNew,
+        /// The launch template its nodes start from. A node group without one cannot carry the
+        /// node security group: it then differs from the desired one and is replaced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launch_template_id: Option<String> => ForceNew,
+        /// How many nodes it runs.
+        scaling: Scaling,
+        /// Its Kubernetes version.
+        version: String,
+        /// Its tags.
+        tags: Tags,
+    }
+}
+
+/// How many nodes a node group runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    /// Fewest nodes.
+    pub min: i32,
+    /// Nodes wanted now.
+    pub desired: i32,
+    /// Most nodes.
+    pub max: i32,
+}
+
+impl Scaling {
+    /// As EKS reports it. EKS always reports all three sizes (every node group is created
+    /// with them).
+    fn of(s: Option<&NodegroupScalingConfig>) -> Self {
+        Scaling {
+            min: s.and_then(|s| s.min_size()).unwrap_or_default(),
+            desired: s.and_then(|s| s.desired_size()).unwrap_or_default(),
+            max: s.and_then(|s| s.max_size()).unwrap_or_default(),
+        }
+    }
+
+    /// As EKS takes it.
+    fn config(self) -> NodegroupScalingConfig {
+        NodegroupScalingConfig::builder()
+            .min_size(self.min)
+            .desired_size(self.desired)
+            .max_size(self.max)
+            .build()
+    }
+}
 
 /// The id a node group found by name has when it carries no `infra:id` tag.
 const LOGICAL_ID: &str = "eks/nodegroup";
@@ -51,32 +108,35 @@ fn outputs(ng: &Nodegroup) -> Outputs {
     .collect()
 }
 
-/// The scaling attribute as the desired side writes it.
-fn scaling_json(s: Option<&NodegroupScalingConfig>) -> Json {
-    json!({
-        "min": s.and_then(|s| s.min_size()),
-        "desired": s.and_then(|s| s.desired_size()),
-        "max": s.and_then(|s| s.max_size()),
-    })
+/// The node group's attributes as DescribeNodegroup shows them.
+fn attrs_of(ng: &Nodegroup) -> NodeGroupAttrs {
+    NodeGroupAttrs {
+        cluster_name: ng.cluster_name().unwrap_or_default().to_string(),
+        name: ng.nodegroup_name().unwrap_or_default().to_string(),
+        node_role_arn: ng.node_role().unwrap_or_default().to_string(),
+        subnet_ids: ng.subnets().to_vec(),
+        instance_types: ng.instance_types().to_vec(),
+        launch_template_id: ng
+            .launch_template()
+            .and_then(|t| t.id())
+            .map(str::to_string),
+        scaling: Scaling::of(ng.scaling_config()),
+        version: ng.version().unwrap_or_default().to_string(),
+        tags: Tags::from(ng.tags()),
+    }
 }
 
-/// The spec's `scaling` object as EKS takes it.
-fn scaling_config(spec: &Spec) -> Result<NodegroupScalingConfig> {
-    let s = spec
-        .get("scaling")
-        .and_then(Json::as_object)
-        .context("spec has no scaling object")?;
-    let size = |k: &str| -> Result<i32> {
-        s.get(k)
-            .and_then(Json::as_i64)
-            .and_then(|n| i32::try_from(n).ok())
-            .ok_or_else(|| anyhow!("scaling.{k} must be a whole number"))
-    };
-    Ok(NodegroupScalingConfig::builder()
-        .min_size(size("min")?)
-        .desired_size(size("desired")?)
-        .max_size(size("max")?)
-        .build())
+/// The node group as DescribeNodegroup shows it now; `None` once it (or its cluster) is gone.
+async fn node_group_now(aws: &Aws, cluster: &str, name: &str) -> Result<Option<Nodegroup>> {
+    let r = aws
+        .eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .aws("DescribeNodegroup");
+    Ok(absent_ok(r)?.and_then(|out| out.nodegroup))
 }
 
 /// Why the node group is unusable, from its health issues.
@@ -98,23 +158,6 @@ fn health(ng: &Nodegroup) -> String {
         "no health issue given".to_string()
     } else {
         issues.join("; ")
-    }
-}
-
-/// The node group as DescribeNodegroup shows it now; `None` once it (or its cluster) is gone.
-async fn node_group_now(aws: &Aws, cluster: &str, name: &str) -> Result<Option<Nodegroup>> {
-    match aws
-        .eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .aws("DescribeNodegroup")
-    {
-        Ok(out) => Ok(out.nodegroup),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -153,67 +196,45 @@ async fn wait_active(cx: &StepCtx<'_>, cluster: &str, name: &str) -> Result<Node
 }
 
 #[async_trait]
-impl ResourceKind for NodeGroup {
-    fn force_new(&self) -> &'static [&'static str] {
-        &[
-            "cluster_name",
-            "name",
-            "node_role_arn",
-            "subnet_ids",
-            "instance_types",
-            "launch_template_id",
-        ]
-    }
+impl Resource for NodeGroup {
+    type Attrs = NodeGroupAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let ng = describe_node_group(snap).await?;
-        let Some(ng) = ng.as_ref() else {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<NodeGroupAttrs>>> {
+        let Some(ng) = snap.node_group().await? else {
             return Ok(Vec::new());
         };
         // A deleting node group is on its way out; the plan treats it as gone.
         if ng.status() == Some(&NodegroupStatus::Deleting) {
             return Ok(Vec::new());
         }
-        let name = ng.nodegroup_name().unwrap_or_default();
-        let mut o = Observed::new(logical_id(ng.tags(), LOGICAL_ID), Kind::EksNodeGroup, name)
-            .with("cluster_name", ng.cluster_name().unwrap_or_default())
-            .with("name", name)
-            .with("node_role_arn", ng.node_role().unwrap_or_default())
-            .with("subnet_ids", ng.subnets().to_vec())
-            .with("instance_types", ng.instance_types().to_vec())
-            .with("scaling", scaling_json(ng.scaling_config()))
-            .with("version", ng.version().unwrap_or_default())
-            .with("tags", tags_json(ng.tags()));
-        // A node group without launch template cannot carry the node security group: it
-        // then differs from the desired one and is replaced.
-        if let Some(lt) = ng.launch_template().and_then(|t| t.id()) {
-            o = o.with("launch_template_id", lt);
-        }
-        o.outputs = outputs(ng);
-        o.unowned = !owned(ng.tags(), snap.stack());
+        let attrs = attrs_of(ng);
+        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+        let mut found = Found::new(who.id, attrs.name.clone(), attrs);
+        found.outputs = outputs(ng);
+        found.unowned = !who.owned;
         if let Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::DeleteFailed)) =
             ng.status()
         {
-            o.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
+            found.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
         }
         if let Some(s @ (NodegroupStatus::Creating | NodegroupStatus::Updating)) = ng.status() {
-            o.pending = Some(format!(
+            found.pending = Some(format!(
                 "still {}: apply waits until it is ACTIVE",
                 s.as_str()
             ));
         }
-        Ok(vec![o])
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (cluster, name) = (spec.str("cluster_name")?, spec.str("name")?);
-        let (role, version) = (spec.str("node_role_arn")?, spec.str("version")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &NodeGroupAttrs) -> Result<Outputs> {
+        let (cluster, name) = (want.cluster_name.as_str(), want.name.as_str());
+        let template_id = want
+            .launch_template_id
+            .as_deref()
+            .context("the node group needs its launch template id")?;
         let template = LaunchTemplateSpecification::builder()
-            .id(spec.str("launch_template_id")?)
+            .id(template_id)
             .build();
-        let scaling = scaling_config(spec)?;
-        let subnets = string_list(spec, "subnet_ids")?;
-        let instance_types = string_list(spec, "instance_types")?;
         // EKS refuses node groups for a cluster that is not ACTIVE yet.
         wait_cluster_active(cx, cluster).await?;
         let token = request_token();
@@ -223,14 +244,14 @@ impl ResourceKind for NodeGroup {
                 .create_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .node_role(role)
-                .set_subnets(Some(subnets.clone()))
-                .set_instance_types(Some(instance_types.clone()))
+                .node_role(&want.node_role_arn)
+                .set_subnets(Some(want.subnet_ids.clone()))
+                .set_instance_types(Some(want.instance_types.clone()))
                 .launch_template(template.clone())
-                .scaling_config(scaling.clone())
-                .version(version)
+                .scaling_config(want.scaling.config())
+                .version(&want.version)
                 .client_request_token(&token)
-                .set_tags(spec_tags(spec))
+                .set_tags(Some(want.tags.to_map()))
                 .send()
                 .await
                 .aws("CreateNodegroup")
@@ -243,24 +264,18 @@ impl ResourceKind for NodeGroup {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<NodeGroupAttrs>,
+        want: &NodeGroupAttrs,
     ) -> Result<Outputs> {
-        let name = current.physical_id.as_str();
-        let cluster = current
-            .attrs
-            .get("cluster_name")
-            .and_then(Json::as_str)
-            .context("the observed node group has no cluster name")?;
-        let changes = |attr: &str| changed.iter().any(|c| c == attr);
+        let (name, have) = (current.physical_id.as_str(), &current.attrs);
+        let cluster = have.cluster_name.as_str();
         let mut ng = None;
         // Left CREATING by an interrupted run, or UPDATING by a change made by hand: the
         // nodes are not there yet, and EKS refuses another update meanwhile.
         if current.pending.is_some() {
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if changes("scaling") {
+        if have.scaling != want.scaling {
             // EKS refuses an update while another (a scaling done by hand, say) is running.
             wait_active(cx, cluster, name).await?;
             let out = cx
@@ -269,7 +284,7 @@ impl ResourceKind for NodeGroup {
                 .update_nodegroup_config()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .scaling_config(scaling_config(spec)?)
+                .scaling_config(want.scaling.config())
                 .client_request_token(request_token())
                 .send()
                 .await
@@ -285,8 +300,8 @@ impl ResourceKind for NodeGroup {
             .await?;
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if changes("version") {
-            let version = spec.str("version")?;
+        if have.version != want.version {
+            let version = want.version.as_str();
             wait_active(cx, cluster, name).await?;
             let out = cx
                 .aws
@@ -310,12 +325,9 @@ impl ResourceKind for NodeGroup {
             .await?;
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if changes("tags") {
-            let arn = current
-                .outputs
-                .get("arn")
-                .context("the observed node group has no ARN")?;
-            update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            let arn = current.output("arn")?;
+            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
         }
         Ok(ng
             .as_ref()
@@ -323,13 +335,9 @@ impl ResourceKind for NodeGroup {
             .unwrap_or_else(|| current.outputs.clone()))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<NodeGroupAttrs>) -> Result<()> {
         let name = current.physical_id.as_str();
-        let cluster = current
-            .attrs
-            .get("cluster_name")
-            .and_then(Json::as_str)
-            .context("the observed node group has no cluster name")?;
+        let cluster = current.attrs.cluster_name.as_str();
         // A node group still creating or updating refuses deletion until it settles.
         let r = eventually(
             BUSY,
@@ -346,10 +354,9 @@ impl ResourceKind for NodeGroup {
             },
         )
         .await;
-        match r {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other?,
-        };
+        if absent_ok(r)?.is_none() {
+            return Ok(());
+        }
         cx.note(&format!("waiting for node group {name} to be deleted"));
         poll_until(
             &format!("node group {name} to be deleted"),
@@ -368,34 +375,43 @@ impl ResourceKind for NodeGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spec(scaling: Json) -> Spec {
-        Spec([("scaling".to_string(), scaling)].into_iter().collect())
-    }
+    use crate::kinds::tests_typed::desired;
+    use crate::kinds::Attributes;
+    use crate::model::AttrRule;
+    use aws_sdk_eks::types::{AutoScalingGroup, NodegroupResources};
+    use serde_json::json;
 
     #[test]
-    fn scaling_round_trips_between_spec_and_observed_shape() {
-        let s = scaling_config(&spec(json!({"min": 1, "desired": 2, "max": 3}))).unwrap();
+    fn scaling_round_trips_between_eks_and_the_attribute() {
+        let s = Scaling {
+            min: 1,
+            desired: 2,
+            max: 3,
+        };
+        let c = s.config();
         assert_eq!(
-            (s.min_size(), s.desired_size(), s.max_size()),
+            (c.min_size(), c.desired_size(), c.max_size()),
             (Some(1), Some(2), Some(3))
         );
+        assert_eq!(Scaling::of(Some(&c)), s);
         assert_eq!(
-            scaling_json(Some(&s)),
+            serde_json::to_value(s).unwrap(),
             json!({"min": 1, "desired": 2, "max": 3})
         );
     }
 
     #[test]
-    fn scaling_needs_whole_numbers() {
-        assert!(scaling_config(&spec(json!({"min": 1, "desired": "2", "max": 3}))).is_err());
-        assert!(scaling_config(&spec(json!({"min": 1, "max": 3}))).is_err());
-        assert!(scaling_config(&spec(json!({"min": -1, "desired": 1.5, "max": 3}))).is_err());
+    fn scaling_needs_whole_numbers_and_all_three() {
+        let parse = |v| serde_json::from_value::<Scaling>(v);
+        assert!(parse(json!({"min": 1, "desired": 2, "max": 3})).is_ok());
+        assert!(parse(json!({"min": 1, "desired": "2", "max": 3})).is_err());
+        assert!(parse(json!({"min": 1, "max": 3})).is_err());
+        assert!(parse(json!({"min": 1, "desired": 1.5, "max": 3})).is_err());
+        assert!(parse(json!({"min": 1, "desired": 1, "max": 3, "maximum": 4})).is_err());
     }
 
     #[test]
     fn outputs_name_the_auto_scaling_group() {
-        use aws_sdk_eks::types::{AutoScalingGroup, NodegroupResources};
         let ng = Nodegroup::builder()
             .nodegroup_name("s-nodes")
             .nodegroup_arn("arn:ng")
@@ -408,5 +424,57 @@ mod tests {
         let o = outputs(&ng);
         assert_eq!(o.get("asg_name").map(String::as_str), Some("eks-s-nodes-1"));
         assert_eq!(o.get("id").map(String::as_str), Some("s-nodes"));
+    }
+
+    /// The stack's node group as DescribeNodegroup returns it.
+    fn described(want: &NodeGroupAttrs) -> Nodegroup {
+        let mut tags = want.tags.to_map();
+        tags.insert("aws:eks:cluster-name".into(), "grpc-eks".into());
+        Nodegroup::builder()
+            .nodegroup_name("grpc-eks-nodes")
+            .nodegroup_arn("arn:aws:eks:us-east-1:123456789012:nodegroup/grpc-eks/grpc-eks-nodes/x")
+            .cluster_name("eks/cluster.name")
+            .node_role("role/node.arn")
+            .subnets("subnet/private-app/a.id")
+            .subnets("subnet/private-app/b.id")
+            .instance_types("t3.medium")
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .id("lt/nodes.id")
+                    .version("1")
+                    .build(),
+            )
+            .scaling_config(
+                NodegroupScalingConfig::builder()
+                    .min_size(1)
+                    .desired_size(1)
+                    .max_size(2)
+                    .build(),
+            )
+            .version("1.31")
+            .status(NodegroupStatus::Active)
+            .set_tags(Some(tags))
+            .build()
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: NodeGroupAttrs = desired("eks/nodegroup");
+        assert_eq!(attrs_of(&described(&want)), want);
+    }
+
+    #[test]
+    fn a_node_group_without_launch_template_has_no_such_attribute() {
+        let want: NodeGroupAttrs = desired("eks/nodegroup");
+        let mut ng = described(&want);
+        ng.launch_template = None;
+        let attrs = attrs_of(&ng);
+        assert_eq!(attrs.launch_template_id, None);
+        let json = serde_json::to_value(&attrs).unwrap();
+        assert!(json.get("launch_template_id").is_none(), "{json}");
+        assert_eq!(
+            NodeGroupAttrs::rule("launch_template_id"),
+            AttrRule::ForceNew
+        );
     }
 }
