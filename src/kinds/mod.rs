@@ -360,12 +360,15 @@ pub fn get(kind: Kind) -> &'static dyn ResourceKind {
         Kind::LaunchTemplate => &Typed(Kind::LaunchTemplate, eks::launch_template::LaunchTemplate),
         Kind::EksNodeGroup => &Typed(Kind::EksNodeGroup, eks::node_group::NodeGroup),
         Kind::EksAccessEntry => &Typed(Kind::EksAccessEntry, eks::access_entry::AccessEntry),
-        Kind::LoadBalancer => &alb::load_balancer::LoadBalancer,
-        Kind::TargetGroup => &alb::target_group::TargetGroup,
-        Kind::Listener => &alb::listener::Listener,
-        Kind::TargetGroupAttachment => &alb::target_group_attachment::TargetGroupAttachment,
-        Kind::EcrRepository => &ecr::repository::Repository,
-        Kind::CodeBuildProject => &codebuild::project::Project,
+        Kind::LoadBalancer => &Typed(Kind::LoadBalancer, alb::load_balancer::LoadBalancer),
+        Kind::TargetGroup => &Typed(Kind::TargetGroup, alb::target_group::TargetGroup),
+        Kind::Listener => &Typed(Kind::Listener, alb::listener::Listener),
+        Kind::TargetGroupAttachment => &Typed(
+            Kind::TargetGroupAttachment,
+            alb::target_group_attachment::TargetGroupAttachment,
+        ),
+        Kind::EcrRepository => &Typed(Kind::EcrRepository, ecr::repository::Repository),
+        Kind::CodeBuildProject => &Typed(Kind::CodeBuildProject, codebuild::project::Project),
     }
 }
 

@@ -1,20 +1,40 @@
 //! ALB listener: HTTP on 80, or HTTPS on 443 with a certificate; forwards to one target group.
 
-use super::{arn_outputs, describe_listeners, describe_tags, logical_id, owned, spec_tags};
+use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
 };
-use serde_json::Value as Json;
 
 /// ALB listener.
 pub struct Listener;
+
+attrs! {
+    /// What a listener is made of.
+    pub struct ListenerAttrs {
+        /// The ALB it listens on.
+        load_balancer_arn: String => ForceNew,
+        /// The port it listens on.
+        port: i32 => ForceNew,
+        /// `HTTP` or `HTTPS`.
+        protocol: String => ForceNew,
+        /// The target group its default action forwards to.
+        target_group_arn: String,
+        /// The default certificate (HTTPS only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_arn: Option<String>,
+        /// The TLS policy (HTTPS only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ssl_policy: Option<String>,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// The target group a listener's default action forwards to, if it is a plain forward.
 fn forward_target(l: &ElbListener) -> Option<&str> {
@@ -49,76 +69,67 @@ fn forward(tg: &str) -> Action {
         .build()
 }
 
-#[async_trait]
-impl ResourceKind for Listener {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["load_balancer_arn", "port", "protocol"]
+/// The listener's attributes as DescribeListeners shows it (tags come from DescribeTags).
+fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
+    // AWS reports a default SSL policy on plain HTTP listeners too; it means nothing there.
+    let https = l.protocol() == Some(&ProtocolEnum::Https);
+    ListenerAttrs {
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        port: l.port().unwrap_or_default(),
+        protocol: l
+            .protocol()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        target_group_arn: forward_target(l).unwrap_or_default().to_string(),
+        certificate_arn: https.then(|| certificate(l).unwrap_or_default().to_string()),
+        ssl_policy: https.then(|| l.ssl_policy().unwrap_or_default().to_string()),
+        tags,
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let listeners = describe_listeners(snap).await?;
+#[async_trait]
+impl Resource for Listener {
+    type Attrs = ListenerAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ListenerAttrs>>> {
+        let listeners = snap.listeners().await?;
         if listeners.is_empty() {
             return Ok(Vec::new());
         }
-        let all_tags = describe_tags(snap).await?;
+        let all_tags = snap.elb_tags().await?;
         let mut out = Vec::new();
-        for l in listeners.iter() {
+        for l in listeners {
             let arn = l.listener_arn().unwrap_or_default();
-            let tags = all_tags.get(arn).map(Vec::as_slice).unwrap_or_default();
-            let protocol = l.protocol().map(|p| p.as_str()).unwrap_or_default();
-            let id = logical_id(
-                tags,
-                snap.stack(),
-                &format!("listener/{}", protocol.to_ascii_lowercase()),
-            );
-            let mut o = Observed::new(id, Kind::Listener, arn)
-                .with(
-                    "load_balancer_arn",
-                    l.load_balancer_arn().unwrap_or_default(),
-                )
-                .with("port", l.port().unwrap_or_default())
-                .with("protocol", protocol)
-                .with("target_group_arn", forward_target(l).unwrap_or_default())
-                .with("tags", super::tags_json(tags));
-            // AWS reports a default SSL policy on plain HTTP listeners too; it means nothing there.
-            if l.protocol() == Some(&ProtocolEnum::Https) {
-                o = o
-                    .with("certificate_arn", certificate(l).unwrap_or_default())
-                    .with("ssl_policy", l.ssl_policy().unwrap_or_default());
-            }
-            o.outputs = arn_outputs(arn);
-            o.unowned = !owned(tags, snap.stack());
-            out.push(o);
+            let attrs = attrs_of(l, tags_of(all_tags, arn));
+            let fallback = format!("listener/{}", attrs.protocol.to_ascii_lowercase());
+            let who = attrs.tags.identity(snap.stack(), &fallback);
+            let mut found = Found::new(who.id, arn, attrs).output("arn", arn);
+            found.unowned = !who.owned;
+            out.push(found);
         }
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let lb = spec.str("load_balancer_arn")?;
-        let port = spec
-            .get("port")
-            .and_then(Json::as_i64)
-            .and_then(|p| i32::try_from(p).ok())
-            .context("spec has no numeric port")?;
-        let protocol = ProtocolEnum::from(spec.str("protocol")?);
-        let tg = spec.str("target_group_arn")?;
-        let cert = spec.get("certificate_arn").and_then(Json::as_str);
-        let policy = spec.get("ssl_policy").and_then(Json::as_str);
+    async fn create(&self, cx: &StepCtx<'_>, want: &ListenerAttrs) -> Result<Outputs> {
+        let protocol = ProtocolEnum::from(want.protocol.as_str());
+        let certificates = want
+            .certificate_arn
+            .as_ref()
+            .map(|c| vec![Certificate::builder().certificate_arn(c).build()]);
         // CreateListener is idempotent for identical settings, so SDK retries are safe; a target
         // group created a moment ago may not be visible yet.
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .elb
                 .create_listener()
-                .load_balancer_arn(lb)
-                .port(port)
+                .load_balancer_arn(&want.load_balancer_arn)
+                .port(want.port)
                 .protocol(protocol.clone())
-                .default_actions(forward(tg))
-                .set_certificates(
-                    cert.map(|c| vec![Certificate::builder().certificate_arn(c).build()]),
-                )
-                .set_ssl_policy(policy.map(str::to_string))
-                .set_tags(Some(spec_tags(spec)))
+                .default_actions(forward(&want.target_group_arn))
+                .set_certificates(certificates.clone())
+                .set_ssl_policy(want.ssl_policy.clone())
+                .set_tags(Some(want.tags.to_elb()))
                 .send()
                 .await
                 .aws("CreateListener")
@@ -135,36 +146,39 @@ impl ResourceKind for Listener {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<ListenerAttrs>,
+        want: &ListenerAttrs,
     ) -> Result<Outputs> {
-        let arn = &current.physical_id;
-        let changed = |a: &str| changed.iter().any(|c| c == a);
-        if changed("certificate_arn") || changed("ssl_policy") || changed("target_group_arn") {
-            let mut req = cx.aws.elb.modify_listener().listener_arn(arn);
-            if changed("target_group_arn") {
-                req = req.default_actions(forward(spec.str("target_group_arn")?));
-            }
-            if changed("certificate_arn") {
-                req = req.certificates(
-                    Certificate::builder()
-                        .certificate_arn(spec.str("certificate_arn")?)
-                        .build(),
-                );
-            }
-            if changed("ssl_policy") {
-                req = req.ssl_policy(spec.str("ssl_policy")?);
-            }
-            req.send().await.aws("ModifyListener")?;
+        let (arn, have) = (&current.physical_id, &current.attrs);
+        // Only what the spec sets is compared: a plain HTTP listener wants no certificate.
+        let wanted = |have: &Option<String>, want: &Option<String>| -> Option<String> {
+            want.clone().filter(|w| have.as_ref() != Some(w))
+        };
+        let target = (have.target_group_arn != want.target_group_arn)
+            .then_some(want.target_group_arn.as_str());
+        let cert = wanted(&have.certificate_arn, &want.certificate_arn);
+        let policy = wanted(&have.ssl_policy, &want.ssl_policy);
+        if target.is_some() || cert.is_some() || policy.is_some() {
+            cx.aws
+                .elb
+                .modify_listener()
+                .listener_arn(arn)
+                .set_default_actions(target.map(|tg| vec![forward(tg)]))
+                .set_certificates(
+                    cert.map(|c| vec![Certificate::builder().certificate_arn(c).build()]),
+                )
+                .set_ssl_policy(policy)
+                .send()
+                .await
+                .aws("ModifyListener")?;
         }
-        if changed("tags") {
-            super::update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         }
         Ok(arn_outputs(arn))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ListenerAttrs>) -> Result<()> {
         // Synchronous: once DeleteListener returns, its target group is free.
         gone_ok(
             cx.aws
@@ -183,7 +197,47 @@ impl ResourceKind for Listener {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::{desired, resolved, richest_config};
     use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};
+
+    const ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/grpc-eks-alb/50dc6c495c0c9188/f2f7dc8efc522ab2";
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: ListenerAttrs = desired("listener/http");
+        // As DescribeListeners returns it: AWS names a default SSL policy even on HTTP.
+        let l = ElbListener::builder()
+            .listener_arn(ARN)
+            .load_balancer_arn("alb.arn")
+            .port(80)
+            .protocol(ProtocolEnum::Http)
+            .ssl_policy("ELBSecurityPolicy-2016-08")
+            .default_actions(forward("tg/http.arn"))
+            .build();
+        assert_eq!(attrs_of(&l, want.tags.clone()), want);
+    }
+
+    #[test]
+    fn observed_https_attributes_equal_the_desired_ones() {
+        // The HTTPS listener exists only with a certificate.
+        let graph = crate::stack::build(&richest_config(), "123456789012");
+        let want: ListenerAttrs = resolved(&graph, "listener/https").typed().unwrap();
+        let l = ElbListener::builder()
+            .listener_arn(ARN)
+            .load_balancer_arn("alb.arn")
+            .port(443)
+            .protocol(ProtocolEnum::Https)
+            .certificates(
+                Certificate::builder()
+                    .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                    .build(),
+            )
+            .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
+            .default_actions(forward("tg/grpc.arn"))
+            .build();
+        assert_eq!(attrs_of(&l, want.tags.clone()), want);
+    }
 
     #[test]
     fn forward_target_reads_either_form() {

@@ -1,11 +1,10 @@
 //! Application Load Balancer: internet-facing, in the public subnets; provisioning takes minutes.
 
-use super::{arn_outputs, describe_load_balancer, describe_tags, owned, spec_tags, str_list};
-use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed};
+use super::{arn_outputs, tags_of};
+use crate::aws::{absent_ok, gone_ok, Aws, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, poll_until, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -16,6 +15,22 @@ use std::time::Duration;
 
 /// Application Load Balancer.
 pub struct LoadBalancer;
+
+attrs! {
+    /// What the ALB is made of.
+    pub struct LoadBalancerAttrs {
+        /// Its name, unique in the account and region.
+        name: String => ForceNew,
+        /// `internet-facing` or `internal`.
+        scheme: String => ForceNew,
+        /// The subnets it has a node in, one per zone.
+        subnet_ids: Vec<String>,
+        /// Its security groups.
+        security_group_ids: Vec<String>,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// The ALB's logical id.
 const ID: &str = "alb";
@@ -32,11 +47,9 @@ async fn describe(aws: &Aws, arn: &str) -> Result<Option<ElbLoadBalancer>> {
         .send()
         .await
         .aws("DescribeLoadBalancers");
-    match r {
-        Ok(out) => Ok(out.load_balancers.unwrap_or_default().into_iter().next()),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(absent_ok(r)?
+        .and_then(|out| out.load_balancers)
+        .and_then(|lbs| lbs.into_iter().next()))
 }
 
 fn outputs(arn: &str, dns: &str) -> Outputs {
@@ -72,57 +85,58 @@ async fn wait_active(cx: &StepCtx<'_>, name: &str, arn: &str) -> Result<()> {
     .await
 }
 
-#[async_trait]
-impl ResourceKind for LoadBalancer {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name", "scheme"]
-    }
-
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let lb = describe_load_balancer(snap).await?;
-        let Some(lb) = lb.as_ref() else {
-            return Ok(Vec::new());
-        };
-        let arn = lb.load_balancer_arn().unwrap_or_default();
-        let all_tags = describe_tags(snap).await?;
-        let tags = all_tags.get(arn).map(Vec::as_slice).unwrap_or_default();
-        let subnets: Vec<&str> = lb
+/// The ALB's attributes as DescribeLoadBalancers shows it (tags come from DescribeTags).
+fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
+    LoadBalancerAttrs {
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        scheme: lb
+            .scheme()
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        subnet_ids: lb
             .availability_zones()
             .iter()
             .filter_map(|z| z.subnet_id())
-            .collect();
-        // Only one ALB can carry the stack's name, so the logical id is fixed.
-        let mut o = Observed::new(LogicalId::new(ID), Kind::LoadBalancer, arn)
-            .with("name", lb.load_balancer_name().unwrap_or_default())
-            .with(
-                "scheme",
-                lb.scheme().map(|s| s.as_str()).unwrap_or_default(),
-            )
-            .with("subnet_ids", subnets)
-            .with("security_group_ids", lb.security_groups().to_vec())
-            .with("tags", super::tags_json(tags));
-        o.outputs = outputs(arn, lb.dns_name().unwrap_or_default());
-        o.unowned = !owned(tags, snap.stack());
+            .map(str::to_string)
+            .collect(),
+        security_group_ids: lb.security_groups().to_vec(),
+        tags,
+    }
+}
+
+#[async_trait]
+impl Resource for LoadBalancer {
+    type Attrs = LoadBalancerAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<LoadBalancerAttrs>>> {
+        let Some(lb) = snap.load_balancer().await? else {
+            return Ok(Vec::new());
+        };
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        let attrs = attrs_of(lb, tags_of(snap.elb_tags().await?, arn));
+        // Only one ALB can carry the stack's name, so the id it would have is fixed.
+        let who = attrs.tags.identity(snap.stack(), ID);
+        let mut found = Found::new(who.id, arn, attrs)
+            .output("arn", arn)
+            .output("dns_name", lb.dns_name().unwrap_or_default());
+        found.unowned = !who.owned;
         let state = lb.state();
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Provisioning) {
-            o.pending = Some("still provisioning: apply waits until it is active".into());
+            found.pending = Some("still provisioning: apply waits until it is active".into());
         }
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Failed) {
-            o.broken = Some(format!(
+            found.broken = Some(format!(
                 "load balancer failed: {}",
                 state.and_then(|s| s.reason()).unwrap_or("no reason given")
             ));
         }
-        Ok(vec![o])
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let name = spec.str("name")?;
-        let scheme = LoadBalancerSchemeEnum::from(spec.str("scheme")?);
-        let (subnets, groups) = (
-            str_list(spec, "subnet_ids"),
-            str_list(spec, "security_group_ids"),
-        );
+    async fn create(&self, cx: &StepCtx<'_>, want: &LoadBalancerAttrs) -> Result<Outputs> {
+        let name = &want.name;
+        let scheme = LoadBalancerSchemeEnum::from(want.scheme.as_str());
         // CreateLoadBalancer is idempotent for identical settings, so SDK retries are safe.
         let out = eventually(
             Budget::FRESH_ID,
@@ -133,12 +147,12 @@ impl ResourceKind for LoadBalancer {
                     .elb
                     .create_load_balancer()
                     .name(name)
-                    .set_subnets(Some(subnets.clone()))
-                    .set_security_groups(Some(groups.clone()))
+                    .set_subnets(Some(want.subnet_ids.clone()))
+                    .set_security_groups(Some(want.security_group_ids.clone()))
                     .scheme(scheme.clone())
                     .r#type(LoadBalancerTypeEnum::Application)
                     .ip_address_type(IpAddressType::Ipv4)
-                    .set_tags(Some(spec_tags(spec)))
+                    .set_tags(Some(want.tags.to_elb()))
                     .send()
                     .await
                     .aws("CreateLoadBalancer")
@@ -161,38 +175,35 @@ impl ResourceKind for LoadBalancer {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<LoadBalancerAttrs>,
+        want: &LoadBalancerAttrs,
     ) -> Result<Outputs> {
-        let arn = &current.physical_id;
+        let (arn, have) = (&current.physical_id, &current.attrs);
         if current.pending.is_some() {
-            let name = spec.str("name")?;
-            wait_active(cx, name, arn).await?;
+            wait_active(cx, &want.name, arn).await?;
         }
-        let changed = |a: &str| changed.iter().any(|c| c == a);
-        if changed("subnet_ids") {
+        if differs(&have.subnet_ids, &want.subnet_ids) {
             cx.aws
                 .elb
                 .set_subnets()
                 .load_balancer_arn(arn)
-                .set_subnets(Some(str_list(spec, "subnet_ids")))
+                .set_subnets(Some(want.subnet_ids.clone()))
                 .send()
                 .await
                 .aws("SetSubnets")?;
         }
-        if changed("security_group_ids") {
+        if differs(&have.security_group_ids, &want.security_group_ids) {
             cx.aws
                 .elb
                 .set_security_groups()
                 .load_balancer_arn(arn)
-                .set_security_groups(Some(str_list(spec, "security_group_ids")))
+                .set_security_groups(Some(want.security_group_ids.clone()))
                 .send()
                 .await
                 .aws("SetSecurityGroups")?;
         }
-        if changed("tags") {
-            super::update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         }
         let dns = current
             .outputs
@@ -202,7 +213,7 @@ impl ResourceKind for LoadBalancer {
         Ok(outputs(arn, dns))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<LoadBalancerAttrs>) -> Result<()> {
         let arn = &current.physical_id;
         gone_ok(
             cx.aws
@@ -222,5 +233,37 @@ impl ResourceKind for LoadBalancer {
             || async { Ok(describe(cx.aws, arn).await?.is_none().then_some(())) },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_elasticloadbalancingv2::types::AvailabilityZone;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: LoadBalancerAttrs = desired("alb");
+        // As DescribeLoadBalancers returns the stack's ALB: one zone per public subnet.
+        let zone = |az: &str, subnet: &str| {
+            AvailabilityZone::builder()
+                .zone_name(az)
+                .subnet_id(subnet)
+                .build()
+        };
+        let lb = ElbLoadBalancer::builder()
+            .load_balancer_arn(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/grpc-eks-alb/50dc6c495c0c9188",
+            )
+            .load_balancer_name("grpc-eks-alb")
+            .dns_name("grpc-eks-alb-1234567890.us-east-1.elb.amazonaws.com")
+            .scheme(LoadBalancerSchemeEnum::InternetFacing)
+            .r#type(LoadBalancerTypeEnum::Application)
+            .availability_zones(zone("us-east-1a", "subnet/public/a.id"))
+            .availability_zones(zone("us-east-1b", "subnet/public/b.id"))
+            .security_groups("sg/alb.id")
+            .build();
+        assert_eq!(attrs_of(&lb, want.tags.clone()), want);
     }
 }

@@ -1,69 +1,80 @@
 //! ALB target group: HTTP/1.1 to the service's NodePort, or gRPC (only usable behind HTTPS).
 
-use super::{
-    arn_outputs, describe_tags, describe_target_groups, logical_id, owned, spec_tags,
-    target_group_names,
-};
+use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, Budget};
-use crate::snapshot::Snapshot;
-use anyhow::{anyhow, Context, Result};
+use crate::snapshot::target_group_names;
+use crate::tags::{self, Identity, Tagged, Tags};
+use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup as ElbTargetGroup, TargetTypeEnum,
 };
-use serde_json::{json, Value as Json};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// ALB target group.
 pub struct TargetGroup;
 
+attrs! {
+    /// What a target group is made of.
+    pub struct TargetGroupAttrs {
+        /// Its name, unique in the account and region.
+        name: String => ForceNew,
+        /// The protocol to the targets (`HTTP`).
+        protocol: String => ForceNew,
+        /// `HTTP1` or `GRPC`.
+        protocol_version: String => ForceNew,
+        /// The port traffic goes to on the targets (the service's NodePort).
+        port: i32 => ForceNew,
+        /// The VPC of its targets.
+        vpc_id: String => ForceNew,
+        /// `instance`: the nodes are the targets.
+        target_type: String => ForceNew,
+        /// How the ALB checks a target.
+        health_check: HealthCheck,
+        /// Its tags.
+        tags: Tags,
+    }
+}
+
+/// A target group's health check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// The path (gRPC: the health service's method) requested.
+    pub path: String,
+    /// The protocol of the check (`HTTP`).
+    pub protocol: String,
+    /// The port, or `traffic-port`.
+    pub port: String,
+    /// The healthy HTTP code, or the gRPC status code for a GRPC target group.
+    pub matcher: String,
+}
+
 /// The protocol version whose health check matcher is a gRPC status code.
 const GRPC: &str = "GRPC";
 
-/// The `health_check` attribute as AWS reports it: `matcher` is the HTTP code, or the gRPC
-/// code for a GRPC target group.
-fn health_check_json(tg: &ElbTargetGroup) -> Json {
+/// The health check as AWS reports it: `matcher` is the HTTP code, or the gRPC code for a GRPC
+/// target group.
+fn health_check_of(tg: &ElbTargetGroup) -> HealthCheck {
     let m = tg.matcher();
     let matcher = if tg.protocol_version() == Some(GRPC) {
         m.and_then(Matcher::grpc_code)
     } else {
         m.and_then(Matcher::http_code)
     };
-    json!({
-        "path": tg.health_check_path().unwrap_or_default(),
-        "protocol": tg.health_check_protocol().map(|p| p.as_str()).unwrap_or_default(),
-        "port": tg.health_check_port().unwrap_or_default(),
-        "matcher": matcher.unwrap_or_default(),
-    })
-}
-
-/// The wanted health check, read from the spec.
-struct HealthCheck {
-    path: String,
-    protocol: ProtocolEnum,
-    port: String,
-    matcher: Matcher,
-}
-
-fn health_check(spec: &Spec) -> Result<HealthCheck> {
-    let hc = spec
-        .get("health_check")
-        .context("spec has no health_check")?;
-    let field = |k: &str| {
-        hc.get(k)
-            .and_then(Json::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| anyhow!("health_check has no string {k:?}"))
-    };
-    Ok(HealthCheck {
-        path: field("path")?,
-        protocol: ProtocolEnum::from(field("protocol")?.as_str()),
-        port: field("port")?,
-        matcher: matcher(spec.str("protocol_version")?, &field("matcher")?),
-    })
+    HealthCheck {
+        path: tg.health_check_path().unwrap_or_default().to_string(),
+        protocol: tg
+            .health_check_protocol()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        port: tg.health_check_port().unwrap_or_default().to_string(),
+        matcher: matcher.unwrap_or_default().to_string(),
+    }
 }
 
 /// The matcher for `version`: a gRPC status code for GRPC, an HTTP code otherwise.
@@ -75,90 +86,82 @@ fn matcher(version: &str, code: &str) -> Matcher {
     }
 }
 
-fn port(spec: &Spec) -> Result<i32> {
-    spec.get("port")
-        .and_then(Json::as_i64)
-        .and_then(|p| i32::try_from(p).ok())
-        .context("spec has no numeric port")
+/// The target group's attributes as DescribeTargetGroups shows it (tags come from DescribeTags).
+fn attrs_of(tg: &ElbTargetGroup, tags: Tags) -> TargetGroupAttrs {
+    TargetGroupAttrs {
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        protocol: tg
+            .protocol()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        protocol_version: tg.protocol_version().unwrap_or_default().to_string(),
+        port: tg.port().unwrap_or_default(),
+        vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
+        target_type: tg
+            .target_type()
+            .map(|t| t.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        health_check: health_check_of(tg),
+        tags,
+    }
+}
+
+/// Who a target group found under one of the stack's names belongs to: the id it would have
+/// is `tg/<http|grpc>` after its name. `None` for a group with none of the stack's names.
+pub(super) fn identity(tg: &ElbTargetGroup, tags: &Tags, stack: &str) -> Option<Identity> {
+    let name = tg.target_group_name()?;
+    let (which, _) = target_group_names(stack)
+        .into_iter()
+        .find(|(_, n)| n == name)?;
+    Some(tags.identity(stack, &format!("tg/{which}")))
 }
 
 #[async_trait]
-impl ResourceKind for TargetGroup {
-    fn force_new(&self) -> &'static [&'static str] {
-        &[
-            "name",
-            "protocol",
-            "protocol_version",
-            "port",
-            "vpc_id",
-            "target_type",
-        ]
-    }
+impl Resource for TargetGroup {
+    type Attrs = TargetGroupAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let tgs = describe_target_groups(snap).await?;
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TargetGroupAttrs>>> {
+        let tgs = snap.target_groups().await?;
         if tgs.is_empty() {
             return Ok(Vec::new());
         }
-        let all_tags = describe_tags(snap).await?;
-        let names = target_group_names(snap.stack());
+        let all_tags = snap.elb_tags().await?;
         let mut out = Vec::new();
-        for tg in tgs.iter() {
-            let name = tg.target_group_name().unwrap_or_default();
-            let Some((which, _)) = names.iter().find(|(_, n)| n == name) else {
+        for tg in tgs {
+            let arn = tg.target_group_arn().unwrap_or_default();
+            let attrs = attrs_of(tg, tags_of(all_tags, arn));
+            let Some(who) = identity(tg, &attrs.tags, snap.stack()) else {
                 continue;
             };
-            let arn = tg.target_group_arn().unwrap_or_default();
-            let tags = all_tags.get(arn).map(Vec::as_slice).unwrap_or_default();
-            let id = logical_id(tags, snap.stack(), &format!("tg/{which}"));
-            let mut o = Observed::new(id, Kind::TargetGroup, arn)
-                .with("name", name)
-                .with(
-                    "protocol",
-                    tg.protocol().map(|p| p.as_str()).unwrap_or_default(),
-                )
-                .with(
-                    "protocol_version",
-                    tg.protocol_version().unwrap_or_default(),
-                )
-                .with("port", tg.port().unwrap_or_default())
-                .with("vpc_id", tg.vpc_id().unwrap_or_default())
-                .with(
-                    "target_type",
-                    tg.target_type().map(|t| t.as_str()).unwrap_or_default(),
-                )
-                .with("health_check", health_check_json(tg))
-                .with("tags", super::tags_json(tags));
-            o.outputs = arn_outputs(arn);
-            o.unowned = !owned(tags, snap.stack());
-            out.push(o);
+            let mut found = Found::new(who.id, arn, attrs).output("arn", arn);
+            found.unowned = !who.owned;
+            out.push(found);
         }
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let hc = health_check(spec)?;
-        let (name, port) = (spec.str("name")?, port(spec)?);
-        let (protocol, version) = (spec.str("protocol")?, spec.str("protocol_version")?);
-        let (vpc, target_type) = (spec.str("vpc_id")?, spec.str("target_type")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &TargetGroupAttrs) -> Result<Outputs> {
+        let hc = &want.health_check;
         // CreateTargetGroup is idempotent for identical settings, so SDK retries are safe; the
         // VPC may have been created a moment ago.
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .elb
                 .create_target_group()
-                .name(name)
-                .protocol(ProtocolEnum::from(protocol))
-                .protocol_version(version)
-                .port(port)
-                .vpc_id(vpc)
-                .target_type(TargetTypeEnum::from(target_type))
+                .name(&want.name)
+                .protocol(ProtocolEnum::from(want.protocol.as_str()))
+                .protocol_version(&want.protocol_version)
+                .port(want.port)
+                .vpc_id(&want.vpc_id)
+                .target_type(TargetTypeEnum::from(want.target_type.as_str()))
                 .health_check_enabled(true)
                 .health_check_path(&hc.path)
-                .health_check_protocol(hc.protocol.clone())
+                .health_check_protocol(ProtocolEnum::from(hc.protocol.as_str()))
                 .health_check_port(&hc.port)
-                .matcher(hc.matcher.clone())
-                .set_tags(Some(spec_tags(spec)))
+                .matcher(matcher(&want.protocol_version, &hc.matcher))
+                .set_tags(Some(want.tags.to_elb()))
                 .send()
                 .await
                 .aws("CreateTargetGroup")
@@ -175,33 +178,32 @@ impl ResourceKind for TargetGroup {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<TargetGroupAttrs>,
+        want: &TargetGroupAttrs,
     ) -> Result<Outputs> {
-        let arn = &current.physical_id;
-        if changed.iter().any(|c| c == "health_check") {
-            let hc = health_check(spec)?;
+        let (arn, have) = (&current.physical_id, &current.attrs);
+        if have.health_check != want.health_check {
+            let hc = &want.health_check;
             cx.aws
                 .elb
                 .modify_target_group()
                 .target_group_arn(arn)
                 .health_check_enabled(true)
-                .health_check_path(hc.path)
-                .health_check_protocol(hc.protocol)
-                .health_check_port(hc.port)
-                .matcher(hc.matcher)
+                .health_check_path(&hc.path)
+                .health_check_protocol(ProtocolEnum::from(hc.protocol.as_str()))
+                .health_check_port(&hc.port)
+                .matcher(matcher(&want.protocol_version, &hc.matcher))
                 .send()
                 .await
                 .aws("ModifyTargetGroup")?;
         }
-        if changed.iter().any(|c| c == "tags") {
-            super::update_tags(cx.aws, arn, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         }
         Ok(arn_outputs(arn))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<TargetGroupAttrs>) -> Result<()> {
         let arn = &current.physical_id;
         // A listener deleted a moment ago can still hold the target group for a short while.
         let r = eventually(
@@ -229,6 +231,8 @@ impl ResourceKind for TargetGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::{desired, resolved, richest_config};
+    use crate::model::{ID_TAG, STACK_TAG};
 
     fn tg(version: &str, m: Matcher) -> ElbTargetGroup {
         ElbTargetGroup::builder()
@@ -240,12 +244,37 @@ mod tests {
             .build()
     }
 
+    /// A target group as DescribeTargetGroups returns the stack's (moto 5, same shape as AWS).
+    fn described(name: &str, version: &str, port: i32, path: &str, code: &str) -> ElbTargetGroup {
+        ElbTargetGroup::builder()
+            .target_group_arn(format!(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{name}/73e2d6bc24d8a067"
+            ))
+            .target_group_name(name)
+            .protocol(ProtocolEnum::Http)
+            .protocol_version(version)
+            .port(port)
+            .vpc_id("vpc.id")
+            .target_type(TargetTypeEnum::Instance)
+            .health_check_enabled(true)
+            .health_check_path(path)
+            .health_check_protocol(ProtocolEnum::Http)
+            .health_check_port("traffic-port")
+            .matcher(matcher(version, code))
+            .build()
+    }
+
     #[test]
     fn http_matcher_is_the_http_code() {
-        let j = health_check_json(&tg("HTTP1", matcher("HTTP1", "200")));
+        let hc = health_check_of(&tg("HTTP1", matcher("HTTP1", "200")));
         assert_eq!(
-            j,
-            json!({"path": "/healthz", "protocol": "HTTP", "port": "traffic-port", "matcher": "200"})
+            hc,
+            HealthCheck {
+                path: "/healthz".into(),
+                protocol: "HTTP".into(),
+                port: "traffic-port".into(),
+                matcher: "200".into(),
+            }
         );
     }
 
@@ -254,25 +283,42 @@ mod tests {
         let m = matcher("GRPC", "0");
         assert_eq!(m.grpc_code(), Some("0"));
         assert_eq!(m.http_code(), None);
-        assert_eq!(health_check_json(&tg("GRPC", m))["matcher"], json!("0"));
+        assert_eq!(health_check_of(&tg("GRPC", m)).matcher, "0");
     }
 
     #[test]
-    fn health_check_is_read_from_the_spec() {
-        let spec = Spec(
-            [
-                ("protocol_version".to_string(), json!("GRPC")),
-                (
-                    "health_check".to_string(),
-                    json!({"path": "/grpc.health.v1.Health/Check", "protocol": "HTTP",
-                           "port": "traffic-port", "matcher": "0"}),
-                ),
-            ]
-            .into(),
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: TargetGroupAttrs = desired("tg/http");
+        let got = described("grpc-eks-http", "HTTP1", 30080, "/healthz", "200");
+        assert_eq!(attrs_of(&got, want.tags.clone()), want);
+    }
+
+    #[test]
+    fn observed_grpc_attributes_equal_the_desired_ones() {
+        // The gRPC target group exists only with a certificate.
+        let graph = crate::stack::build(&richest_config(), "123456789012");
+        let want: TargetGroupAttrs = resolved(&graph, "tg/grpc").typed().unwrap();
+        let got = described(
+            "grpc-eks-grpc",
+            "GRPC",
+            30090,
+            "/grpc.health.v1.Health/Check",
+            "0",
         );
-        let hc = health_check(&spec).unwrap();
-        assert_eq!(hc.path, "/grpc.health.v1.Health/Check");
-        assert_eq!(hc.protocol, ProtocolEnum::Http);
-        assert_eq!(hc.matcher.grpc_code(), Some("0"));
+        assert_eq!(attrs_of(&got, want.tags.clone()), want);
+    }
+
+    #[test]
+    fn identity_comes_from_the_name_and_the_tags() {
+        let ours = Tags::from_pairs([(STACK_TAG, "grpc-eks"), (ID_TAG, "tg/http")]);
+        let http = described("grpc-eks-http", "HTTP1", 30080, "/healthz", "200");
+        let who = identity(&http, &ours, "grpc-eks").unwrap();
+        assert_eq!((who.id.as_str(), who.owned), ("tg/http", true));
+        // Someone else's group under the stack's gRPC name is a conflict at tg/grpc.
+        let grpc = described("grpc-eks-grpc", "GRPC", 30090, "/x", "0");
+        let who = identity(&grpc, &Tags::default(), "grpc-eks").unwrap();
+        assert_eq!((who.id.as_str(), who.owned), ("tg/grpc", false));
+        let other = described("other-http", "HTTP1", 80, "/", "200");
+        assert_eq!(identity(&other, &ours, "grpc-eks"), None);
     }
 }

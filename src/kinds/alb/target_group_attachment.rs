@@ -1,18 +1,27 @@
 //! Target group attached to the node ASG: the node group's Auto Scaling group registers every
 //! node it launches with the target group, so replaced nodes receive traffic without help.
 
-use super::target_group::TargetGroup;
-use crate::aws::{AwsError, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed};
+use super::{tags_of, target_group};
+use crate::aws::{gone_ok, AwsError, AwsResultExt};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::model::LogicalId;
 use crate::retry::{eventually, Budget};
-use crate::snapshot::Snapshot;
 use anyhow::Result;
 use async_trait::async_trait;
-use aws_sdk_autoscaling::types::TrafficSourceIdentifier;
+use aws_sdk_autoscaling::types::{TrafficSourceIdentifier, TrafficSourceState};
 
 /// Target group attached to the node ASG.
 pub struct TargetGroupAttachment;
+
+attrs! {
+    /// What an attachment joins.
+    pub struct TargetGroupAttachmentAttrs {
+        /// The node group's Auto Scaling group.
+        asg_name: String => ForceNew,
+        /// The target group its nodes register with.
+        target_group_arn: String => ForceNew,
+    }
+}
 
 /// The traffic source type of an ELBv2 target group.
 const ELBV2: &str = "elbv2";
@@ -44,17 +53,44 @@ fn source(tg: &str) -> TrafficSourceIdentifier {
         .build()
 }
 
-#[async_trait]
-impl ResourceKind for TargetGroupAttachment {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["asg_name", "target_group_arn"]
+/// The attachments among the group's traffic sources, to the stack's own target groups given
+/// as `(logical id, ARN)`.
+fn attachments(
+    asg: &str,
+    sources: &[TrafficSourceState],
+    groups: &[(LogicalId, String)],
+) -> Vec<Found<TargetGroupAttachmentAttrs>> {
+    let mut out = Vec::new();
+    for s in sources {
+        // On its way out: as good as detached.
+        if matches!(s.state(), Some("Removing" | "Removed")) {
+            continue;
+        }
+        let Some(arn) = s.identifier() else { continue };
+        let Some((tg, _)) = groups.iter().find(|(_, a)| a == arn) else {
+            continue;
+        };
+        let which = tg.as_str().strip_prefix("tg/").unwrap_or(tg.as_str());
+        out.push(Found::new(
+            LogicalId::new(format!("tg-attachment/{which}")),
+            physical_id(asg, arn),
+            TargetGroupAttachmentAttrs {
+                asg_name: asg.to_string(),
+                target_group_arn: arn.to_string(),
+            },
+        ));
     }
+    out
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let ng = snap.node_group().await?;
-        let Some(asg) = ng
-            .as_ref()
-            .as_ref()
+#[async_trait]
+impl Resource for TargetGroupAttachment {
+    type Attrs = TargetGroupAttachmentAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TargetGroupAttachmentAttrs>>> {
+        let Some(asg) = snap
+            .node_group()
+            .await?
             .and_then(|ng| ng.resources())
             .and_then(|r| r.auto_scaling_groups().first())
             .and_then(|g| g.name())
@@ -62,65 +98,42 @@ impl ResourceKind for TargetGroupAttachment {
             return Ok(Vec::new());
         };
         // Only attachments to the stack's own target groups are ours.
-        let groups: Vec<Observed> = TargetGroup
-            .observe(snap)
+        let all_tags = snap.elb_tags().await?;
+        let groups: Vec<(LogicalId, String)> = snap
+            .target_groups()
             .await?
-            .into_iter()
-            .filter(|tg| !tg.unowned)
+            .iter()
+            .filter_map(|tg| {
+                let arn = tg.target_group_arn()?;
+                let who = target_group::identity(tg, &tags_of(all_tags, arn), snap.stack())?;
+                who.owned.then(|| (who.id, arn.to_string()))
+            })
             .collect();
         if groups.is_empty() {
             return Ok(Vec::new());
         }
+        let mut pages = snap
+            .aws()
+            .autoscaling
+            .describe_traffic_sources()
+            .auto_scaling_group_name(asg)
+            .traffic_source_type(ELBV2)
+            .into_paginator()
+            .send();
         let mut sources = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let r = snap
-                .aws()
-                .autoscaling
-                .describe_traffic_sources()
-                .auto_scaling_group_name(asg)
-                .traffic_source_type(ELBV2)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .aws("DescribeTrafficSources");
-            let page = match r {
-                Ok(page) => page,
+        while let Some(page) = pages.next().await {
+            match page.aws("DescribeTrafficSources") {
+                Ok(page) => sources.extend(page.traffic_sources.unwrap_or_default()),
+                // The node group's group went away since the node group was read: no attachments.
                 Err(e) if group_gone(&e) => return Ok(Vec::new()),
                 Err(e) => return Err(e.into()),
-            };
-            sources.extend(page.traffic_sources.unwrap_or_default());
-            match page.next_token {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => break,
             }
         }
-        let mut out = Vec::new();
-        for s in &sources {
-            // On its way out: as good as detached.
-            if matches!(s.state(), Some("Removing" | "Removed")) {
-                continue;
-            }
-            let Some(arn) = s.identifier() else { continue };
-            let Some(tg) = groups.iter().find(|g| g.physical_id == arn) else {
-                continue;
-            };
-            let which = tg.id.as_str().strip_prefix("tg/").unwrap_or(tg.id.as_str());
-            out.push(
-                Observed::new(
-                    LogicalId::new(format!("tg-attachment/{which}")),
-                    Kind::TargetGroupAttachment,
-                    physical_id(asg, arn),
-                )
-                .with("asg_name", asg)
-                .with("target_group_arn", arn),
-            );
-        }
-        Ok(out)
+        Ok(attachments(asg, &sources, &groups))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (asg, tg) = (spec.str("asg_name")?, spec.str("target_group_arn")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &TargetGroupAttachmentAttrs) -> Result<Outputs> {
+        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
         // Attaching an already attached source succeeds, so retries are safe; the node group's
         // own scaling activity can briefly hold the group.
         eventually(Budget::FRESH_ID, contention, || async {
@@ -141,9 +154,8 @@ impl ResourceKind for TargetGroupAttachment {
     async fn update(
         &self,
         _cx: &StepCtx<'_>,
-        current: &Observed,
-        _spec: &Spec,
-        _changed: &[String],
+        current: &Current<TargetGroupAttachmentAttrs>,
+        _want: &TargetGroupAttachmentAttrs,
     ) -> Result<Outputs> {
         // Both attributes force replacement: there is nothing to change in place.
         Ok(Outputs::from([(
@@ -152,7 +164,11 @@ impl ResourceKind for TargetGroupAttachment {
         )]))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(
+        &self,
+        cx: &StepCtx<'_>,
+        current: &Current<TargetGroupAttachmentAttrs>,
+    ) -> Result<()> {
         let Some((asg, tg)) = split_id(&current.physical_id) else {
             anyhow::bail!(
                 "target group attachment id {:?} is not <asg>|<target group arn>",
@@ -172,8 +188,8 @@ impl ResourceKind for TargetGroupAttachment {
         })
         .await;
         match r {
-            Err(e) if group_gone(&e) || e.is_not_found() => Ok(()),
-            other => Ok(other?),
+            Err(e) if group_gone(&e) => Ok(()),
+            other => Ok(gone_ok(other)?),
         }
     }
 }
@@ -181,6 +197,35 @@ impl ResourceKind for TargetGroupAttachment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::desired;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: TargetGroupAttachmentAttrs = desired("tg-attachment/http");
+        // As DescribeTrafficSources returns the node group's attached target group.
+        let state = |arn: &str, state: &str| {
+            TrafficSourceState::builder()
+                .identifier(arn)
+                .r#type(ELBV2)
+                .state(state)
+                .build()
+        };
+        let sources = [
+            state("tg/http.arn", "InService"),
+            // Leaving, or not the stack's: not an attachment of the stack.
+            state("tg/grpc.arn", "Removing"),
+            state("arn:someone-elses", "InService"),
+        ];
+        let groups = [
+            (LogicalId::new("tg/http"), "tg/http.arn".to_string()),
+            (LogicalId::new("tg/grpc"), "tg/grpc.arn".to_string()),
+        ];
+        let found = attachments("eks/nodegroup.asg_name", &sources, &groups);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id.as_str(), "tg-attachment/http");
+        assert_eq!(found[0].physical_id, "eks/nodegroup.asg_name|tg/http.arn");
+        assert_eq!(found[0].attrs, want);
+    }
 
     #[test]
     fn physical_id_round_trips() {

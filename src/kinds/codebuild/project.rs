@@ -1,25 +1,79 @@
 //! CodeBuild project: builds the service image from its Git repository and deploys it.
 
 use crate::aws::{gone_ok, AwsError, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::naming;
 use crate::retry::{eventually, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::Tags;
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_codebuild::types::{
     ArtifactsType, CloudWatchLogsConfig, ComputeType, EnvironmentType, EnvironmentVariable,
     EnvironmentVariableType, LogsConfig, LogsConfigStatusType, Project as CbProject,
-    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType, Tag,
+    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
 };
-use serde_json::{json, Map, Value as Json};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// CodeBuild project.
 pub struct Project;
+
+attrs! {
+    /// What the project is made of.
+    pub struct ProjectAttrs {
+        /// Its name.
+        name: String => ForceNew,
+        /// The ARN of the role builds run as.
+        service_role: String,
+        /// Where the code and the buildspec come from.
+        source: Source,
+        /// The branch (or commit) built by default; null when the project names none.
+        #[serde(default)]
+        source_version: Option<String>,
+        /// The build container.
+        environment: Environment,
+        /// The CloudWatch Logs group builds log to; null when CloudWatch logging is off.
+        #[serde(default)]
+        logs_group_name: Option<String>,
+        /// Its tags.
+        tags: Tags,
+    }
+}
+
+/// A project's source.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The source provider (`GITHUB`, `CODECOMMIT`, `NO_SOURCE`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The repository's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The buildspec's path in the repository (or its text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buildspec: Option<String>,
+}
+
+/// A project's build environment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// The container type (`LINUX_CONTAINER`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The build image.
+    pub image: String,
+    /// The build machine's size.
+    pub compute_type: String,
+    /// Whether builds may run Docker (image builds need it).
+    pub privileged_mode: bool,
+    /// Environment variables, by name. Variables that are not plain text (a Parameter Store or
+    /// Secrets Manager reference) carry their type in front: `PARAMETER_STORE:/param`.
+    pub variables: BTreeMap<String, String>,
+}
 
 /// The logical id a project gets when its tags do not say otherwise.
 const LOGICAL_ID: &str = "codebuild/project";
@@ -41,113 +95,81 @@ fn default_log_group(name: &str) -> String {
     format!("/aws/codebuild/{name}")
 }
 
-fn source_json(s: &ProjectSource) -> Json {
-    let mut m = Map::new();
-    m.insert("type".into(), json!(s.r#type().as_str()));
-    if let Some(l) = s.location() {
-        m.insert("location".into(), json!(l));
+fn source_of(s: &ProjectSource) -> Source {
+    Source {
+        kind: s.r#type().as_str().to_string(),
+        location: s.location().map(str::to_string),
+        buildspec: s.buildspec().map(str::to_string),
     }
-    if let Some(b) = s.buildspec() {
-        m.insert("buildspec".into(), json!(b));
-    }
-    Json::Object(m)
 }
 
-/// Environment variables as `{name: value}`. Variables that are not plain text (a Parameter
-/// Store or Secrets Manager reference) carry their type in front, so that the config's plain
-/// value never matches them by accident.
-fn variables_json(vars: &[EnvironmentVariable]) -> Json {
-    let map: Map<String, Json> = vars
-        .iter()
+/// Environment variables by name. Variables that are not plain text carry their type in front,
+/// so that the config's plain value never matches them by accident.
+fn variables_of(vars: &[EnvironmentVariable]) -> BTreeMap<String, String> {
+    vars.iter()
         .map(|v| {
             let value = match v.r#type() {
                 None | Some(EnvironmentVariableType::Plaintext) => v.value().to_string(),
                 Some(t) => format!("{}:{}", t.as_str(), v.value()),
             };
-            (v.name().to_string(), Json::String(value))
+            (v.name().to_string(), value)
         })
-        .collect();
-    Json::Object(map)
-}
-
-fn environment_json(e: &ProjectEnvironment) -> Json {
-    json!({
-        "type": e.r#type().as_str(),
-        "image": e.image(),
-        "compute_type": e.compute_type().as_str(),
-        "privileged_mode": e.privileged_mode().unwrap_or(false),
-        "variables": variables_json(e.environment_variables()),
-    })
-}
-
-/// The CloudWatch group the project logs to, or null when CloudWatch logging is off.
-fn logs_group_json(logs: Option<&LogsConfig>, name: &str) -> Json {
-    // CodeBuild logs to CloudWatch unless told otherwise, in its default group.
-    match logs.and_then(LogsConfig::cloud_watch_logs) {
-        None => json!(default_log_group(name)),
-        Some(c) if *c.status() == LogsConfigStatusType::Enabled => {
-            json!(c
-                .group_name()
-                .map_or_else(|| default_log_group(name), str::to_string))
-        }
-        Some(_) => Json::Null,
-    }
-}
-
-fn tags_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .filter(|(k, _)| !k.starts_with("aws:"))
         .collect()
 }
 
-/// The logical id and ownership of a project found under the stack's name.
-fn identity(tags: &BTreeMap<String, String>, stack: &str) -> (LogicalId, bool) {
-    if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
-        return (LogicalId::new(LOGICAL_ID), true);
+fn environment_of(e: &ProjectEnvironment) -> Environment {
+    Environment {
+        kind: e.r#type().as_str().to_string(),
+        image: e.image().to_string(),
+        compute_type: e.compute_type().as_str().to_string(),
+        privileged_mode: e.privileged_mode().unwrap_or(false),
+        variables: variables_of(e.environment_variables()),
     }
-    let id = tags.get(ID_TAG).map_or(LOGICAL_ID, String::as_str);
-    (LogicalId::new(id), false)
 }
 
-fn field<'a>(obj: &'a Map<String, Json>, what: &str, key: &str) -> Result<&'a str> {
-    obj.get(key)
-        .and_then(Json::as_str)
-        .ok_or_else(|| anyhow!("{what} has no string {key:?}"))
+/// The CloudWatch group the project logs to, or `None` when CloudWatch logging is off.
+fn logs_group_of(logs: Option<&LogsConfig>, name: &str) -> Option<String> {
+    // CodeBuild logs to CloudWatch unless told otherwise, in its default group.
+    match logs.and_then(LogsConfig::cloud_watch_logs) {
+        None => Some(default_log_group(name)),
+        Some(c) if *c.status() == LogsConfigStatusType::Enabled => Some(
+            c.group_name()
+                .map_or_else(|| default_log_group(name), str::to_string),
+        ),
+        Some(_) => None,
+    }
 }
 
-fn object<'a>(spec: &'a Spec, key: &str) -> Result<&'a Map<String, Json>> {
-    spec.get(key)
-        .and_then(Json::as_object)
-        .ok_or_else(|| anyhow!("spec has no object attribute {key:?}"))
+/// The project's attributes as BatchGetProjects shows it. CodeBuild requires a source and an
+/// environment; a project without them (which CodeBuild never returns) reads as empty ones.
+fn attrs_of(p: &CbProject) -> ProjectAttrs {
+    let name = p.name().unwrap_or_default();
+    ProjectAttrs {
+        name: name.to_string(),
+        service_role: p.service_role().unwrap_or_default().to_string(),
+        source: p.source().map(source_of).unwrap_or_default(),
+        source_version: p.source_version().map(str::to_string),
+        environment: p.environment().map(environment_of).unwrap_or_default(),
+        logs_group_name: logs_group_of(p.logs_config(), name),
+        tags: Tags::from(p.tags()),
+    }
 }
 
-fn source_from(v: &Map<String, Json>) -> Result<ProjectSource> {
-    let text = |k: &str| v.get(k).and_then(Json::as_str).map(str::to_string);
+fn source_from(s: &Source) -> Result<ProjectSource> {
     ProjectSource::builder()
-        .r#type(SourceType::from(field(v, "source", "type")?))
-        .set_location(text("location"))
-        .set_buildspec(text("buildspec"))
+        .r#type(SourceType::from(s.kind.as_str()))
+        .set_location(s.location.clone())
+        .set_buildspec(s.buildspec.clone())
         .build()
         .map_err(|e| anyhow!("source: {e}"))
 }
 
-/// Variables of the config, all plain text; non-string values are written as their JSON text.
-fn variables_from(v: Option<&Json>) -> Result<Vec<EnvironmentVariable>> {
-    let Some(map) = v.and_then(Json::as_object) else {
-        return Ok(Vec::new());
-    };
-    map.iter()
+/// The environment as CodeBuild takes it; the config's variables are all plain text.
+fn environment_from(e: &Environment) -> Result<ProjectEnvironment> {
+    let variables = e
+        .variables
+        .iter()
         .map(|(name, value)| {
-            let value = match value {
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            };
             EnvironmentVariable::builder()
                 .name(name)
                 .value(value)
@@ -155,20 +177,13 @@ fn variables_from(v: Option<&Json>) -> Result<Vec<EnvironmentVariable>> {
                 .build()
                 .map_err(|e| anyhow!("environment variable {name}: {e}"))
         })
-        .collect()
-}
-
-fn environment_from(v: &Map<String, Json>) -> Result<ProjectEnvironment> {
+        .collect::<Result<Vec<_>>>()?;
     ProjectEnvironment::builder()
-        .r#type(EnvironmentType::from(field(v, "environment", "type")?))
-        .image(field(v, "environment", "image")?)
-        .compute_type(ComputeType::from(field(v, "environment", "compute_type")?))
-        .privileged_mode(
-            v.get("privileged_mode")
-                .and_then(Json::as_bool)
-                .unwrap_or(false),
-        )
-        .set_environment_variables(Some(variables_from(v.get("variables"))?))
+        .r#type(EnvironmentType::from(e.kind.as_str()))
+        .image(&e.image)
+        .compute_type(ComputeType::from(e.compute_type.as_str()))
+        .privileged_mode(e.privileged_mode)
+        .set_environment_variables(Some(variables))
         .build()
         .map_err(|e| anyhow!("environment: {e}"))
 }
@@ -182,13 +197,6 @@ fn logs_from(group: Option<&str>) -> Result<LogsConfig> {
     };
     let cw = cw.build().map_err(|e| anyhow!("logs config: {e}"))?;
     Ok(LogsConfig::builder().cloud_watch_logs(cw).build())
-}
-
-fn tags_from(spec: &Spec) -> Vec<Tag> {
-    spec.tags()
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 fn outputs(name: &str, arn: &str) -> Outputs {
@@ -225,12 +233,10 @@ where
 }
 
 #[async_trait]
-impl ResourceKind for Project {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+impl Resource for Project {
+    type Attrs = ProjectAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ProjectAttrs>>> {
         let name = naming::build_project(snap.stack());
         let out = snap
             .aws()
@@ -247,87 +253,72 @@ impl ResourceKind for Project {
         else {
             return Ok(Vec::new());
         };
-        let tags = tags_map(p.tags());
-        let (id, unowned) = identity(&tags, snap.stack());
-        let mut o = Observed::new(id, Kind::CodeBuildProject, &name)
-            .with("name", name.as_str())
-            .with("service_role", p.service_role().unwrap_or_default())
-            .with("source", p.source().map_or(Json::Null, source_json))
-            .with(
-                "source_version",
-                p.source_version().map_or(Json::Null, Json::from),
-            )
-            .with(
-                "environment",
-                p.environment().map_or(Json::Null, environment_json),
-            )
-            .with("logs_group_name", logs_group_json(p.logs_config(), &name))
-            .with("tags", json!(tags));
-        o.outputs = project_outputs(Some(p), &name);
-        o.unowned = unowned;
-        Ok(vec![o])
+        let attrs = attrs_of(p);
+        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+        let mut found = Found::new(who.id, &name, attrs);
+        found.outputs = project_outputs(Some(p), &name);
+        found.unowned = !who.owned;
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let name = spec.str("name")?;
+    async fn create(&self, cx: &StepCtx<'_>, want: &ProjectAttrs) -> Result<Outputs> {
         let req = cx
             .aws
             .codebuild
             .create_project()
-            .name(name)
-            .service_role(spec.str("service_role")?)
-            .source(source_from(object(spec, "source")?)?)
-            .set_source_version(
-                spec.get("source_version")
-                    .and_then(Json::as_str)
-                    .map(str::to_string),
-            )
+            .name(&want.name)
+            .service_role(&want.service_role)
+            .source(source_from(&want.source)?)
+            .set_source_version(want.source_version.clone())
             .artifacts(
                 ProjectArtifacts::builder()
                     .r#type(ArtifactsType::NoArtifacts)
                     .build()
                     .map_err(|e| anyhow!("artifacts: {e}"))?,
             )
-            .environment(environment_from(object(spec, "environment")?)?)
-            .logs_config(logs_from(
-                spec.get("logs_group_name").and_then(Json::as_str),
-            )?)
-            .set_tags(Some(tags_from(spec)));
+            .environment(environment_from(&want.environment)?)
+            .logs_config(logs_from(want.logs_group_name.as_deref())?)
+            .set_tags(Some(want.tags.to_codebuild()));
         let out = while_role_propagates(cx, || async {
             req.clone().send().await.aws("CreateProject")
         })
         .await?;
-        Ok(project_outputs(out.project(), name))
+        Ok(project_outputs(out.project(), &want.name))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<ProjectAttrs>,
+        want: &ProjectAttrs,
     ) -> Result<Outputs> {
-        let name = current.physical_id.as_str();
+        let (name, have) = (current.physical_id.as_str(), &current.attrs);
         let mut req = cx.aws.codebuild.update_project().name(name);
         let mut any = false;
-        for attr in changed {
-            req = match attr.as_str() {
-                "service_role" => req.service_role(spec.str("service_role")?),
-                "source" => req.source(source_from(object(spec, "source")?)?),
-                // An empty version means the source's default branch.
-                "source_version" => req.source_version(
-                    spec.get("source_version")
-                        .and_then(Json::as_str)
-                        .unwrap_or_default(),
-                ),
-                "environment" => req.environment(environment_from(object(spec, "environment")?)?),
-                "logs_group_name" => req.logs_config(logs_from(
-                    spec.get("logs_group_name").and_then(Json::as_str),
-                )?),
-                // UpdateProject replaces the whole tag set.
-                "tags" => req.set_tags(Some(tags_from(spec))),
-                _ => continue,
-            };
+        if have.service_role != want.service_role {
+            req = req.service_role(&want.service_role);
+            any = true;
+        }
+        if have.source != want.source {
+            req = req.source(source_from(&want.source)?);
+            any = true;
+        }
+        if have.source_version != want.source_version {
+            // An empty version means the source's default branch.
+            req = req.source_version(want.source_version.as_deref().unwrap_or_default());
+            any = true;
+        }
+        if have.environment != want.environment {
+            req = req.environment(environment_from(&want.environment)?);
+            any = true;
+        }
+        if have.logs_group_name != want.logs_group_name {
+            req = req.logs_config(logs_from(want.logs_group_name.as_deref())?);
+            any = true;
+        }
+        if differs(&have.tags, &want.tags) {
+            // UpdateProject replaces the whole tag set.
+            req = req.set_tags(Some(want.tags.to_codebuild()));
             any = true;
         }
         if !any {
@@ -346,7 +337,7 @@ impl ResourceKind for Project {
         Ok(outputs)
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ProjectAttrs>) -> Result<()> {
         let r = cx
             .aws
             .codebuild
@@ -363,6 +354,8 @@ impl ResourceKind for Project {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_codebuild::types::Tag;
 
     fn var(name: &str, value: &str, t: EnvironmentVariableType) -> EnvironmentVariable {
         EnvironmentVariable::builder()
@@ -373,19 +366,23 @@ mod tests {
             .unwrap()
     }
 
+    fn env(variables: &[(&str, &str)]) -> Environment {
+        Environment {
+            kind: "LINUX_CONTAINER".into(),
+            image: "aws/codebuild/standard:7.0".into(),
+            compute_type: "BUILD_GENERAL1_SMALL".into(),
+            privileged_mode: true,
+            variables: variables
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     #[test]
-    fn environment_round_trips_through_the_vocabulary() {
-        let want = json!({
-            "type": "LINUX_CONTAINER",
-            "image": "aws/codebuild/standard:7.0",
-            "compute_type": "BUILD_GENERAL1_SMALL",
-            "privileged_mode": true,
-            "variables": {"AWS_ACCOUNT_ID": "123456789012", "PORT": 30080},
-        });
-        let env = environment_from(want.as_object().unwrap()).unwrap();
-        let mut back = want.clone();
-        back["variables"]["PORT"] = json!("30080");
-        assert_eq!(environment_json(&env), back);
+    fn environment_round_trips_through_the_sdk() {
+        let want = env(&[("AWS_ACCOUNT_ID", "123456789012"), ("PORT", "30080")]);
+        assert_eq!(environment_of(&environment_from(&want).unwrap()), want);
     }
 
     #[test]
@@ -395,30 +392,43 @@ mod tests {
             var("B", "/param", EnvironmentVariableType::ParameterStore),
         ];
         assert_eq!(
-            variables_json(&vars),
-            json!({"A": "x", "B": "PARAMETER_STORE:/param"})
+            variables_of(&vars),
+            env(&[("A", "x"), ("B", "PARAMETER_STORE:/param")]).variables
         );
     }
 
     #[test]
     fn source_keeps_only_what_is_set() {
-        let want = json!({"type": "GITHUB", "location": "https://x/y.git", "buildspec": "b.yml"});
-        let s = source_from(want.as_object().unwrap()).unwrap();
-        assert_eq!(source_json(&s), want);
-        let bare = json!({"type": "NO_SOURCE"});
+        let want = Source {
+            kind: "GITHUB".into(),
+            location: Some("https://x/y.git".into()),
+            buildspec: Some("b.yml".into()),
+        };
+        assert_eq!(source_of(&source_from(&want).unwrap()), want);
+        let bare = Source {
+            kind: "NO_SOURCE".into(),
+            ..Source::default()
+        };
+        assert_eq!(source_of(&source_from(&bare).unwrap()), bare);
         assert_eq!(
-            source_json(&source_from(bare.as_object().unwrap()).unwrap()),
-            bare
+            serde_json::to_value(&bare).unwrap(),
+            serde_json::json!({"type": "NO_SOURCE"})
         );
     }
 
     #[test]
     fn log_group_defaults_and_disabled() {
-        assert_eq!(logs_group_json(None, "p"), json!("/aws/codebuild/p"));
+        assert_eq!(
+            logs_group_of(None, "p").as_deref(),
+            Some("/aws/codebuild/p")
+        );
         let on = logs_from(Some("/aws/codebuild/p")).unwrap();
-        assert_eq!(logs_group_json(Some(&on), "p"), json!("/aws/codebuild/p"));
+        assert_eq!(
+            logs_group_of(Some(&on), "p").as_deref(),
+            Some("/aws/codebuild/p")
+        );
         let off = logs_from(None).unwrap();
-        assert_eq!(logs_group_json(Some(&off), "p"), Json::Null);
+        assert_eq!(logs_group_of(Some(&off), "p"), None);
     }
 
     #[test]
@@ -443,13 +453,77 @@ mod tests {
     }
 
     #[test]
-    fn identity_follows_the_stack_tag() {
-        let owned: BTreeMap<String, String> = [
-            (STACK_TAG.to_string(), "s".to_string()),
-            (ID_TAG.to_string(), LOGICAL_ID.to_string()),
-        ]
-        .into();
-        assert_eq!(identity(&owned, "s"), (LogicalId::new(LOGICAL_ID), false));
-        assert_eq!(identity(&owned, "t"), (LogicalId::new(LOGICAL_ID), true));
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: ProjectAttrs = desired(LOGICAL_ID);
+        // As BatchGetProjects returns the stack's project (moto 5, same shape as AWS).
+        let source = ProjectSource::builder()
+            .r#type(SourceType::Github)
+            .location("https://github.com/your-org/grpc-eks.git")
+            .buildspec("buildspec.yml")
+            .build()
+            .unwrap();
+        let environment = ProjectEnvironment::builder()
+            .r#type(EnvironmentType::LinuxContainer)
+            .image("aws/codebuild/standard:7.0")
+            .compute_type(ComputeType::BuildGeneral1Small)
+            .privileged_mode(true)
+            .environment_variables(var(
+                "AWS_ACCOUNT_ID",
+                "123456789012",
+                EnvironmentVariableType::Plaintext,
+            ))
+            .environment_variables(var(
+                "AWS_REGION",
+                "us-east-1",
+                EnvironmentVariableType::Plaintext,
+            ))
+            .environment_variables(var(
+                "REPOSITORY_URI",
+                "ecr/repository.uri",
+                EnvironmentVariableType::Plaintext,
+            ))
+            .environment_variables(var(
+                "CLUSTER_NAME",
+                "grpc-eks",
+                EnvironmentVariableType::Plaintext,
+            ))
+            .build()
+            .unwrap();
+        let tags = want
+            .tags
+            .0
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build());
+        let p = CbProject::builder()
+            .name("grpc-eks")
+            .arn("arn:aws:codebuild:us-east-1:123456789012:project/grpc-eks")
+            .service_role("role/codebuild.arn")
+            .source(source)
+            .source_version("main")
+            .artifacts(
+                ProjectArtifacts::builder()
+                    .r#type(ArtifactsType::NoArtifacts)
+                    .build()
+                    .unwrap(),
+            )
+            .environment(environment)
+            .logs_config(logs_from(Some("/aws/codebuild/grpc-eks")).unwrap())
+            .set_tags(Some(tags.collect()))
+            .build();
+        let got = attrs_of(&p);
+        assert_eq!(got, want);
+        let who = got.tags.identity("grpc-eks", LOGICAL_ID);
+        assert_eq!((who.id.as_str(), who.owned), (LOGICAL_ID, true));
+    }
+
+    #[test]
+    fn a_project_without_version_or_logs_reads_as_null() {
+        let p = CbProject::builder()
+            .name("p")
+            .logs_config(logs_from(None).unwrap())
+            .build();
+        let json = serde_json::to_value(attrs_of(&p)).unwrap();
+        assert_eq!(json["source_version"], serde_json::Value::Null);
+        assert_eq!(json["logs_group_name"], serde_json::Value::Null);
     }
 }

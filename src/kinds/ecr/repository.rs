@@ -1,21 +1,32 @@
 //! ECR repository: the service image's home, with scan on push and a lifecycle policy.
 
-use crate::aws::AwsResultExt;
-use crate::kinds::{json_tags, Outputs, ResourceKind, Spec, StepCtx};
-use crate::kinds::{tag_delta, TagDelta};
-use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
+use crate::aws::{absent_ok, gone_ok, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::naming;
-use crate::snapshot::Snapshot;
-use anyhow::{anyhow, bail, Context, Result};
+use crate::tags::{self, Tagged, Tags};
+use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
-use aws_sdk_ecr::types::{
-    ImageScanningConfiguration, ImageTagMutability, Repository as EcrRepo, Tag,
-};
-use serde_json::{Map, Value as Json};
-use std::collections::BTreeMap;
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository as EcrRepo};
+use serde_json::Value as Json;
 
 /// ECR repository.
 pub struct Repository;
+
+attrs! {
+    /// What the repository is made of.
+    pub struct RepositoryAttrs {
+        /// Its name.
+        name: String => ForceNew,
+        /// `MUTABLE` or `IMMUTABLE`: whether an image tag can be pushed again.
+        image_tag_mutability: String,
+        /// Whether images are scanned for vulnerabilities when pushed.
+        scan_on_push: bool,
+        /// The lifecycle policy document; null when there is none.
+        lifecycle_policy: Json,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// The logical id a repository gets when its tags do not say otherwise.
 const LOGICAL_ID: &str = "ecr/repository";
@@ -29,45 +40,32 @@ fn policy_json(text: Option<&str>) -> Json {
     }
 }
 
-/// The text PutLifecyclePolicy takes for the spec's policy; `None` when no policy is wanted.
+/// The text PutLifecyclePolicy takes for the wanted policy; `None` when no policy is wanted.
 /// The desired side may give the document as a JSON value or as JSON text.
-fn policy_text(v: Option<&Json>) -> Option<String> {
-    match v? {
+fn policy_text(v: &Json) -> Option<String> {
+    match v {
         Json::Null => None,
         Json::String(s) => Some(s.clone()),
         doc => Some(doc.to_string()),
     }
 }
 
-/// Tags as a JSON object, without the `aws:` ones AWS adds itself.
-fn tags_json(tags: &[Tag]) -> Json {
-    let map: Map<String, Json> = tags
-        .iter()
-        .filter(|t| !t.key().starts_with("aws:"))
-        .map(|t| (t.key().to_string(), Json::String(t.value().to_string())))
-        .collect();
-    Json::Object(map)
-}
-
-/// The logical id and ownership of a repository found under the stack's name.
-fn identity(tags: &BTreeMap<String, String>, stack: &str) -> (LogicalId, bool) {
-    if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
-        return (LogicalId::new(LOGICAL_ID), true);
+/// The repository's attributes as DescribeRepositories shows it, with its lifecycle policy and
+/// tags (each from its own call).
+fn attrs_of(repo: &EcrRepo, lifecycle_policy: Json, tags: Tags) -> RepositoryAttrs {
+    RepositoryAttrs {
+        name: repo.repository_name().unwrap_or_default().to_string(),
+        image_tag_mutability: repo
+            .image_tag_mutability()
+            .map(ImageTagMutability::as_str)
+            .unwrap_or("MUTABLE")
+            .to_string(),
+        scan_on_push: repo
+            .image_scanning_configuration()
+            .is_some_and(|c| c.scan_on_push()),
+        lifecycle_policy,
+        tags,
     }
-    let id = tags.get(ID_TAG).map_or(LOGICAL_ID, String::as_str);
-    (LogicalId::new(id), false)
-}
-
-fn ecr_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| anyhow!("tag {k:?}: {e}"))
-        })
-        .collect()
 }
 
 fn outputs(repo: &EcrRepo) -> Result<Outputs> {
@@ -88,6 +86,7 @@ fn outputs(repo: &EcrRepo) -> Result<Outputs> {
     ]))
 }
 
+/// Puts the lifecycle policy, or deletes it when `text` is `None`.
 async fn put_policy(cx: &StepCtx<'_>, name: &str, text: Option<String>) -> Result<()> {
     let ecr = &cx.aws.ecr;
     match text {
@@ -100,18 +99,14 @@ async fn put_policy(cx: &StepCtx<'_>, name: &str, text: Option<String>) -> Resul
                 .aws("PutLifecyclePolicy")?;
         }
         None => {
+            // No policy to delete (LifecyclePolicyNotFoundException) is what was wanted.
             let r = ecr
                 .delete_lifecycle_policy()
                 .repository_name(name)
                 .send()
                 .await
                 .aws("DeleteLifecyclePolicy");
-            match r {
-                Err(e) if e.is("LifecyclePolicyNotFoundException") => {}
-                other => {
-                    other?;
-                }
-            }
+            gone_ok(r)?;
         }
     }
     Ok(())
@@ -133,12 +128,10 @@ async fn image_count(cx: &StepCtx<'_>, name: &str) -> Option<(usize, bool)> {
 }
 
 #[async_trait]
-impl ResourceKind for Repository {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+impl Resource for Repository {
+    type Attrs = RepositoryAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RepositoryAttrs>>> {
         let ecr = &snap.aws().ecr;
         let name = naming::repository(snap.stack());
         let found = ecr
@@ -147,16 +140,12 @@ impl ResourceKind for Repository {
             .send()
             .await
             .aws("DescribeRepositories");
-        let repo = match found {
-            Ok(out) => out
-                .repositories
+        let Some(repo) = absent_ok(found)?.and_then(|out| {
+            out.repositories
                 .unwrap_or_default()
                 .into_iter()
-                .find(|r| r.repository_name() == Some(name.as_str())),
-            Err(e) if e.is("RepositoryNotFoundException") => None,
-            Err(e) => return Err(e.into()),
-        };
-        let Some(repo) = repo else {
+                .find(|r| r.repository_name() == Some(name.as_str()))
+        }) else {
             return Ok(Vec::new());
         };
         let arn = repo
@@ -170,66 +159,48 @@ impl ResourceKind for Repository {
                 .aws("ListTagsForResource")
         };
         let policy = async {
-            match ecr
+            let r = ecr
                 .get_lifecycle_policy()
                 .repository_name(&name)
                 .send()
                 .await
-                .aws("GetLifecyclePolicy")
-            {
-                Ok(out) => Ok(policy_json(out.lifecycle_policy_text())),
-                Err(e) if e.is("LifecyclePolicyNotFoundException") => Ok(Json::Null),
-                Err(e) => Err(e),
-            }
+                .aws("GetLifecyclePolicy");
+            // No policy (LifecyclePolicyNotFoundException) reads as null.
+            Ok(policy_json(
+                absent_ok(r)?
+                    .as_ref()
+                    .and_then(|out| out.lifecycle_policy_text()),
+            ))
         };
         let (tags, policy) = tokio::try_join!(tags, policy)?;
-        let tags = tags_json(tags.tags());
-        let (id, unowned) = identity(&json_tags(Some(&tags)), snap.stack());
-        let mut o = Observed::new(id, Kind::EcrRepository, &name)
-            .with("name", name.as_str())
-            .with(
-                "image_tag_mutability",
-                repo.image_tag_mutability()
-                    .map(ImageTagMutability::as_str)
-                    .unwrap_or("MUTABLE"),
-            )
-            .with(
-                "scan_on_push",
-                repo.image_scanning_configuration()
-                    .is_some_and(|c| c.scan_on_push()),
-            )
-            .with("lifecycle_policy", policy)
-            .with("tags", tags);
-        o.outputs = outputs(&repo)?;
-        o.unowned = unowned;
-        Ok(vec![o])
+        let attrs = attrs_of(&repo, policy, Tags::from(tags.tags()));
+        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
+        let mut found = Found::new(who.id, &name, attrs);
+        found.outputs = outputs(&repo)?;
+        found.unowned = !who.owned;
+        Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let name = spec.str("name")?;
-        let mutability = spec
-            .get("image_tag_mutability")
-            .and_then(Json::as_str)
-            .map(ImageTagMutability::from);
+    async fn create(&self, cx: &StepCtx<'_>, want: &RepositoryAttrs) -> Result<Outputs> {
         let scanning = ImageScanningConfiguration::builder()
-            .scan_on_push(spec.flag("scan_on_push"))
+            .scan_on_push(want.scan_on_push)
             .build();
         let out = cx
             .aws
             .ecr
             .create_repository()
-            .repository_name(name)
-            .set_image_tag_mutability(mutability)
+            .repository_name(&want.name)
+            .image_tag_mutability(ImageTagMutability::from(want.image_tag_mutability.as_str()))
             .image_scanning_configuration(scanning)
-            .set_tags(Some(ecr_tags(&spec.tags())?))
+            .set_tags(Some(want.tags.to_ecr()?))
             .send()
             .await
             .aws("CreateRepository")?;
         let repo = out
             .repository()
             .context("CreateRepository returned no repository")?;
-        if let Some(text) = policy_text(spec.get("lifecycle_policy")) {
-            put_policy(cx, name, Some(text)).await?;
+        if let Some(text) = policy_text(&want.lifecycle_policy) {
+            put_policy(cx, &want.name, Some(text)).await?;
         }
         outputs(repo)
     }
@@ -237,68 +208,41 @@ impl ResourceKind for Repository {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<RepositoryAttrs>,
+        want: &RepositoryAttrs,
     ) -> Result<Outputs> {
         let ecr = &cx.aws.ecr;
-        let name = current.physical_id.as_str();
-        for attr in changed {
-            match attr.as_str() {
-                "image_tag_mutability" => {
-                    ecr.put_image_tag_mutability()
-                        .repository_name(name)
-                        .image_tag_mutability(ImageTagMutability::from(
-                            spec.str("image_tag_mutability")?,
-                        ))
-                        .send()
-                        .await
-                        .aws("PutImageTagMutability")?;
-                }
-                "scan_on_push" => {
-                    let scanning = ImageScanningConfiguration::builder()
-                        .scan_on_push(spec.flag("scan_on_push"))
-                        .build();
-                    ecr.put_image_scanning_configuration()
-                        .repository_name(name)
-                        .image_scanning_configuration(scanning)
-                        .send()
-                        .await
-                        .aws("PutImageScanningConfiguration")?;
-                }
-                "lifecycle_policy" => {
-                    put_policy(cx, name, policy_text(spec.get("lifecycle_policy"))).await?;
-                }
-                "tags" => {
-                    let arn = current
-                        .outputs
-                        .get("arn")
-                        .context("observed repository has no ARN")?;
-                    let TagDelta { set, remove } = tag_delta(current.attrs.get("tags"), spec);
-                    if !set.is_empty() {
-                        ecr.tag_resource()
-                            .resource_arn(arn)
-                            .set_tags(Some(ecr_tags(&set)?))
-                            .send()
-                            .await
-                            .aws("TagResource")?;
-                    }
-                    if !remove.is_empty() {
-                        ecr.untag_resource()
-                            .resource_arn(arn)
-                            .set_tag_keys(Some(remove))
-                            .send()
-                            .await
-                            .aws("UntagResource")?;
-                    }
-                }
-                _ => {}
-            }
+        let (name, have) = (current.physical_id.as_str(), &current.attrs);
+        if have.image_tag_mutability != want.image_tag_mutability {
+            ecr.put_image_tag_mutability()
+                .repository_name(name)
+                .image_tag_mutability(ImageTagMutability::from(want.image_tag_mutability.as_str()))
+                .send()
+                .await
+                .aws("PutImageTagMutability")?;
+        }
+        if differs(&have.lifecycle_policy, &want.lifecycle_policy) {
+            put_policy(cx, name, policy_text(&want.lifecycle_policy)).await?;
+        }
+        if have.scan_on_push != want.scan_on_push {
+            let scanning = ImageScanningConfiguration::builder()
+                .scan_on_push(want.scan_on_push)
+                .build();
+            ecr.put_image_scanning_configuration()
+                .repository_name(name)
+                .image_scanning_configuration(scanning)
+                .send()
+                .await
+                .aws("PutImageScanningConfiguration")?;
+        }
+        if differs(&have.tags, &want.tags) {
+            let arn = current.output("arn")?;
+            tags::sync(cx.aws, Tagged::Ecr(arn), &have.tags, &want.tags).await?;
         }
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RepositoryAttrs>) -> Result<()> {
         let name = current.physical_id.as_str();
         let r = cx
             .aws
@@ -309,9 +253,8 @@ impl ResourceKind for Repository {
             .send()
             .await
             .aws("DeleteRepository");
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
+        match gone_ok(r) {
+            Ok(()) => Ok(()),
             Err(e) if e.is("RepositoryNotEmptyException") => {
                 // Images are the one thing destroy cannot recreate: deleting them takes an
                 // explicit --force, and the refusal says so.
@@ -333,6 +276,8 @@ impl ResourceKind for Repository {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_ecr::types::Tag;
     use serde_json::json;
 
     #[test]
@@ -349,37 +294,63 @@ mod tests {
     #[test]
     fn policy_text_accepts_values_and_text() {
         let doc = json!({"rules": []});
-        assert_eq!(policy_text(Some(&doc)).as_deref(), Some("{\"rules\":[]}"));
+        assert_eq!(policy_text(&doc).as_deref(), Some("{\"rules\":[]}"));
         assert_eq!(
-            policy_text(Some(&json!("{\"rules\":[]}"))).as_deref(),
+            policy_text(&json!("{\"rules\":[]}")).as_deref(),
             Some("{\"rules\":[]}")
         );
-        assert_eq!(policy_text(Some(&Json::Null)), None);
-        assert_eq!(policy_text(None), None);
+        assert_eq!(policy_text(&Json::Null), None);
     }
 
     #[test]
-    fn identity_follows_the_stack_tag() {
-        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        let owned = tags(&[(STACK_TAG, "s"), (ID_TAG, "ecr/repository")]);
-        assert_eq!(identity(&owned, "s"), (LogicalId::new(LOGICAL_ID), false));
-        let other = tags(&[(STACK_TAG, "t"), (ID_TAG, "x")]);
-        assert_eq!(identity(&other, "s"), (LogicalId::new(LOGICAL_ID), true));
-        assert_eq!(
-            identity(&tags(&[]), "s"),
-            (LogicalId::new(LOGICAL_ID), true)
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: RepositoryAttrs = desired(LOGICAL_ID);
+        // As DescribeRepositories, GetLifecyclePolicy and ListTagsForResource return the stack's
+        // repository: the policy as AWS formats it, and a tag AWS added itself.
+        let repo = EcrRepo::builder()
+            .repository_arn("arn:aws:ecr:us-east-1:123456789012:repository/grpc-eks")
+            .registry_id("123456789012")
+            .repository_name("grpc-eks")
+            .repository_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/grpc-eks")
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(true)
+                    .build(),
+            )
+            .build();
+        let policy = r#"{"rules":[{"rulePriority":1,"description":"keep the last 10 images",
+            "selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},
+            "action":{"type":"expire"}}]}"#;
+        let mut tags: Vec<Tag> = want
+            .tags
+            .0
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap())
+            .collect();
+        tags.push(
+            Tag::builder()
+                .key("aws:cloudformation:stack-name")
+                .value("x")
+                .build()
+                .unwrap(),
         );
+        let got = attrs_of(&repo, policy_json(Some(policy)), Tags::from(&tags[..]));
+        assert_eq!(got, want);
+        let who = got.tags.identity("grpc-eks", LOGICAL_ID);
+        assert_eq!((who.id.as_str(), who.owned), (LOGICAL_ID, true));
     }
 
     #[test]
-    fn aws_tags_are_left_out() {
-        let t = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
-        let tags = [t("aws:cloudformation:stack", "x"), t("infra:stack", "s")];
-        assert_eq!(tags_json(&tags), json!({"infra:stack": "s"}));
+    fn outputs_name_the_repository() {
+        let repo = EcrRepo::builder()
+            .repository_name("s")
+            .repository_arn("arn:aws:ecr:us-east-1:1:repository/s")
+            .repository_uri("1.dkr.ecr.us-east-1.amazonaws.com/s")
+            .build();
+        let out = outputs(&repo).unwrap();
+        assert_eq!(out["id"], "s");
+        assert_eq!(out["uri"], "1.dkr.ecr.us-east-1.amazonaws.com/s");
+        assert!(outputs(&EcrRepo::builder().build()).is_err());
     }
 }
