@@ -111,7 +111,7 @@ async fn read_roles(aws: &Aws, stack: &str) -> Result<Vec<RoleDetail>> {
 }
 
 /// Our view of one IAM role detail; `which` is the stack role its name matched.
-fn role_detail(
+pub(crate) fn role_detail(
     d: &aws_sdk_iam::types::RoleDetail,
     which: &str,
     stack: &str,

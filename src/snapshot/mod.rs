@@ -7,7 +7,9 @@ mod elb;
 mod iam;
 
 pub use elb::target_group_names;
-pub use iam::{decode_document, RoleDetail, ROLES};
+pub use iam::RoleDetail;
+#[cfg(test)]
+pub(crate) use iam::{decode_document, role_detail, ROLES};
 
 use crate::aws::{Aws, AwsError, AwsResultExt};
 use crate::model::STACK_TAG;

@@ -1,91 +1,137 @@
 //! An inline role policy, found through its role (inline policies cannot be tagged).
 
-use super::{document_text, gone, id_output, inline_id};
-use crate::aws::AwsResultExt;
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
-use crate::snapshot::Snapshot;
-use anyhow::{Context, Result};
+use super::{document_text, inline_id};
+use crate::aws::{gone_ok, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use anyhow::Result;
 use async_trait::async_trait;
+use serde_json::Value as Json;
 
 /// An inline role policy.
 pub struct InlinePolicy;
+
+attrs! {
+    /// An inline policy: the role it is in, its name and its document.
+    pub struct InlinePolicyAttrs {
+        /// Name of the role.
+        role_name: String => ForceNew,
+        /// Name of the policy within the role.
+        policy_name: String => ForceNew,
+        /// The policy document (free-form JSON; a string is sent as it is).
+        document: Json,
+    }
+}
 
 /// Physical id `<role name>:<policy name>`; role names cannot contain `:`.
 fn physical_id(role: &str, policy: &str) -> String {
     format!("{role}:{policy}")
 }
 
-async fn put(cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-    let (role, policy) = (spec.str("role_name")?, spec.str("policy_name")?);
+/// An inline policy's attributes as the snapshot read them with its role.
+fn attrs_of(role_name: &str, policy_name: &str, document: &Json) -> InlinePolicyAttrs {
+    InlinePolicyAttrs {
+        role_name: role_name.to_string(),
+        policy_name: policy_name.to_string(),
+        document: document.clone(),
+    }
+}
+
+async fn put(cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
     cx.aws
         .iam
         .put_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .policy_document(document_text(spec, "document")?)
+        .role_name(&want.role_name)
+        .policy_name(&want.policy_name)
+        .policy_document(document_text(&want.document)?)
         .send()
         .await
         .aws("PutRolePolicy")?;
-    Ok(id_output(&physical_id(role, policy)))
+    let id = physical_id(&want.role_name, &want.policy_name);
+    Ok(Outputs::from([("id".to_string(), id)]))
 }
 
 #[async_trait]
-impl ResourceKind for InlinePolicy {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["role_name", "policy_name"]
-    }
+impl Resource for InlinePolicy {
+    type Attrs = InlinePolicyAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<InlinePolicyAttrs>>> {
+        // Every inline policy of the stack's own roles: one added by hand is deleted.
         let roles = snap.roles().await?;
         Ok(roles
             .iter()
             .filter(|r| !r.unowned)
             .flat_map(|r| {
                 r.inline.iter().map(|(policy, document)| {
-                    Observed::new(
+                    Found::new(
                         inline_id(r.suffix(), policy),
-                        Kind::IamInlinePolicy,
                         physical_id(&r.name, policy),
+                        attrs_of(&r.name, policy, document),
                     )
-                    .with("role_name", r.name.as_str())
-                    .with("policy_name", policy.as_str())
-                    .with("document", document.clone())
                 })
             })
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        put(cx, spec).await
+    async fn create(&self, cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
+        put(cx, want).await
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        _current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<InlinePolicyAttrs>,
+        want: &InlinePolicyAttrs,
     ) -> Result<Outputs> {
-        put(cx, spec).await
+        // The role and the policy name force replacement: only the document changes in place.
+        if differs(&current.attrs.document, &want.document) {
+            return put(cx, want).await;
+        }
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let (role, policy) = current
-            .physical_id
-            .split_once(':')
-            .context("inline policy id is not <role>:<policy>")?;
-        gone(
-            cx.aws
-                .iam
-                .delete_role_policy()
-                .role_name(role)
-                .policy_name(policy)
-                .send()
-                .await
-                .map(|_| ())
-                .aws("DeleteRolePolicy"),
-        )?;
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<InlinePolicyAttrs>) -> Result<()> {
+        let have = &current.attrs;
+        let r = cx
+            .aws
+            .iam
+            .delete_role_policy()
+            .role_name(&have.role_name)
+            .policy_name(&have.policy_name)
+            .send()
+            .await
+            .aws("DeleteRolePolicy");
+        gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::tests_typed::desired;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: InlinePolicyAttrs = desired("policy/codebuild/deploy");
+        // As GetAccountAuthorizationDetails returns the CodeBuild role with its policy (the
+        // role name and the repository and cluster ARNs as placeholders).
+        let d = role_detail(
+            &want.role_name,
+            &owned("grpc-eks", "role/codebuild"),
+            &serde_json::json!({}),
+            &[("deploy", &want.document)],
+            &[],
+        );
+        let r = crate::snapshot::role_detail(&d, "codebuild", "grpc-eks", None);
+        let [(policy, document)] = &r.inline[..] else {
+            panic!("one inline policy: {:?}", r.inline);
+        };
+        assert_eq!(
+            inline_id(r.suffix(), policy).as_str(),
+            "policy/codebuild/deploy"
+        );
+        assert_eq!(physical_id(&r.name, policy), "role/codebuild.name:deploy");
+        assert_eq!(attrs_of(&r.name, policy, document), want);
     }
 }

@@ -1,41 +1,23 @@
 //! iam kinds: the stack's roles and what hangs off them (trust policies, inline policies,
-//! managed policy attachments), all observed through one shared read of the account's roles.
+//! managed policy attachments), all observed through one shared read of the account's roles
+//! (`Snapshot::roles`).
 
 pub mod inline_policy;
 pub mod policy_attachment;
 pub mod role;
 pub mod trust_policy;
 
-use crate::aws::{Aws, AwsError, AwsResultExt};
-use crate::kinds::{Outputs, Spec};
-use crate::model::{LogicalId, ID_TAG, STACK_TAG};
-use crate::naming;
-use crate::snapshot::Snapshot;
-use anyhow::{anyhow, Result};
-use aws_sdk_iam::types::{EntityType, Tag};
-use serde_json::{Map, Value as Json};
-use std::collections::HashMap;
-use std::sync::Arc;
+use crate::model::LogicalId;
+use anyhow::{bail, Result};
+use serde_json::Value as Json;
 
-pub use crate::snapshot::{decode_document, RoleDetail, ROLES};
-
-/// A policy attribute of `spec` as the text IAM takes (a string attribute is sent as it is).
-pub fn document_text(spec: &Spec, key: &str) -> Result<String> {
-    match spec.get(key) {
-        Some(Json::String(s)) => Ok(s.clone()),
-        Some(doc @ Json::Object(_)) => Ok(doc.to_string()),
-        _ => Err(anyhow!("spec has no policy document {key:?}")),
+/// A policy document as the text IAM takes: a string is sent as it is, an object as JSON text.
+pub fn document_text(document: &Json) -> Result<String> {
+    match document {
+        Json::String(s) => Ok(s.clone()),
+        doc @ Json::Object(_) => Ok(doc.to_string()),
+        other => bail!("a policy document is a JSON object or its text, not {other}"),
     }
-}
-
-/// Tags as a JSON object, without the `aws:` ones AWS adds itself.
-pub fn tags_json(tags: &[Tag]) -> Json {
-    let map: Map<String, Json> = tags
-        .iter()
-        .filter(|t| !t.key().starts_with("aws:"))
-        .map(|t| (t.key().to_string(), Json::String(t.value().to_string())))
-        .collect();
-    Json::Object(map)
 }
 
 /// The trust policy's logical id for a role's logical id (`role/node` -> `trust/node`).
@@ -55,40 +37,90 @@ pub fn attach_id(role_suffix: &str, policy_arn: &str) -> LogicalId {
     LogicalId::new(format!("attach/{role_suffix}/{name}"))
 }
 
-/// Outputs holding just the id.
-pub fn id_output(id: &str) -> Outputs {
-    Outputs::from([("id".to_string(), id.to_string())])
-}
+/// Test helpers shared by the IAM kinds' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::model::{ID_TAG, STACK_TAG};
+    use crate::tags::Tags;
+    use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, RoleDetail, Tag};
+    use serde_json::Value as Json;
 
-/// Treats IAM's NoSuchEntity as already gone, for idempotent deletes.
-pub fn gone(result: Result<(), AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.is("NoSuchEntity") => Ok(()),
-        other => other,
+    /// `document` as IAM returns policy documents: JSON text, URL-encoded (RFC 3986).
+    pub fn url_encoded(document: &Json) -> String {
+        document
+            .to_string()
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    /// A role as GetAccountAuthorizationDetails returns it, with `tags`, its trust policy
+    /// `trust`, inline policies `inline` and attached managed policy ARNs `attached`.
+    pub fn role_detail(
+        name: &str,
+        tags: &Tags,
+        trust: &Json,
+        inline: &[(&str, &Json)],
+        attached: &[&str],
+    ) -> RoleDetail {
+        let tags = tags
+            .0
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap());
+        let inline = inline.iter().map(|(policy, document)| {
+            PolicyDetail::builder()
+                .policy_name(*policy)
+                .policy_document(url_encoded(document))
+                .build()
+        });
+        let attached = attached.iter().map(|arn| {
+            AttachedPolicy::builder()
+                .policy_name(arn.rsplit('/').next().unwrap())
+                .policy_arn(*arn)
+                .build()
+        });
+        RoleDetail::builder()
+            .role_name(name)
+            .role_id("AROAEXAMPLEID")
+            .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+            .path("/")
+            .assume_role_policy_document(url_encoded(trust))
+            .set_role_policy_list(Some(inline.collect()))
+            .set_attached_managed_policies(Some(attached.collect()))
+            .set_tags(Some(tags.collect()))
+            .build()
+    }
+
+    /// Tags marking a resource as `id` of stack `stack`.
+    pub fn owned(stack: &str, id: &str) -> Tags {
+        Tags::from_pairs([(STACK_TAG, stack), (ID_TAG, id)])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{absent_ok, gone_ok, AwsError};
     use serde_json::json;
 
     #[test]
     fn spec_documents_are_sent_as_json_text() {
-        let mut spec = Spec::default();
-        spec.0
-            .insert("document".into(), json!({"Version": "2012-10-17"}));
-        spec.0
-            .insert("raw".into(), json!("{\"Version\":\"2012-10-17\"}"));
         assert_eq!(
-            document_text(&spec, "document").unwrap(),
+            document_text(&json!({"Version": "2012-10-17"})).unwrap(),
             r#"{"Version":"2012-10-17"}"#
         );
+        // A string is sent as it is, not quoted again.
         assert_eq!(
-            document_text(&spec, "raw").unwrap(),
+            document_text(&json!("{\"Version\":\"2012-10-17\"}")).unwrap(),
             r#"{"Version":"2012-10-17"}"#
         );
-        assert!(document_text(&spec, "missing").is_err());
+        assert!(document_text(&json!(["not", "a", "policy"])).is_err());
+        assert!(document_text(&Json::Null).is_err());
     }
 
     #[test]
@@ -121,7 +153,19 @@ mod tests {
             code: Some(code.to_string()),
             detail: code.to_string(),
         };
-        assert!(gone(Err(err("NoSuchEntity"))).is_ok());
-        assert!(gone(Err(err("DeleteConflict"))).is_err());
+        assert!(gone_ok(Err::<(), _>(err("NoSuchEntity"))).is_ok());
+        assert!(matches!(
+            absent_ok(Err::<(), _>(err("NoSuchEntity"))),
+            Ok(None)
+        ));
+        assert!(gone_ok(Err::<(), _>(err("DeleteConflict"))).is_err());
+    }
+
+    #[test]
+    fn url_encoding_round_trips_through_the_snapshot_decoder() {
+        let doc = json!({"Statement": [{"Resource": "arn:aws:s3:::x y+z%41"}]});
+        let encoded = test_support::url_encoded(&doc);
+        assert!(!encoded.contains('{'));
+        assert_eq!(crate::snapshot::decode_document(&encoded), doc);
     }
 }

@@ -1,87 +1,137 @@
 //! A managed policy attachment, found through its role. Every policy attached to an owned role
 //! is observed, so one attached by hand is detached and one detached by hand is re-attached.
 
-use super::{attach_id, gone, id_output};
-use crate::aws::AwsResultExt;
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
-use crate::snapshot::Snapshot;
-use anyhow::{Context, Result};
+use super::attach_id;
+use crate::aws::{gone_ok, AwsResultExt};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use anyhow::Result;
 use async_trait::async_trait;
 
 /// A managed policy attachment.
 pub struct PolicyAttachment;
+
+attrs! {
+    /// An attachment: which managed policy on which role. Both force replacement.
+    pub struct PolicyAttachmentAttrs {
+        /// Name of the role.
+        role_name: String => ForceNew,
+        /// ARN of the managed policy.
+        policy_arn: String => ForceNew,
+    }
+}
 
 /// Physical id `<role name>|<policy arn>`; neither role names nor ARNs contain `|`.
 fn physical_id(role: &str, arn: &str) -> String {
     format!("{role}|{arn}")
 }
 
-#[async_trait]
-impl ResourceKind for PolicyAttachment {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["role_name", "policy_arn"]
+/// An attachment's attributes as the snapshot read them with its role.
+fn attrs_of(role_name: &str, policy_arn: &str) -> PolicyAttachmentAttrs {
+    PolicyAttachmentAttrs {
+        role_name: role_name.to_string(),
+        policy_arn: policy_arn.to_string(),
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+#[async_trait]
+impl Resource for PolicyAttachment {
+    type Attrs = PolicyAttachmentAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<PolicyAttachmentAttrs>>> {
         let roles = snap.roles().await?;
         Ok(roles
             .iter()
             .filter(|r| !r.unowned)
             .flat_map(|r| {
                 r.attached.iter().map(|arn| {
-                    Observed::new(
+                    Found::new(
                         attach_id(r.suffix(), arn),
-                        Kind::IamPolicyAttachment,
                         physical_id(&r.name, arn),
+                        attrs_of(&r.name, arn),
                     )
-                    .with("role_name", r.name.as_str())
-                    .with("policy_arn", arn.as_str())
                 })
             })
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (role, arn) = (spec.str("role_name")?, spec.str("policy_arn")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &PolicyAttachmentAttrs) -> Result<Outputs> {
         cx.aws
             .iam
             .attach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
+            .role_name(&want.role_name)
+            .policy_arn(&want.policy_arn)
             .send()
             .await
             .aws("AttachRolePolicy")?;
-        Ok(id_output(&physical_id(role, arn)))
+        let id = physical_id(&want.role_name, &want.policy_arn);
+        Ok(Outputs::from([("id".to_string(), id)]))
     }
 
     async fn update(
         &self,
         _cx: &StepCtx<'_>,
-        current: &Observed,
-        _spec: &Spec,
-        _changed: &[String],
+        current: &Current<PolicyAttachmentAttrs>,
+        _want: &PolicyAttachmentAttrs,
     ) -> Result<Outputs> {
         // Both attributes force replacement: nothing changes in place.
-        Ok(id_output(&current.physical_id))
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let (role, arn) = current
-            .physical_id
-            .split_once('|')
-            .context("policy attachment id is not <role>|<policy arn>")?;
-        gone(
-            cx.aws
-                .iam
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .aws("DetachRolePolicy"),
-        )?;
+    async fn delete(
+        &self,
+        cx: &StepCtx<'_>,
+        current: &Current<PolicyAttachmentAttrs>,
+    ) -> Result<()> {
+        let have = &current.attrs;
+        let r = cx
+            .aws
+            .iam
+            .detach_role_policy()
+            .role_name(&have.role_name)
+            .policy_arn(&have.policy_arn)
+            .send()
+            .await
+            .aws("DetachRolePolicy");
+        gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::tests_typed::{default_config, resolved};
+    use crate::model::Kind;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let graph = crate::stack::build(&default_config(), "123456789012");
+        let ids: Vec<_> = graph
+            .resources
+            .iter()
+            .filter(|(_, d)| d.kind == Kind::IamPolicyAttachment)
+            .map(|(id, _)| id.as_str().to_string())
+            .collect();
+        assert_eq!(ids.len(), 4, "{ids:?}");
+        for id in ids {
+            let want: PolicyAttachmentAttrs = resolved(&graph, &id).typed().unwrap();
+            let which = id.split('/').nth(1).unwrap();
+            // As GetAccountAuthorizationDetails returns the role with the policy attached (the
+            // role name as its placeholder).
+            let d = role_detail(
+                &want.role_name,
+                &owned("grpc-eks", &format!("role/{which}")),
+                &serde_json::json!({}),
+                &[],
+                &[&want.policy_arn],
+            );
+            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", None);
+            let [arn] = &r.attached[..] else {
+                panic!("one attached policy: {:?}", r.attached);
+            };
+            assert_eq!(attach_id(r.suffix(), arn).as_str(), id);
+            assert_eq!(attrs_of(&r.name, arn), want, "{id}");
+        }
     }
 }

@@ -2,21 +2,35 @@
 //! any role not yet created, in the policy it is created with); the full trust policy is the
 //! separate `TrustPolicy` resource, written once every role it names exists.
 
-use super::{document_text, gone};
-use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::{tag_delta, TagDelta};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use super::document_text;
+use crate::aws::{gone_ok, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, Budget};
-use crate::snapshot::Snapshot;
+use crate::snapshot::RoleDetail;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
-use aws_sdk_iam::types::Tag;
 use serde_json::Value as Json;
 use std::time::Duration;
 
 /// IAM role.
 pub struct Role;
+
+attrs! {
+    /// What a role is made of (its policies are separate resources).
+    pub struct RoleAttrs {
+        /// Role name.
+        name: String => ForceNew,
+        /// Description; empty when it has none.
+        description: String,
+        /// The trust policy the role is created with. Never observed nor compared: the
+        /// `TrustPolicy` resource owns the trust policy once the role exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initial_trust_policy: Option<Json> => CreateOnly,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// The steps detaching the role's policies run just before its deletion and IAM takes a moment
 /// to see them gone.
@@ -32,79 +46,50 @@ fn outputs(name: &str, arn: &str) -> Outputs {
     ])
 }
 
-fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>> {
-    tags.into_iter()
-        .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
-        .collect()
-}
-
-/// Brings the role's tags from `current` to the spec's: set what differs, remove what is gone.
-async fn update_tags(aws: &Aws, role: &str, current: Option<&Json>, spec: &Spec) -> Result<()> {
-    let TagDelta { set, remove } = tag_delta(current, spec);
-    let set = iam_tags(set)?;
-    if !set.is_empty() {
-        aws.iam
-            .tag_role()
-            .role_name(role)
-            .set_tags(Some(set))
-            .send()
-            .await
-            .aws("TagRole")?;
+/// The role's attributes as the snapshot read them.
+fn attrs_of(r: &RoleDetail) -> RoleAttrs {
+    RoleAttrs {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        initial_trust_policy: None,
+        tags: r.tags.clone(),
     }
-    if !remove.is_empty() {
-        aws.iam
-            .untag_role()
-            .role_name(role)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .aws("UntagRole")?;
-    }
-    Ok(())
 }
 
 #[async_trait]
-impl ResourceKind for Role {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+impl Resource for Role {
+    type Attrs = RoleAttrs;
 
-    fn create_only(&self) -> &'static [&'static str] {
-        &["initial_trust_policy"]
-    }
-
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RoleAttrs>>> {
+        // The snapshot gives each role its identity from its tags (`Tags::identity`, falling
+        // back to `role/<suffix>`, the id a role of that name would have).
         Ok(snap
             .roles()
             .await?
             .iter()
             .map(|r| {
-                let mut o = Observed::new(r.logical_id.clone(), Kind::IamRole, &r.name)
-                    .with("name", r.name.as_str())
-                    .with("description", r.description.as_str())
-                    .with("tags", serde_json::json!(r.tags.0));
-                o.outputs.extend(outputs(&r.name, &r.arn));
-                o.unowned = r.unowned;
-                o
+                let mut found = Found::new(r.logical_id.clone(), &r.name, attrs_of(r))
+                    .output("name", &r.name)
+                    .output("arn", &r.arn);
+                found.unowned = r.unowned;
+                found
             })
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let name = spec.str("name")?;
-        let trust = document_text(spec, "initial_trust_policy")?;
-        let description = spec
-            .get("description")
-            .and_then(Json::as_str)
-            .filter(|d| !d.is_empty());
+    async fn create(&self, cx: &StepCtx<'_>, want: &RoleAttrs) -> Result<Outputs> {
+        let trust = want
+            .initial_trust_policy
+            .as_ref()
+            .context("a role is created with an initial trust policy")?;
         let out = cx
             .aws
             .iam
             .create_role()
-            .role_name(name)
-            .assume_role_policy_document(trust)
-            .set_description(description.map(str::to_string))
-            .set_tags(Some(iam_tags(spec.tags())?))
+            .role_name(&want.name)
+            .assume_role_policy_document(document_text(trust)?)
+            .set_description(Some(want.description.clone()).filter(|d| !d.is_empty()))
+            .set_tags(Some(want.tags.to_iam()?))
             .send()
             .await
             .aws("CreateRole")?;
@@ -113,36 +98,33 @@ impl ResourceKind for Role {
             .map(|r| r.arn())
             .filter(|a| !a.is_empty())
             .context("CreateRole returned no role ARN")?;
-        Ok(outputs(name, arn))
+        Ok(outputs(&want.name, arn))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<RoleAttrs>,
+        want: &RoleAttrs,
     ) -> Result<Outputs> {
-        let name = &current.physical_id;
-        if changed.iter().any(|c| c == "description") {
+        let (name, have) = (&current.physical_id, &current.attrs);
+        if have.description != want.description {
             cx.aws
                 .iam
                 .update_role()
                 .role_name(name)
-                .description(spec.get("description").and_then(Json::as_str).unwrap_or(""))
+                .description(&want.description)
                 .send()
                 .await
                 .aws("UpdateRole")?;
         }
-        if changed.iter().any(|c| c == "tags") {
-            update_tags(cx.aws, name, current.attrs.get("tags"), spec).await?;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::IamRole(name), &have.tags, &want.tags).await?;
         }
-        let arn = current.outputs.get("arn").map(String::as_str).unwrap_or("");
-        Ok(outputs(name, arn))
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let name = &current.physical_id;
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RoleAttrs>) -> Result<()> {
         let r = eventually(
             DETACH,
             |e| e.is("DeleteConflict"),
@@ -150,15 +132,73 @@ impl ResourceKind for Role {
                 cx.aws
                     .iam
                     .delete_role()
-                    .role_name(name)
+                    .role_name(&current.physical_id)
                     .send()
                     .await
-                    .map(|_| ())
                     .aws("DeleteRole")
             },
         )
         .await;
-        gone(r)?;
+        gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::tests_typed::desired;
+    use crate::kinds::Attributes;
+    use crate::model::{AttrRule, ID_TAG, STACK_TAG};
+    use crate::snapshot::ROLES;
+    use serde_json::json;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        for which in ROLES {
+            let want: RoleAttrs = desired(&format!("role/{which}"));
+            assert!(want.initial_trust_policy.is_some(), "{which}");
+            // As GetAccountAuthorizationDetails and ListRoles return the stack's role; the
+            // trust policy AWS holds by then is the full one, which is not a role attribute.
+            let trust = json!({"Version": "2012-10-17", "Statement": []});
+            let d = role_detail(&want.name, &want.tags, &trust, &[], &[]);
+            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", Some(&want.description));
+            assert!(!r.unowned, "{which}");
+            assert_eq!(r.logical_id.as_str(), format!("role/{which}"));
+            // The initial trust policy is create-only: never observed, never compared.
+            let expected = RoleAttrs {
+                initial_trust_policy: None,
+                ..want
+            };
+            assert_eq!(attrs_of(&r), expected, "{which}");
+        }
+    }
+
+    #[test]
+    fn the_initial_trust_policy_is_create_only_and_never_observed() {
+        assert_eq!(
+            RoleAttrs::rule("initial_trust_policy"),
+            AttrRule::CreateOnly
+        );
+        assert_eq!(RoleAttrs::rule("name"), AttrRule::ForceNew);
+        assert_eq!(RoleAttrs::rule("description"), AttrRule::Update);
+        assert_eq!(RoleAttrs::rule("tags"), AttrRule::Update);
+        // Observed attributes (the plan's data) have no initial_trust_policy, and read back.
+        let d = role_detail(
+            "grpc-eks-node",
+            &owned("grpc-eks", "role/node"),
+            &json!({}),
+            &[],
+            &[],
+        );
+        let observed = attrs_of(&crate::snapshot::role_detail(&d, "node", "grpc-eks", None));
+        let j = serde_json::to_value(&observed).unwrap();
+        assert_eq!(
+            j,
+            json!({"name": "grpc-eks-node", "description": "",
+                   "tags": {STACK_TAG: "grpc-eks", ID_TAG: "role/node"}})
+        );
+        assert_eq!(serde_json::from_value::<RoleAttrs>(j).unwrap(), observed);
     }
 }

@@ -1,18 +1,28 @@
 //! A role's trust policy. Kept apart from the role so that it can name roles (the role itself
 //! included) that only exist once the role step has run: this is what makes one apply enough.
 
-use super::{document_text, id_output, trust_id};
+use super::{document_text, trust_id};
 use crate::aws::{AwsError, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, Budget};
-use crate::snapshot::Snapshot;
+use crate::snapshot::RoleDetail;
 use anyhow::Result;
 use async_trait::async_trait;
+use serde_json::Value as Json;
 use std::time::Duration;
 
 /// A role's trust policy.
 pub struct TrustPolicy;
+
+attrs! {
+    /// A trust policy: the role it belongs to and the document.
+    pub struct TrustPolicyAttrs {
+        /// Name of the role.
+        role_name: String => ForceNew,
+        /// The policy document (free-form JSON; a string is sent as it is).
+        document: Json,
+    }
+}
 
 /// IAM rejects a principal naming a role created moments ago until the role has propagated.
 const PROPAGATION: Budget = Budget {
@@ -24,58 +34,64 @@ fn invalid_principal(e: &AwsError) -> bool {
     e.is("MalformedPolicyDocument") && e.detail.contains("Invalid principal")
 }
 
-async fn put(cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-    let role = spec.str("role_name")?;
-    let document = document_text(spec, "document")?;
+/// The trust policy's attributes as the snapshot read them with its role.
+fn attrs_of(r: &RoleDetail) -> TrustPolicyAttrs {
+    TrustPolicyAttrs {
+        role_name: r.name.clone(),
+        document: r.trust.clone(),
+    }
+}
+
+async fn put(cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<()> {
+    let document = document_text(&want.document)?;
     eventually(PROPAGATION, invalid_principal, || async {
         cx.aws
             .iam
             .update_assume_role_policy()
-            .role_name(role)
+            .role_name(&want.role_name)
             .policy_document(&document)
             .send()
             .await
             .aws("UpdateAssumeRolePolicy")
     })
     .await?;
-    Ok(id_output(role))
+    Ok(())
 }
 
 #[async_trait]
-impl ResourceKind for TrustPolicy {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["role_name"]
-    }
+impl Resource for TrustPolicy {
+    type Attrs = TrustPolicyAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TrustPolicyAttrs>>> {
+        // Only the stack's own roles: someone else's role under a stack name is the role's
+        // conflict, not its policies'.
         Ok(snap
             .roles()
             .await?
             .iter()
             .filter(|r| !r.unowned)
-            .map(|r| {
-                Observed::new(trust_id(&r.logical_id), Kind::IamTrustPolicy, &r.name)
-                    .with("role_name", r.name.as_str())
-                    .with("document", r.trust.clone())
-            })
+            .map(|r| Found::new(trust_id(&r.logical_id), &r.name, attrs_of(r)))
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        put(cx, spec).await
+    async fn create(&self, cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<Outputs> {
+        put(cx, want).await?;
+        Ok(Outputs::from([("id".to_string(), want.role_name.clone())]))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        _current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<TrustPolicyAttrs>,
+        want: &TrustPolicyAttrs,
     ) -> Result<Outputs> {
-        put(cx, spec).await
+        if differs(&current.attrs.document, &want.document) {
+            put(cx, want).await?;
+        }
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, _cx: &StepCtx<'_>, _current: &Observed) -> Result<()> {
+    async fn delete(&self, _cx: &StepCtx<'_>, _current: &Current<TrustPolicyAttrs>) -> Result<()> {
         // A role always has a trust policy; it goes when the role goes.
         Ok(())
     }
@@ -84,6 +100,9 @@ impl ResourceKind for TrustPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::tests_typed::desired;
+    use crate::snapshot::ROLES;
 
     fn err(code: &str, detail: &str) -> AwsError {
         AwsError {
@@ -107,5 +126,35 @@ mod tests {
             "NoSuchEntity",
             "Invalid principal"
         )));
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        for which in ROLES {
+            let want: TrustPolicyAttrs = desired(&format!("trust/{which}"));
+            // As GetAccountAuthorizationDetails returns the role once the trust policy is
+            // written (its name and the CodeBuild role's own ARN as placeholders).
+            let role_id = format!("role/{which}");
+            let d = role_detail(
+                &want.role_name,
+                &owned("grpc-eks", &role_id),
+                &want.document,
+                &[],
+                &[],
+            );
+            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", None);
+            assert_eq!(trust_id(&r.logical_id).as_str(), format!("trust/{which}"));
+            assert_eq!(attrs_of(&r), want, "{which}");
+        }
+    }
+
+    #[test]
+    fn the_codebuild_role_trusts_itself() {
+        let want: TrustPolicyAttrs = desired("trust/codebuild");
+        assert_eq!(want.role_name, "role/codebuild.name");
+        assert_eq!(
+            want.document["Statement"][1]["Principal"]["AWS"],
+            "role/codebuild.arn"
+        );
     }
 }
