@@ -4,7 +4,6 @@
 
 use super::string_list;
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::network::ec2::update_tags;
 use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed, ID_TAG, STACK_TAG};
 use crate::naming;
@@ -152,11 +151,11 @@ impl ResourceKind for LaunchTemplate {
         _changed: &[String],
     ) -> Result<Outputs> {
         // Launch templates take EC2's tag calls, like the network resources.
-        update_tags(
+        crate::tags::sync(
             cx.aws,
-            &current.physical_id,
-            current.attrs.get("tags"),
-            spec,
+            crate::tags::Tagged::Ec2(&current.physical_id),
+            &crate::tags::Tags(crate::kinds::json_tags(current.attrs.get("tags"))),
+            &crate::tags::Tags(spec.tags()),
         )
         .await?;
         Ok(current.outputs.clone())
