@@ -276,6 +276,7 @@ pub struct Observed {
 
 impl Observed {
     /// A new observation with the `id` output set to the physical id.
+    #[cfg(test)]
     pub fn new(id: LogicalId, kind: Kind, physical_id: impl Into<String>) -> Self {
         let physical_id = physical_id.into();
         let mut outputs = BTreeMap::new();
@@ -290,12 +291,6 @@ impl Observed {
             pending: None,
             unowned: false,
         }
-    }
-
-    /// Sets an attribute (builder style).
-    pub fn with(mut self, key: &str, value: impl Into<Json>) -> Self {
-        self.attrs.insert(key.to_string(), value.into());
-        self
     }
 }
 

@@ -225,8 +225,7 @@ async fn run_step(
             }
             Verb::Update => {
                 let current = current.ok_or_else(|| anyhow!("nothing observed to update"))?;
-                let changed: Vec<String> = change.attrs.iter().map(|a| a.name.clone()).collect();
-                Ok(Some(kind.update(&cx, &current, &spec?, &changed).await?))
+                Ok(Some(kind.update(&cx, &current, &spec?).await?))
             }
             Verb::Create => Ok(Some(kind.create(&cx, &spec?).await?)),
         }

@@ -10,9 +10,6 @@ use std::fmt::Debug;
 pub trait Attributes:
     Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
 {
-    /// Every attribute name, as the plan shows it.
-    const FIELDS: &'static [&'static str];
-
     /// How a change to `attr` is carried out.
     fn rule(attr: &str) -> AttrRule;
 }
@@ -60,8 +57,6 @@ macro_rules! attrs {
         }
 
         impl $crate::kinds::Attributes for $name {
-            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
-
             fn rule(attr: &str) -> $crate::model::AttrRule {
                 $(
                     if attr == stringify!($field) {
@@ -96,7 +91,6 @@ mod tests {
 
     #[test]
     fn rules_are_read_from_the_fields() {
-        assert_eq!(Example::FIELDS, ["cidr", "initial", "tags"]);
         assert_eq!(Example::rule("cidr"), AttrRule::ForceNew);
         assert_eq!(Example::rule("initial"), AttrRule::CreateOnly);
         assert_eq!(Example::rule("tags"), AttrRule::Update);

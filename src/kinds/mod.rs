@@ -54,67 +54,11 @@ impl StepCtx<'_> {
 pub struct Spec(pub BTreeMap<String, Json>);
 
 impl Spec {
-    /// The raw value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        self.0.get(key)
-    }
-
-    /// A string attribute the kind requires.
-    pub fn str(&self, key: &str) -> Result<&str> {
-        self.get(key)
-            .and_then(Json::as_str)
-            .ok_or_else(|| anyhow!("spec has no string attribute {key:?}"))
-    }
-
-    /// A boolean attribute, false when absent.
-    pub fn flag(&self, key: &str) -> bool {
-        self.get(key).and_then(Json::as_bool).unwrap_or(false)
-    }
-
-    /// The `tags` map.
-    pub fn tags(&self) -> BTreeMap<String, String> {
-        json_tags(self.get("tags"))
-    }
-
     /// The spec as a kind's typed attributes.
     pub fn typed<A: Attributes>(&self) -> Result<A> {
         Ok(serde_json::from_value(Json::Object(
             self.0.clone().into_iter().collect(),
         ))?)
-    }
-}
-
-/// Reads a JSON object of strings as a tag map.
-pub fn json_tags(v: Option<&Json>) -> BTreeMap<String, String> {
-    v.and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The tag calls that bring a resource's tags from what was observed to what the spec wants.
-#[derive(Debug, Default, PartialEq)]
-pub struct TagDelta {
-    /// Tags to add or overwrite.
-    pub set: BTreeMap<String, String>,
-    /// Keys to remove.
-    pub remove: Vec<String>,
-}
-
-/// What differs between the observed `current` tags and the spec's.
-pub fn tag_delta(current: Option<&Json>, spec: &Spec) -> TagDelta {
-    let have = json_tags(current);
-    let want = spec.tags();
-    TagDelta {
-        set: want
-            .iter()
-            .filter(|(k, v)| have.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        remove: have.into_keys().filter(|k| !want.contains_key(k)).collect(),
     }
 }
 
@@ -242,6 +186,7 @@ impl<R: Resource> ResourceKind for Typed<R> {
         R::Attrs::rule(attr)
     }
 
+    #[cfg(test)]
     fn check(&self, spec: &Spec) -> Result<()> {
         spec.typed::<R::Attrs>().map(|_| ())
     }
@@ -273,13 +218,7 @@ impl<R: Resource> ResourceKind for Typed<R> {
         self.1.create(cx, &self.want(cx, spec)?).await
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
-    ) -> Result<Outputs> {
+    async fn update(&self, cx: &StepCtx<'_>, current: &Observed, spec: &Spec) -> Result<Outputs> {
         let current = self.current(current)?;
         self.1.update(cx, &current, &self.want(cx, spec)?).await
     }
@@ -289,119 +228,43 @@ impl<R: Resource> ResourceKind for Typed<R> {
     }
 }
 
-/// A kind as the engine sees it: JSON attributes in and out.
+/// A kind as the engine sees it: JSON attributes in and out. Only [`Typed`] implements it.
 #[async_trait]
 pub trait ResourceKind: Send + Sync {
     /// How a change to `attr` is carried out.
-    fn rule(&self, attr: &str) -> AttrRule {
-        if self.create_only().contains(&attr) {
-            AttrRule::CreateOnly
-        } else if self.force_new().contains(&attr) {
-            AttrRule::ForceNew
-        } else {
-            AttrRule::Update
-        }
-    }
+    fn rule(&self, attr: &str) -> AttrRule;
 
     /// Converts a desired spec to the kind's attributes, to catch names and types that do not fit.
-    fn check(&self, _spec: &Spec) -> Result<()> {
-        Ok(())
-    }
+    #[cfg(test)]
+    fn check(&self, spec: &Spec) -> Result<()>;
 
-    /// Attributes that cannot change in place: a change means replacement.
-    fn force_new(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Attributes used only by the create call and never compared afterwards (a role's
-    /// initial trust policy, which a separate resource manages from then on).
-    fn create_only(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Every resource of this kind the stack owns, read through `snap` (one call per kind).
+    /// Every resource of this kind the stack owns, read through `snap`.
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>>;
 
-    /// Creates the resource, tagged in the same call where AWS allows; returns its outputs.
+    /// Creates the resource from its desired spec; returns its outputs.
     async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs>;
 
-    /// Changes the attributes named in `changed` in place.
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
-    ) -> Result<Outputs>;
+    /// Brings the resource to its desired spec in place.
+    async fn update(&self, cx: &StepCtx<'_>, current: &Observed, spec: &Spec) -> Result<Outputs>;
 
     /// Deletes the resource and waits until AWS has let go of it; gone already is success.
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()>;
 }
 
-/// The implementation of `kind`.
-pub fn get(kind: Kind) -> &'static dyn ResourceKind {
-    use network::*;
-    match kind {
-        Kind::Vpc => &Typed(Kind::Vpc, vpc::Vpc),
-        Kind::InternetGateway => &internet_gateway::InternetGateway,
-        Kind::IgwAttachment => &igw_attachment::IgwAttachment,
-        Kind::Subnet => &subnet::Subnet,
-        Kind::RouteTable => &route_table::RouteTable,
-        Kind::Route => &route::Route,
-        Kind::RouteTableAssociation => &route_table_association::RouteTableAssociation,
-        Kind::ElasticIp => &elastic_ip::ElasticIp,
-        Kind::NatGateway => &nat_gateway::NatGateway,
-        Kind::SecurityGroup => &security_group::SecurityGroup,
-        Kind::IamRole => &Typed(Kind::IamRole, iam::role::Role),
-        Kind::IamTrustPolicy => &Typed(Kind::IamTrustPolicy, iam::trust_policy::TrustPolicy),
-        Kind::IamInlinePolicy => &Typed(Kind::IamInlinePolicy, iam::inline_policy::InlinePolicy),
-        Kind::IamPolicyAttachment => &Typed(
-            Kind::IamPolicyAttachment,
-            iam::policy_attachment::PolicyAttachment,
-        ),
-        Kind::EksCluster => &Typed(Kind::EksCluster, eks::cluster::Cluster),
-        Kind::LaunchTemplate => &Typed(Kind::LaunchTemplate, eks::launch_template::LaunchTemplate),
-        Kind::EksNodeGroup => &Typed(Kind::EksNodeGroup, eks::node_group::NodeGroup),
-        Kind::EksAccessEntry => &Typed(Kind::EksAccessEntry, eks::access_entry::AccessEntry),
-        Kind::LoadBalancer => &Typed(Kind::LoadBalancer, alb::load_balancer::LoadBalancer),
-        Kind::TargetGroup => &Typed(Kind::TargetGroup, alb::target_group::TargetGroup),
-        Kind::Listener => &Typed(Kind::Listener, alb::listener::Listener),
-        Kind::TargetGroupAttachment => &Typed(
-            Kind::TargetGroupAttachment,
-            alb::target_group_attachment::TargetGroupAttachment,
-        ),
-        Kind::EcrRepository => &Typed(Kind::EcrRepository, ecr::repository::Repository),
-        Kind::CodeBuildProject => &Typed(Kind::CodeBuildProject, codebuild::project::Project),
-    }
+/// Builds [`get`] from the registry's rows.
+macro_rules! define_get {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $area:ident, $imp:path; )*) => {
+        /// The implementation of `kind`.
+        pub fn get(kind: Kind) -> &'static dyn ResourceKind {
+            match kind {
+                $(Kind::$variant => &Typed(Kind::$variant, $imp),)*
+            }
+        }
+    };
 }
+crate::kind_registry!(define_get);
 
 /// How a change to `attr` of `kind` is carried out.
 pub fn attr_rule(kind: Kind, attr: &str) -> AttrRule {
     get(kind).rule(attr)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn tag_delta_sets_what_differs_and_removes_what_is_gone() {
-        let spec = Spec(
-            [("tags".to_string(), json!({"a": "1", "b": "new", "c": "3"}))]
-                .into_iter()
-                .collect(),
-        );
-        let have = json!({"a": "1", "b": "old", "gone": "x"});
-        let d = tag_delta(Some(&have), &spec);
-        assert_eq!(
-            d.set,
-            BTreeMap::from([("b".into(), "new".into()), ("c".into(), "3".into())])
-        );
-        assert_eq!(d.remove, vec!["gone".to_string()]);
-        assert_eq!(
-            tag_delta(Some(&json!({"a": "1", "b": "new", "c": "3"})), &spec),
-            TagDelta::default()
-        );
-    }
 }

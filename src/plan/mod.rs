@@ -8,7 +8,6 @@ pub use diff::{destroy, diff};
 pub use render::render_human;
 pub use steps::{Step, StepKind};
 
-pub use crate::model::AttrRule;
 use crate::model::{Area, Kind, LogicalId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;

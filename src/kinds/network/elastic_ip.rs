@@ -1,17 +1,25 @@
 //! Elastic IPs for the NAT gateways.
 
-use super::ec2::{logical_id, tag_spec, tags_json, update_tags};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, still_in_use, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{DomainType, ResourceType};
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 
 /// Elastic IP address.
 pub struct ElasticIp;
+
+attrs! {
+    /// What an Elastic IP is made of.
+    pub struct ElasticIpAttrs {
+        /// Where it can be used: always `vpc` (create allocates nothing else).
+        domain: String => ForceNew,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 fn outputs(allocation: &str, public_ip: Option<&str>) -> Outputs {
     let mut out = Outputs::from([("id".to_string(), allocation.to_string())]);
@@ -21,35 +29,44 @@ fn outputs(allocation: &str, public_ip: Option<&str>) -> Outputs {
     out
 }
 
-#[async_trait]
-impl ResourceKind for ElasticIp {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["domain"]
+/// The address's attributes as EC2 describes them.
+fn attrs_of(a: &Address) -> ElasticIpAttrs {
+    ElasticIpAttrs {
+        domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+        tags: Tags::from(a.tags()),
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+#[async_trait]
+impl Resource for ElasticIp {
+    type Attrs = ElasticIpAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ElasticIpAttrs>>> {
         Ok(snap
             .addresses()
             .await?
             .iter()
             .filter_map(|a| {
                 let id = a.allocation_id()?;
-                let mut o = Observed::new(logical_id(a.tags(), id), Kind::ElasticIp, id)
-                    .with("domain", a.domain().map(|d| d.as_str()).unwrap_or("vpc"))
-                    .with("tags", tags_json(a.tags()));
-                o.outputs = outputs(id, a.public_ip());
-                Some(o)
+                let attrs = attrs_of(a);
+                let who = attrs
+                    .tags
+                    .identity(snap.stack(), &format!("untracked/{id}"));
+                let mut found = Found::new(who.id, id, attrs);
+                found.outputs = outputs(id, a.public_ip());
+                found.unowned = !who.owned;
+                Some(found)
             })
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &ElasticIpAttrs) -> Result<Outputs> {
         let out = cx
             .aws
             .ec2
             .allocate_address()
             .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ResourceType::ElasticIp, spec))
+            .tag_specifications(want.tags.ec2_spec(ResourceType::ElasticIp))
             .send()
             .await
             .aws("AllocateAddress")?;
@@ -62,21 +79,23 @@ impl ResourceKind for ElasticIp {
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<ElasticIpAttrs>,
+        want: &ElasticIpAttrs,
     ) -> Result<Outputs> {
-        update_tags(
-            cx.aws,
-            &current.physical_id,
-            current.attrs.get("tags"),
-            spec,
-        )
-        .await?;
+        let have = &current.attrs;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(
+                cx.aws,
+                Tagged::Ec2(&current.physical_id),
+                &have.tags,
+                &want.tags,
+            )
+            .await?;
+        }
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ElasticIpAttrs>) -> Result<()> {
         // A NAT gateway keeps its address until it is fully deleted.
         let r = eventually(
             Budget::RELEASE,
@@ -88,12 +107,38 @@ impl ResourceKind for ElasticIp {
                     .allocation_id(&current.physical_id)
                     .send()
                     .await
-                    .map(|_| ())
                     .aws("ReleaseAddress")
             },
         )
         .await;
         gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests_typed::desired;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: ElasticIpAttrs = desired("eip/a");
+        // As DescribeAddresses returns the stack's address.
+        let a = Address::builder()
+            .allocation_id("eipalloc-0a1b2c3d")
+            .public_ip("198.51.100.7")
+            .domain(DomainType::Vpc)
+            .set_tags(Some(want.tags.to_ec2()))
+            .build();
+        assert_eq!(attrs_of(&a), want);
+    }
+
+    #[test]
+    fn the_public_ip_is_an_output_when_known() {
+        let out = outputs("eipalloc-1", Some("198.51.100.7"));
+        assert_eq!(out["id"], "eipalloc-1");
+        assert_eq!(out["public_ip"], "198.51.100.7");
+        assert!(!outputs("eipalloc-1", None).contains_key("public_ip"));
     }
 }

@@ -1,50 +1,63 @@
 //! Attachment of the internet gateway to the VPC; found through the tagged gateway.
 
-use super::ec2::{id_output, logical_id};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::model::LogicalId;
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::Tags;
 use anyhow::{bail, Result};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::AttachmentStatus;
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
 
 /// Internet gateway attachment (untaggable).
 pub struct IgwAttachment;
 
+attrs! {
+    /// What attaches which gateway to which VPC.
+    pub struct IgwAttachmentAttrs {
+        /// The internet gateway.
+        internet_gateway_id: String => ForceNew,
+        /// The VPC it is attached to.
+        vpc_id: String => ForceNew,
+    }
+}
+
+/// The attachments of gateway `g`, named after the gateway (`igw` has `igw-attachment`).
+fn found_in(g: &InternetGateway, stack: &str) -> Vec<Found<IgwAttachmentAttrs>> {
+    let igw = g.internet_gateway_id().unwrap_or_default();
+    let parent = Tags::from(g.tags()).identity(stack, &format!("untracked/{igw}"));
+    g.attachments()
+        .iter()
+        .filter(|a| !matches!(a.state(), Some(AttachmentStatus::Detached)))
+        .map(|a| {
+            let vpc = a.vpc_id().unwrap_or_default();
+            let attrs = IgwAttachmentAttrs {
+                internet_gateway_id: igw.to_string(),
+                vpc_id: vpc.to_string(),
+            };
+            let id = LogicalId::new(format!("{}-attachment", parent.id));
+            let mut found = Found::new(id, format!("{igw}|{vpc}"), attrs);
+            found.unowned = !parent.owned;
+            found
+        })
+        .collect()
+}
+
 #[async_trait]
-impl ResourceKind for IgwAttachment {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["internet_gateway_id", "vpc_id"]
+impl Resource for IgwAttachment {
+    type Attrs = IgwAttachmentAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<IgwAttachmentAttrs>>> {
+        Ok(snap
+            .internet_gateways()
+            .await?
+            .iter()
+            .flat_map(|g| found_in(g, snap.stack()))
+            .collect())
     }
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let mut out = Vec::new();
-        for g in snap.internet_gateways().await? {
-            let igw = g.internet_gateway_id().unwrap_or_default();
-            let parent = logical_id(g.tags(), igw);
-            for a in g.attachments() {
-                if matches!(a.state(), Some(AttachmentStatus::Detached)) {
-                    continue;
-                }
-                let vpc = a.vpc_id().unwrap_or_default();
-                out.push(
-                    Observed::new(
-                        LogicalId::new(format!("{parent}-attachment")),
-                        Kind::IgwAttachment,
-                        format!("{igw}|{vpc}"),
-                    )
-                    .with("internet_gateway_id", igw)
-                    .with("vpc_id", vpc),
-                );
-            }
-        }
-        Ok(out)
-    }
-
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (igw, vpc) = (spec.str("internet_gateway_id")?, spec.str("vpc_id")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &IgwAttachmentAttrs) -> Result<Outputs> {
+        let (igw, vpc) = (&want.internet_gateway_id, &want.vpc_id);
         eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .ec2
@@ -56,34 +69,24 @@ impl ResourceKind for IgwAttachment {
                 .aws("AttachInternetGateway")
         })
         .await?;
-        Ok(id_output(&format!("{igw}|{vpc}")))
+        Ok(Outputs::from([("id".to_string(), format!("{igw}|{vpc}"))]))
     }
 
     async fn update(
         &self,
         _cx: &StepCtx<'_>,
-        current: &Observed,
-        _spec: &Spec,
-        changed: &[String],
+        current: &Current<IgwAttachmentAttrs>,
+        want: &IgwAttachmentAttrs,
     ) -> Result<Outputs> {
         bail!(
-            "{} has no attribute that changes in place (asked to change {changed:?})",
-            current.id
+            "attachment {} has no attribute that changes in place (asked to go from {:?} to {want:?})",
+            current.physical_id,
+            current.attrs
         )
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let igw = current
-            .attrs
-            .get("internet_gateway_id")
-            .and_then(|v| v.as_str());
-        let vpc = current.attrs.get("vpc_id").and_then(|v| v.as_str());
-        let (Some(igw), Some(vpc)) = (igw, vpc) else {
-            bail!(
-                "attachment {} lacks its gateway or VPC id",
-                current.physical_id
-            );
-        };
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<IgwAttachmentAttrs>) -> Result<()> {
+        let (igw, vpc) = (&current.attrs.internet_gateway_id, &current.attrs.vpc_id);
         // Detaching fails while public addresses are still mapped in the VPC; NAT gateways
         // and load balancers release theirs asynchronously.
         let r = eventually(Budget::RELEASE, still_in_use, || async {
@@ -94,7 +97,6 @@ impl ResourceKind for IgwAttachment {
                 .vpc_id(vpc)
                 .send()
                 .await
-                .map(|_| ())
                 .aws("DetachInternetGateway")
         })
         .await;
@@ -102,5 +104,47 @@ impl ResourceKind for IgwAttachment {
             Err(e) if e.is("Gateway.NotAttached") => Ok(()),
             other => Ok(gone_ok(other)?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::network::internet_gateway::InternetGatewayAttrs;
+    use crate::kinds::tests_typed::{default_config, desired};
+    use aws_sdk_ec2::types::InternetGatewayAttachment;
+
+    /// The stack's gateway as DescribeInternetGateways returns it, with attachments in `states`.
+    fn gateway(states: &[&str]) -> InternetGateway {
+        let tags = desired::<InternetGatewayAttrs>("igw").tags;
+        let attachments = states.iter().map(|s| {
+            InternetGatewayAttachment::builder()
+                .vpc_id("vpc.id")
+                .state(AttachmentStatus::from(*s))
+                .build()
+        });
+        InternetGateway::builder()
+            // The placeholder the desired spec resolves the gateway reference to.
+            .internet_gateway_id("igw.id")
+            .set_attachments(Some(attachments.collect()))
+            .set_tags(Some(tags.to_ec2()))
+            .build()
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: IgwAttachmentAttrs = desired("igw-attachment");
+        // "available" is what EC2 reports for an attached internet gateway.
+        let found = found_in(&gateway(&["available"]), &default_config().stack);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id.as_str(), "igw-attachment");
+        assert_eq!(found[0].physical_id, "igw.id|vpc.id");
+        assert!(!found[0].unowned);
+        assert_eq!(found[0].attrs, want);
+    }
+
+    #[test]
+    fn detached_attachments_are_not_reported() {
+        assert!(found_in(&gateway(&["detached"]), &default_config().stack).is_empty());
     }
 }

@@ -1,4 +1,4 @@
-//! EC2 networking kinds, and the EC2 tag and id helpers they (and the launch template) share.
+//! EC2 networking kinds.
 
 pub mod elastic_ip;
 pub mod igw_attachment;
@@ -10,5 +10,3 @@ pub mod route_table_association;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
-
-pub mod ec2;

@@ -1,11 +1,9 @@
 //! NAT gateways: created in a public subnet with an Elastic IP; they take minutes either way.
 
-use super::ec2::{id_output, logical_id, tag_spec, tags_json, update_tags};
-use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::aws::{absent_ok, Aws, AwsResultExt};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -13,6 +11,18 @@ use std::time::Duration;
 
 /// NAT gateway.
 pub struct NatGateway;
+
+attrs! {
+    /// What a NAT gateway is made of.
+    pub struct NatGatewayAttrs {
+        /// The public subnet it lives in.
+        subnet_id: String => ForceNew,
+        /// The allocation id of its Elastic IP.
+        allocation_id: String => ForceNew,
+        /// Its tags.
+        tags: Tags,
+    }
+}
 
 /// AWS documents 1 to 3 minutes; allow far more before calling it stuck.
 const TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -27,9 +37,8 @@ async fn state(aws: &Aws, id: &str) -> Result<(Option<NatGatewayState>, Option<S
             .aws("DescribeNatGateways")
     })
     .await;
-    let out = match out {
-        Err(e) if e.is_not_found() => return Ok((Some(NatGatewayState::Deleted), None)),
-        other => other?,
+    let Some(out) = absent_ok(out)? else {
+        return Ok((Some(NatGatewayState::Deleted), None));
     };
     let g = out.nat_gateways().first();
     Ok((
@@ -61,58 +70,71 @@ async fn wait_available(cx: &StepCtx<'_>, id: &str) -> Result<()> {
     .await
 }
 
+/// The gateway's attributes as EC2 describes them.
+fn attrs_of(g: &aws_sdk_ec2::types::NatGateway) -> NatGatewayAttrs {
+    let allocation = g
+        .nat_gateway_addresses()
+        .first()
+        .and_then(|a| a.allocation_id())
+        .unwrap_or_default();
+    NatGatewayAttrs {
+        subnet_id: g.subnet_id().unwrap_or_default().to_string(),
+        allocation_id: allocation.to_string(),
+        tags: Tags::from(g.tags()),
+    }
+}
+
+/// The gateway as observe reports it: none once deleted or deleting, pending while it comes
+/// up, broken when it failed.
+fn found_of(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<NatGatewayAttrs>> {
+    // Deleted gateways stay listed for about an hour; deleting ones are on their way out.
+    if matches!(
+        g.state(),
+        Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+    ) {
+        return None;
+    }
+    let id = g.nat_gateway_id().unwrap_or_default();
+    let attrs = attrs_of(g);
+    let who = attrs.tags.identity(stack, &format!("untracked/{id}"));
+    let mut found = Found::new(who.id, id, attrs);
+    found.unowned = !who.owned;
+    if g.state() == Some(&NatGatewayState::Pending) {
+        found.pending = Some("still pending: apply waits until it is available".into());
+    }
+    if g.state() == Some(&NatGatewayState::Failed) {
+        found.broken = Some(format!(
+            "NAT gateway failed: {}",
+            g.failure_message().unwrap_or("no reason given")
+        ));
+    }
+    Some(found)
+}
+
 #[async_trait]
-impl ResourceKind for NatGateway {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["subnet_id", "allocation_id"]
+impl Resource for NatGateway {
+    type Attrs = NatGatewayAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<NatGatewayAttrs>>> {
+        Ok(snap
+            .nat_gateways()
+            .await?
+            .iter()
+            .filter_map(|g| found_of(g, snap.stack()))
+            .collect())
     }
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let mut out = Vec::new();
-        for g in snap.nat_gateways().await? {
-            // Deleted gateways stay listed for about an hour; deleting ones are on their way out.
-            if matches!(
-                g.state(),
-                Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
-            ) {
-                continue;
-            }
-            let id = g.nat_gateway_id().unwrap_or_default();
-            let allocation = g
-                .nat_gateway_addresses()
-                .first()
-                .and_then(|a| a.allocation_id())
-                .unwrap_or_default();
-            let mut o = Observed::new(logical_id(g.tags(), id), Kind::NatGateway, id)
-                .with("subnet_id", g.subnet_id().unwrap_or_default())
-                .with("allocation_id", allocation)
-                .with("tags", tags_json(g.tags()));
-            if g.state() == Some(&NatGatewayState::Pending) {
-                o.pending = Some("still pending: apply waits until it is available".into());
-            }
-            if g.state() == Some(&NatGatewayState::Failed) {
-                o.broken = Some(format!(
-                    "NAT gateway failed: {}",
-                    g.failure_message().unwrap_or("no reason given")
-                ));
-            }
-            out.push(o);
-        }
-        Ok(out)
-    }
-
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let (subnet, allocation) = (spec.str("subnet_id")?, spec.str("allocation_id")?);
+    async fn create(&self, cx: &StepCtx<'_>, want: &NatGatewayAttrs) -> Result<Outputs> {
         // The token makes the SDK's own retries of this call idempotent.
         let token = format!("{:032x}", fastrand::u128(..));
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .ec2
                 .create_nat_gateway()
-                .subnet_id(subnet)
-                .allocation_id(allocation)
+                .subnet_id(&want.subnet_id)
+                .allocation_id(&want.allocation_id)
                 .client_token(&token)
-                .tag_specifications(tag_spec(ResourceType::Natgateway, spec))
+                .tag_specifications(want.tags.ec2_spec(ResourceType::Natgateway))
                 .send()
                 .await
                 .aws("CreateNatGateway")
@@ -124,30 +146,26 @@ impl ResourceKind for NatGateway {
             .context("CreateNatGateway returned no id")?
             .to_string();
         wait_available(cx, &id).await?;
-        Ok(id_output(&id))
+        Ok(Outputs::from([("id".to_string(), id)]))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<NatGatewayAttrs>,
+        want: &NatGatewayAttrs,
     ) -> Result<Outputs> {
+        let (id, have) = (&current.physical_id, &current.attrs);
         if current.pending.is_some() {
-            wait_available(cx, &current.physical_id).await?;
+            wait_available(cx, id).await?;
         }
-        update_tags(
-            cx.aws,
-            &current.physical_id,
-            current.attrs.get("tags"),
-            spec,
-        )
-        .await?;
-        Ok(id_output(&current.physical_id))
+        if differs(&have.tags, &want.tags) {
+            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
+        }
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<NatGatewayAttrs>) -> Result<()> {
         let id = &current.physical_id;
         let r = cx
             .aws
@@ -156,11 +174,9 @@ impl ResourceKind for NatGateway {
             .nat_gateway_id(id)
             .send()
             .await
-            .map(|_| ())
             .aws("DeleteNatGateway");
-        match r {
-            Err(e) if e.is("NatGatewayNotFound") => return Ok(()),
-            other => gone_ok(other)?,
+        if absent_ok(r)?.is_none() {
+            return Ok(());
         }
         // Its Elastic IP and the internet gateway stay in use until it is fully deleted.
         cx.note(&format!("waiting for {id} to be deleted"));
@@ -176,5 +192,62 @@ impl ResourceKind for NatGateway {
             },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests_typed::{default_config, desired};
+    use aws_sdk_ec2::types::{NatGateway as Ec2NatGateway, NatGatewayAddress};
+
+    /// The stack's gateway in zone a as DescribeNatGateways returns it, in `state`.
+    fn described(state: NatGatewayState) -> Ec2NatGateway {
+        Ec2NatGateway::builder()
+            .nat_gateway_id("nat-0a1b2c3d")
+            .subnet_id("subnet/public/a.id")
+            .vpc_id("vpc.id")
+            .state(state)
+            .nat_gateway_addresses(
+                NatGatewayAddress::builder()
+                    .allocation_id("eip/a.id")
+                    .public_ip("198.51.100.7")
+                    .build(),
+            )
+            .set_tags(Some(desired::<NatGatewayAttrs>("nat/a").tags.to_ec2()))
+            .build()
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let want: NatGatewayAttrs = desired("nat/a");
+        assert_eq!(attrs_of(&described(NatGatewayState::Available)), want);
+        let found = found_of(
+            &described(NatGatewayState::Available),
+            &default_config().stack,
+        );
+        let found = found.unwrap();
+        assert_eq!(found.id.as_str(), "nat/a");
+        assert_eq!((found.pending, found.broken), (None, None));
+    }
+
+    #[test]
+    fn states_decide_pending_broken_and_gone() {
+        let stack = default_config().stack;
+        let pending = found_of(&described(NatGatewayState::Pending), &stack).unwrap();
+        assert!(pending.pending.is_some() && pending.broken.is_none());
+        let failed = Ec2NatGateway::builder()
+            .failure_message("no capacity")
+            .state(NatGatewayState::Failed)
+            .set_tags(Some(desired::<NatGatewayAttrs>("nat/a").tags.to_ec2()))
+            .build();
+        let failed = found_of(&failed, &stack).unwrap();
+        assert_eq!(
+            failed.broken.as_deref(),
+            Some("NAT gateway failed: no capacity")
+        );
+        for gone in [NatGatewayState::Deleting, NatGatewayState::Deleted] {
+            assert!(found_of(&described(gone), &stack).is_none());
+        }
     }
 }

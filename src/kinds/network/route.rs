@@ -1,21 +1,33 @@
 //! A table's default route (0.0.0.0/0) to the internet or NAT gateway; found through the
 //! tagged route table, and named after it (`rt/public` holds `route/public`).
 
-use super::ec2::{id_output, logical_id};
 use crate::aws::{gone_ok, Aws, AwsError, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, LogicalId, Observed};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::model::LogicalId;
 use crate::retry::{eventually, not_found_yet, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::Tags;
 use anyhow::Result;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::RouteOrigin;
+use aws_sdk_ec2::types::{RouteOrigin, RouteTable};
 
 /// One route of a route table (untaggable).
 pub struct Route;
 
-/// The targets a route may have, as attribute names.
-const TARGETS: [&str; 2] = ["gateway_id", "nat_gateway_id"];
+attrs! {
+    /// Where a route sends which traffic: to an internet gateway or to a NAT gateway.
+    pub struct RouteAttrs {
+        /// The table it is in.
+        route_table_id: String => ForceNew,
+        /// The destination range (`0.0.0.0/0`).
+        destination: String => ForceNew,
+        /// The internet gateway it points at, for a public route.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gateway_id: Option<String>,
+        /// The NAT gateway it points at, for a private route.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nat_gateway_id: Option<String>,
+    }
+}
 
 fn route_id(table: &LogicalId) -> LogicalId {
     let name = table.as_str();
@@ -25,20 +37,52 @@ fn route_id(table: &LogicalId) -> LogicalId {
     })
 }
 
-/// Creates or replaces the route so it points at the spec's target.
-async fn put(aws: &Aws, spec: &Spec, replace: bool) -> Result<(), AwsError> {
-    let table = spec.str("route_table_id").unwrap_or_default();
-    let dest = spec.str("destination").unwrap_or_default();
-    let gateway = spec.str("gateway_id").ok();
-    let nat = spec.str("nat_gateway_id").ok();
+/// The routes of table `t` that someone created, named after the table.
+fn found_in(t: &RouteTable, stack: &str) -> Vec<Found<RouteAttrs>> {
+    let table = t.route_table_id().unwrap_or_default();
+    let parent = Tags::from(t.tags()).identity(stack, &format!("untracked/{table}"));
+    let mut out = Vec::new();
+    for r in t.routes() {
+        // The VPC's local route is AWS's own; only routes someone created are managed.
+        if r.gateway_id() == Some("local") || r.origin() == Some(&RouteOrigin::CreateRouteTable) {
+            continue;
+        }
+        let Some(dest) = r.destination_cidr_block() else {
+            continue;
+        };
+        let (gateway_id, nat_gateway_id) = match (r.nat_gateway_id(), r.gateway_id()) {
+            (Some(nat), _) => (None, Some(nat.to_string())),
+            (None, gw) => (gw.map(str::to_string), None),
+        };
+        let attrs = RouteAttrs {
+            route_table_id: table.to_string(),
+            destination: dest.to_string(),
+            gateway_id,
+            nat_gateway_id,
+        };
+        let mut id = route_id(&parent.id);
+        if dest != "0.0.0.0/0" {
+            id = LogicalId::new(format!("{id}:{dest}"));
+        }
+        let mut found = Found::new(id, format!("{table}|{dest}"), attrs);
+        found.unowned = !parent.owned;
+        out.push(found);
+    }
+    out
+}
+
+/// Creates or replaces the route so it points at `want`'s target.
+async fn put(aws: &Aws, want: &RouteAttrs, replace: bool) -> Result<(), AwsError> {
+    let (table, dest) = (&want.route_table_id, &want.destination);
+    let (gateway, nat) = (&want.gateway_id, &want.nat_gateway_id);
     eventually(Budget::FRESH_ID, not_found_yet, || async {
         if replace {
             aws.ec2
                 .replace_route()
                 .route_table_id(table)
                 .destination_cidr_block(dest)
-                .set_gateway_id(gateway.map(str::to_string))
-                .set_nat_gateway_id(nat.map(str::to_string))
+                .set_gateway_id(gateway.clone())
+                .set_nat_gateway_id(nat.clone())
                 .send()
                 .await
                 .map(|_| ())
@@ -48,8 +92,8 @@ async fn put(aws: &Aws, spec: &Spec, replace: bool) -> Result<(), AwsError> {
                 .create_route()
                 .route_table_id(table)
                 .destination_cidr_block(dest)
-                .set_gateway_id(gateway.map(str::to_string))
-                .set_nat_gateway_id(nat.map(str::to_string))
+                .set_gateway_id(gateway.clone())
+                .set_nat_gateway_id(nat.clone())
                 .send()
                 .await
                 .map(|_| ())
@@ -60,92 +104,129 @@ async fn put(aws: &Aws, spec: &Spec, replace: bool) -> Result<(), AwsError> {
 }
 
 #[async_trait]
-impl ResourceKind for Route {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["route_table_id", "destination"]
+impl Resource for Route {
+    type Attrs = RouteAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RouteAttrs>>> {
+        Ok(snap
+            .route_tables()
+            .await?
+            .iter()
+            .flat_map(|t| found_in(t, snap.stack()))
+            .collect())
     }
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
-        let mut out = Vec::new();
-        for t in snap.route_tables().await? {
-            let table = t.route_table_id().unwrap_or_default();
-            let parent = logical_id(t.tags(), table);
-            for r in t.routes() {
-                // The VPC's local route is AWS's own; only routes someone created are managed.
-                if r.gateway_id() == Some("local")
-                    || r.origin() == Some(&RouteOrigin::CreateRouteTable)
-                {
-                    continue;
-                }
-                let Some(dest) = r.destination_cidr_block() else {
-                    continue;
-                };
-                let mut o =
-                    Observed::new(route_id(&parent), Kind::Route, format!("{table}|{dest}"))
-                        .with("route_table_id", table)
-                        .with("destination", dest);
-                if let Some(nat) = r.nat_gateway_id() {
-                    o = o.with("nat_gateway_id", nat);
-                } else if let Some(gw) = r.gateway_id() {
-                    o = o.with("gateway_id", gw);
-                }
-                if dest != "0.0.0.0/0" {
-                    o.id = LogicalId::new(format!("{}:{dest}", o.id));
-                }
-                out.push(o);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        match put(cx.aws, spec, false).await {
+    async fn create(&self, cx: &StepCtx<'_>, want: &RouteAttrs) -> Result<Outputs> {
+        match put(cx.aws, want, false).await {
             // Left behind by an interrupted run, or made by hand: point it where it should go.
-            Err(e) if e.is("RouteAlreadyExists") => put(cx.aws, spec, true).await?,
+            Err(e) if e.is("RouteAlreadyExists") => put(cx.aws, want, true).await?,
             other => other?,
         }
-        Ok(id_output(&format!(
-            "{}|{}",
-            spec.str("route_table_id")?,
-            spec.str("destination")?
-        )))
+        Ok(Outputs::from([(
+            "id".to_string(),
+            format!("{}|{}", want.route_table_id, want.destination),
+        )]))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        changed: &[String],
+        current: &Current<RouteAttrs>,
+        want: &RouteAttrs,
     ) -> Result<Outputs> {
-        if changed.iter().any(|c| TARGETS.contains(&c.as_str())) {
-            put(cx.aws, spec, true).await?;
+        let have = &current.attrs;
+        if have.gateway_id != want.gateway_id || have.nat_gateway_id != want.nat_gateway_id {
+            put(cx.aws, want, true).await?;
         }
-        Ok(id_output(&current.physical_id))
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
-        let table = current
-            .attrs
-            .get("route_table_id")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        let dest = current
-            .attrs
-            .get("destination")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RouteAttrs>) -> Result<()> {
         let r = cx
             .aws
             .ec2
             .delete_route()
-            .route_table_id(table)
-            .destination_cidr_block(dest)
+            .route_table_id(&current.attrs.route_table_id)
+            .destination_cidr_block(&current.attrs.destination)
             .send()
             .await
-            .map(|_| ())
             .aws("DeleteRoute");
         gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::network::route_table::RouteTableAttrs;
+    use crate::kinds::tests_typed::{default_config, desired};
+    use aws_sdk_ec2::types::{Route as Ec2Route, RouteState};
+
+    /// Table `table` as DescribeRouteTables returns it: the VPC's local route, then `routes`.
+    fn table(table: &str, routes: Vec<Ec2Route>) -> RouteTable {
+        let local = Ec2Route::builder()
+            .destination_cidr_block("10.0.0.0/16")
+            .gateway_id("local")
+            .origin(RouteOrigin::CreateRouteTable)
+            .state(RouteState::Active)
+            .build();
+        RouteTable::builder()
+            .route_table_id(format!("{table}.id"))
+            .vpc_id("vpc.id")
+            .set_routes(Some(std::iter::once(local).chain(routes).collect()))
+            .set_tags(Some(desired::<RouteTableAttrs>(table).tags.to_ec2()))
+            .build()
+    }
+
+    fn default_route() -> aws_sdk_ec2::types::builders::RouteBuilder {
+        Ec2Route::builder()
+            .destination_cidr_block("0.0.0.0/0")
+            .origin(RouteOrigin::CreateRoute)
+            .state(RouteState::Active)
+    }
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        let stack = default_config().stack;
+        let public = table(
+            "rt/public",
+            vec![default_route().gateway_id("igw.id").build()],
+        );
+        let found = found_in(&public, &stack);
+        assert_eq!(found.len(), 1, "the local route is AWS's own");
+        assert_eq!(found[0].id.as_str(), "route/public");
+        assert_eq!(found[0].attrs, desired::<RouteAttrs>("route/public"));
+
+        let private = table(
+            "rt/private",
+            vec![default_route().nat_gateway_id("nat/a.id").build()],
+        );
+        let found = found_in(&private, &stack);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id.as_str(), "route/private");
+        assert_eq!(found[0].attrs, desired::<RouteAttrs>("route/private"));
+    }
+
+    #[test]
+    fn other_destinations_get_their_own_id() {
+        let t = table(
+            "rt/public",
+            vec![default_route()
+                .destination_cidr_block("192.168.0.0/16")
+                .gateway_id("igw.id")
+                .build()],
+        );
+        let found = found_in(&t, &default_config().stack);
+        assert_eq!(found[0].id.as_str(), "route/public:192.168.0.0/16");
+        assert_eq!(found[0].physical_id, "rt/public.id|192.168.0.0/16");
+    }
+
+    #[test]
+    fn the_target_that_is_absent_is_not_in_the_attributes() {
+        let want: RouteAttrs = desired("route/public");
+        let json = serde_json::to_value(&want).unwrap();
+        assert!(json.get("nat_gateway_id").is_none());
+        assert_eq!(json["gateway_id"], "igw.id");
     }
 }

@@ -1,11 +1,9 @@
 //! Route tables (their routes and subnet associations are kinds of their own).
 
-use super::ec2::{id_output, logical_id, tag_spec, tags_json, update_tags};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{Outputs, ResourceKind, Spec, StepCtx};
-use crate::model::{Kind, Observed};
+use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::snapshot::Snapshot;
+use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -13,34 +11,53 @@ use aws_sdk_ec2::types::ResourceType;
 /// EC2 route table.
 pub struct RouteTable;
 
-#[async_trait]
-impl ResourceKind for RouteTable {
-    fn force_new(&self) -> &'static [&'static str] {
-        &["vpc_id"]
+attrs! {
+    /// What a route table is made of.
+    pub struct RouteTableAttrs {
+        /// The VPC it is in.
+        vpc_id: String => ForceNew,
+        /// Its tags.
+        tags: Tags,
     }
+}
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
+/// The table's attributes as EC2 describes them.
+fn attrs_of(t: &aws_sdk_ec2::types::RouteTable) -> RouteTableAttrs {
+    RouteTableAttrs {
+        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+        tags: Tags::from(t.tags()),
+    }
+}
+
+#[async_trait]
+impl Resource for RouteTable {
+    type Attrs = RouteTableAttrs;
+
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RouteTableAttrs>>> {
         Ok(snap
             .route_tables()
             .await?
             .iter()
             .map(|t| {
                 let id = t.route_table_id().unwrap_or_default();
-                Observed::new(logical_id(t.tags(), id), Kind::RouteTable, id)
-                    .with("vpc_id", t.vpc_id().unwrap_or_default())
-                    .with("tags", tags_json(t.tags()))
+                let attrs = attrs_of(t);
+                let who = attrs
+                    .tags
+                    .identity(snap.stack(), &format!("untracked/{id}"));
+                let mut found = Found::new(who.id, id, attrs);
+                found.unowned = !who.owned;
+                found
             })
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        let vpc = spec.str("vpc_id")?;
+    async fn create(&self, cx: &StepCtx<'_>, want: &RouteTableAttrs) -> Result<Outputs> {
         let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
             cx.aws
                 .ec2
                 .create_route_table()
-                .vpc_id(vpc)
-                .tag_specifications(tag_spec(ResourceType::RouteTable, spec))
+                .vpc_id(&want.vpc_id)
+                .tag_specifications(want.tags.ec2_spec(ResourceType::RouteTable))
                 .send()
                 .await
                 .aws("CreateRouteTable")
@@ -50,27 +67,29 @@ impl ResourceKind for RouteTable {
             .route_table()
             .and_then(|t| t.route_table_id())
             .context("CreateRouteTable returned no id")?;
-        Ok(id_output(id))
+        Ok(Outputs::from([("id".to_string(), id.to_string())]))
     }
 
     async fn update(
         &self,
         cx: &StepCtx<'_>,
-        current: &Observed,
-        spec: &Spec,
-        _changed: &[String],
+        current: &Current<RouteTableAttrs>,
+        want: &RouteTableAttrs,
     ) -> Result<Outputs> {
-        update_tags(
-            cx.aws,
-            &current.physical_id,
-            current.attrs.get("tags"),
-            spec,
-        )
-        .await?;
-        Ok(id_output(&current.physical_id))
+        let have = &current.attrs;
+        if differs(&have.tags, &want.tags) {
+            tags::sync(
+                cx.aws,
+                Tagged::Ec2(&current.physical_id),
+                &have.tags,
+                &want.tags,
+            )
+            .await?;
+        }
+        Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RouteTableAttrs>) -> Result<()> {
         let r = eventually(Budget::FRESH_ID, still_in_use, || async {
             cx.aws
                 .ec2
@@ -78,11 +97,31 @@ impl ResourceKind for RouteTable {
                 .route_table_id(&current.physical_id)
                 .send()
                 .await
-                .map(|_| ())
                 .aws("DeleteRouteTable")
         })
         .await;
         gone_ok(r)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests_typed::desired;
+    use aws_sdk_ec2::types::RouteTable as Ec2RouteTable;
+
+    #[test]
+    fn observed_attributes_equal_the_desired_ones() {
+        for id in ["rt/public", "rt/private"] {
+            let want: RouteTableAttrs = desired(id);
+            // As DescribeRouteTables returns the stack's table.
+            let t = Ec2RouteTable::builder()
+                .route_table_id("rtb-0a1b2c3d")
+                .vpc_id("vpc.id")
+                .set_tags(Some(want.tags.to_ec2()))
+                .build();
+            assert_eq!(attrs_of(&t), want, "{id}");
+        }
     }
 }
