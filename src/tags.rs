@@ -188,6 +188,12 @@ impl From<Option<&HashMap<String, String>>> for Tags {
     }
 }
 
+/// The logical id of a resource found by the stack tag that carries no `infra:id`: unique, and
+/// never one the stack wants, so the plan shows it as not wanted.
+pub fn untracked(physical_id: &str) -> String {
+    format!("untracked/{physical_id}")
+}
+
 /// The tag calls that bring a resource's tags from what it has to what the spec wants.
 #[derive(Debug, Default, PartialEq)]
 pub struct TagDelta {
@@ -212,7 +218,8 @@ pub enum Tagged<'a> {
     Ecr(&'a str),
 }
 
-/// Brings the tags of `target` from `have` to `want`: sets what differs, removes what is gone.
+/// Brings the tags of `target` from `have` to `want`: sets what differs, removes what is gone,
+/// and makes no call at all when they already match.
 /// CodeBuild is not here: it replaces a project's tags whole in UpdateProject.
 pub async fn sync(aws: &Aws, target: Tagged<'_>, have: &Tags, want: &Tags) -> Result<()> {
     let TagDelta { set, remove } = have.delta_to(want);

@@ -22,6 +22,7 @@ pub use crate::model::AttrRule;
 use crate::model::{Kind, LogicalId, Observed};
 use crate::report::Reporter;
 pub use crate::snapshot::Snapshot;
+use crate::tags::Identity;
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -94,6 +95,14 @@ impl<A> Found<A> {
             pending: None,
             unowned: false,
         }
+    }
+
+    /// A found resource whose logical id and ownership its tags gave (see
+    /// [`Tags::identity`](crate::tags::Tags::identity)).
+    pub fn identified(who: Identity, physical_id: impl Into<String>, attrs: A) -> Self {
+        let mut found = Found::new(who.id, physical_id, attrs);
+        found.unowned = !who.owned;
+        found
     }
 
     /// Adds output `key` (builder style).

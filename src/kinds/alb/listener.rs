@@ -2,7 +2,7 @@
 
 use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, Budget};
 use crate::tags::{self, Tagged, Tags};
 use anyhow::{Context, Result};
@@ -104,8 +104,7 @@ impl Resource for Listener {
             let attrs = attrs_of(l, tags_of(all_tags, arn));
             let fallback = format!("listener/{}", attrs.protocol.to_ascii_lowercase());
             let who = attrs.tags.identity(snap.stack(), &fallback);
-            let mut found = Found::new(who.id, arn, attrs).output("arn", arn);
-            found.unowned = !who.owned;
+            let found = Found::identified(who, arn, attrs).output("arn", arn);
             out.push(found);
         }
         Ok(out)
@@ -172,9 +171,7 @@ impl Resource for Listener {
                 .await
                 .aws("ModifyListener")?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         Ok(arn_outputs(arn))
     }
 

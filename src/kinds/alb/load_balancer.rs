@@ -117,10 +117,9 @@ impl Resource for LoadBalancer {
         let attrs = attrs_of(lb, tags_of(snap.elb_tags().await?, arn));
         // Only one ALB can carry the stack's name, so the id it would have is fixed.
         let who = attrs.tags.identity(snap.stack(), ID);
-        let mut found = Found::new(who.id, arn, attrs)
+        let mut found = Found::identified(who, arn, attrs)
             .output("arn", arn)
             .output("dns_name", lb.dns_name().unwrap_or_default());
-        found.unowned = !who.owned;
         let state = lb.state();
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Provisioning) {
             found.pending = Some("still provisioning: apply waits until it is active".into());
@@ -202,9 +201,7 @@ impl Resource for LoadBalancer {
                 .await
                 .aws("SetSecurityGroups")?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         let dns = current
             .outputs
             .get("dns_name")

@@ -2,7 +2,7 @@
 
 use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, Budget};
 use crate::snapshot::target_group_names;
 use crate::tags::{self, Identity, Tagged, Tags};
@@ -135,8 +135,7 @@ impl Resource for TargetGroup {
             let Some(who) = identity(tg, &attrs.tags, snap.stack()) else {
                 continue;
             };
-            let mut found = Found::new(who.id, arn, attrs).output("arn", arn);
-            found.unowned = !who.owned;
+            let found = Found::identified(who, arn, attrs).output("arn", arn);
             out.push(found);
         }
         Ok(out)
@@ -197,9 +196,7 @@ impl Resource for TargetGroup {
                 .await
                 .aws("ModifyTargetGroup")?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
         Ok(arn_outputs(arn))
     }
 

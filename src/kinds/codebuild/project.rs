@@ -255,9 +255,8 @@ impl Resource for Project {
         };
         let attrs = attrs_of(p);
         let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::new(who.id, &name, attrs);
+        let mut found = Found::identified(who, &name, attrs);
         found.outputs = project_outputs(Some(p), &name);
-        found.unowned = !who.owned;
         Ok(vec![found])
     }
 

@@ -175,9 +175,8 @@ impl Resource for Repository {
         let (tags, policy) = tokio::try_join!(tags, policy)?;
         let attrs = attrs_of(&repo, policy, Tags::from(tags.tags()));
         let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::new(who.id, &name, attrs);
+        let mut found = Found::identified(who, &name, attrs);
         found.outputs = outputs(&repo)?;
-        found.unowned = !who.owned;
         Ok(vec![found])
     }
 

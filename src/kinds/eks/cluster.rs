@@ -103,9 +103,8 @@ impl Resource for Cluster {
         }
         let attrs = attrs_of(c);
         let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::new(who.id, attrs.name.clone(), attrs);
+        let mut found = Found::identified(who, attrs.name.clone(), attrs);
         found.outputs = outputs(c);
-        found.unowned = !who.owned;
         if c.status() == Some(&ClusterStatus::Failed) {
             found.broken = Some(cluster_failure(c));
         }

@@ -104,9 +104,8 @@ impl Resource for LaunchTemplate {
             .and_then(|v| v.launch_template_data());
         let attrs = attrs_of(t, data);
         let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::new(who.id, id, attrs);
+        let mut found = Found::identified(who, id, attrs);
         found.outputs = outputs(id, t.launch_template_name().unwrap_or_default());
-        found.unowned = !who.owned;
         Ok(vec![found])
     }
 

@@ -209,9 +209,8 @@ impl Resource for NodeGroup {
         }
         let attrs = attrs_of(ng);
         let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::new(who.id, attrs.name.clone(), attrs);
+        let mut found = Found::identified(who, attrs.name.clone(), attrs);
         found.outputs = outputs(ng);
-        found.unowned = !who.owned;
         if let Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::DeleteFailed)) =
             ng.status()
         {

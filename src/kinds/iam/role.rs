@@ -4,7 +4,7 @@
 
 use super::document_text;
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, Budget};
 use crate::snapshot::RoleDetail;
 use crate::tags::{self, Tagged, Tags};
@@ -118,9 +118,7 @@ impl Resource for Role {
                 .await
                 .aws("UpdateRole")?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::IamRole(name), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::IamRole(name), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
     }
 

@@ -1,9 +1,9 @@
 //! Elastic IPs for the NAT gateways.
 
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, still_in_use, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
@@ -49,12 +49,9 @@ impl Resource for ElasticIp {
             .filter_map(|a| {
                 let id = a.allocation_id()?;
                 let attrs = attrs_of(a);
-                let who = attrs
-                    .tags
-                    .identity(snap.stack(), &format!("untracked/{id}"));
-                let mut found = Found::new(who.id, id, attrs);
+                let who = attrs.tags.identity(snap.stack(), &untracked(id));
+                let mut found = Found::identified(who, id, attrs);
                 found.outputs = outputs(id, a.public_ip());
-                found.unowned = !who.owned;
                 Some(found)
             })
             .collect())
@@ -83,15 +80,13 @@ impl Resource for ElasticIp {
         want: &ElasticIpAttrs,
     ) -> Result<Outputs> {
         let have = &current.attrs;
-        if differs(&have.tags, &want.tags) {
-            tags::sync(
-                cx.aws,
-                Tagged::Ec2(&current.physical_id),
-                &have.tags,
-                &want.tags,
-            )
-            .await?;
-        }
+        tags::sync(
+            cx.aws,
+            Tagged::Ec2(&current.physical_id),
+            &have.tags,
+            &want.tags,
+        )
+        .await?;
         Ok(current.outputs.clone())
     }
 

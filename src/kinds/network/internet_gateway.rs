@@ -1,8 +1,8 @@
 //! The internet gateway (its attachment to the VPC is a kind of its own).
 
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::tags::{self, Tagged, Tags};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -37,12 +37,8 @@ impl Resource for InternetGateway {
             .map(|g| {
                 let id = g.internet_gateway_id().unwrap_or_default();
                 let attrs = attrs_of(g);
-                let who = attrs
-                    .tags
-                    .identity(snap.stack(), &format!("untracked/{id}"));
-                let mut found = Found::new(who.id, id, attrs);
-                found.unowned = !who.owned;
-                found
+                let who = attrs.tags.identity(snap.stack(), &untracked(id));
+                Found::identified(who, id, attrs)
             })
             .collect())
     }
@@ -70,15 +66,13 @@ impl Resource for InternetGateway {
         want: &InternetGatewayAttrs,
     ) -> Result<Outputs> {
         let have = &current.attrs;
-        if differs(&have.tags, &want.tags) {
-            tags::sync(
-                cx.aws,
-                Tagged::Ec2(&current.physical_id),
-                &have.tags,
-                &want.tags,
-            )
-            .await?;
-        }
+        tags::sync(
+            cx.aws,
+            Tagged::Ec2(&current.physical_id),
+            &have.tags,
+            &want.tags,
+        )
+        .await?;
         Ok(current.outputs.clone())
     }
 

@@ -1,9 +1,9 @@
 //! NAT gateways: created in a public subnet with an Elastic IP; they take minutes either way.
 
 use crate::aws::{absent_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -96,9 +96,8 @@ fn found_of(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<Nat
     }
     let id = g.nat_gateway_id().unwrap_or_default();
     let attrs = attrs_of(g);
-    let who = attrs.tags.identity(stack, &format!("untracked/{id}"));
-    let mut found = Found::new(who.id, id, attrs);
-    found.unowned = !who.owned;
+    let who = attrs.tags.identity(stack, &untracked(id));
+    let mut found = Found::identified(who, id, attrs);
     if g.state() == Some(&NatGatewayState::Pending) {
         found.pending = Some("still pending: apply waits until it is available".into());
     }
@@ -159,9 +158,7 @@ impl Resource for NatGateway {
         if current.pending.is_some() {
             wait_available(cx, id).await?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
     }
 

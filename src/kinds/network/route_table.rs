@@ -1,9 +1,9 @@
 //! Route tables (their routes and subnet associations are kinds of their own).
 
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -41,12 +41,8 @@ impl Resource for RouteTable {
             .map(|t| {
                 let id = t.route_table_id().unwrap_or_default();
                 let attrs = attrs_of(t);
-                let who = attrs
-                    .tags
-                    .identity(snap.stack(), &format!("untracked/{id}"));
-                let mut found = Found::new(who.id, id, attrs);
-                found.unowned = !who.owned;
-                found
+                let who = attrs.tags.identity(snap.stack(), &untracked(id));
+                Found::identified(who, id, attrs)
             })
             .collect())
     }
@@ -77,15 +73,13 @@ impl Resource for RouteTable {
         want: &RouteTableAttrs,
     ) -> Result<Outputs> {
         let have = &current.attrs;
-        if differs(&have.tags, &want.tags) {
-            tags::sync(
-                cx.aws,
-                Tagged::Ec2(&current.physical_id),
-                &have.tags,
-                &want.tags,
-            )
-            .await?;
-        }
+        tags::sync(
+            cx.aws,
+            Tagged::Ec2(&current.physical_id),
+            &have.tags,
+            &want.tags,
+        )
+        .await?;
         Ok(current.outputs.clone())
     }
 

@@ -3,7 +3,7 @@
 use crate::aws::{gone_ok, Aws, AwsResultExt};
 use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
@@ -122,12 +122,8 @@ impl Resource for SecurityGroup {
             .map(|g| {
                 let id = g.group_id().unwrap_or_default();
                 let attrs = attrs_of(g);
-                let who = attrs
-                    .tags
-                    .identity(snap.stack(), &format!("untracked/{id}"));
-                let mut found = Found::new(who.id, id, attrs);
-                found.unowned = !who.owned;
-                found
+                let who = attrs.tags.identity(snap.stack(), &untracked(id));
+                Found::identified(who, id, attrs)
             })
             .collect())
     }
@@ -185,9 +181,7 @@ impl Resource for SecurityGroup {
                 .collect();
             authorize(cx.aws, id, &new).await?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
     }
 

@@ -1,9 +1,9 @@
 //! Subnets: public ones map public IPs on launch, private ones do not.
 
 use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
@@ -65,12 +65,8 @@ impl Resource for Subnet {
             .map(|s| {
                 let id = s.subnet_id().unwrap_or_default();
                 let attrs = attrs_of(s);
-                let who = attrs
-                    .tags
-                    .identity(snap.stack(), &format!("untracked/{id}"));
-                let mut found = Found::new(who.id, id, attrs);
-                found.unowned = !who.owned;
-                found
+                let who = attrs.tags.identity(snap.stack(), &untracked(id));
+                Found::identified(who, id, attrs)
             })
             .collect())
     }
@@ -110,9 +106,7 @@ impl Resource for Subnet {
         if have.map_public_ip_on_launch != want.map_public_ip_on_launch {
             set_public_ip(cx.aws, id, want.map_public_ip_on_launch).await?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
     }
 

@@ -1,9 +1,9 @@
 //! The VPC, with DNS support and hostnames (EKS needs both for private endpoint resolution).
 
 use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{self, untracked, Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
@@ -79,9 +79,7 @@ impl Resource for Vpc {
                 dns_attribute(snap.aws(), id, VpcAttributeName::EnableDnsHostnames),
             )?;
             let attrs = attrs_of(v, support, hostnames);
-            let who = attrs
-                .tags
-                .identity(snap.stack(), &format!("untracked/{id}"));
+            let who = attrs.tags.identity(snap.stack(), &untracked(id));
             out.push(Found::new(who.id, id, attrs));
         }
         Ok(out)
@@ -145,9 +143,7 @@ impl Resource for Vpc {
             )
             .await?;
         }
-        if differs(&have.tags, &want.tags) {
-            tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        }
+        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
     }
 
