@@ -220,8 +220,7 @@ impl Resource for TargetGroup {
             },
         )
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

@@ -100,8 +100,7 @@ impl Resource for InlinePolicy {
             .send()
             .await
             .aws("DeleteRolePolicy");
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

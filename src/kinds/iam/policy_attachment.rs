@@ -92,8 +92,7 @@ impl Resource for PolicyAttachment {
             .send()
             .await
             .aws("DetachRolePolicy");
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

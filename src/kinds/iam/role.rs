@@ -137,8 +137,7 @@ impl Resource for Role {
             },
         )
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

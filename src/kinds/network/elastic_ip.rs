@@ -106,8 +106,7 @@ impl Resource for ElasticIp {
             },
         )
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

@@ -89,8 +89,7 @@ impl Resource for InternetGateway {
             .send()
             .await
             .aws("DeleteInternetGateway");
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

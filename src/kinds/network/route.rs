@@ -151,8 +151,7 @@ impl Resource for Route {
             .send()
             .await
             .aws("DeleteRoute");
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

@@ -94,8 +94,7 @@ impl Resource for RouteTable {
                 .aws("DeleteRouteTable")
         })
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

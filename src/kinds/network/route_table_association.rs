@@ -137,8 +137,7 @@ impl Resource for RouteTableAssociation {
             .send()
             .await
             .aws("DisassociateRouteTable");
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

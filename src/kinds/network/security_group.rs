@@ -198,8 +198,7 @@ impl Resource for SecurityGroup {
         })
         .await;
         // InvalidGroup.NotFound is among the not-found codes gone_ok takes as done.
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

@@ -121,8 +121,7 @@ impl Resource for Subnet {
                 .aws("DeleteSubnet")
         })
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 

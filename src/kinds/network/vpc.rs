@@ -159,8 +159,7 @@ impl Resource for Vpc {
                 .aws("DeleteVpc")
         })
         .await;
-        gone_ok(r)?;
-        Ok(())
+        Ok(gone_ok(r)?)
     }
 }
 
