@@ -56,6 +56,14 @@ async fn set_dns(aws: &Aws, vpc: &str, name: VpcAttributeName, on: bool) -> Resu
     Ok(())
 }
 
+/// The DNS flags of `a`, as ModifyVpcAttribute names them (it takes one per call).
+fn dns_flags(a: &VpcAttrs) -> [(VpcAttributeName, bool); 2] {
+    [
+        (VpcAttributeName::EnableDnsSupport, a.enable_dns_support),
+        (VpcAttributeName::EnableDnsHostnames, a.enable_dns_hostnames),
+    ]
+}
+
 /// The VPC's attributes as EC2 describes them (the DNS flags come from separate calls).
 fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcAttrs {
     VpcAttrs {
@@ -101,20 +109,9 @@ impl Resource for Vpc {
             .context("CreateVpc returned no VPC id")?;
         // AWS's defaults are support on, hostnames off; set both so the result never depends
         // on defaults.
-        set_dns(
-            cx.aws,
-            id,
-            VpcAttributeName::EnableDnsSupport,
-            want.enable_dns_support,
-        )
-        .await?;
-        set_dns(
-            cx.aws,
-            id,
-            VpcAttributeName::EnableDnsHostnames,
-            want.enable_dns_hostnames,
-        )
-        .await?;
+        for (name, on) in dns_flags(want) {
+            set_dns(cx.aws, id, name, on).await?;
+        }
         Ok(Outputs::from([("id".to_string(), id.to_string())]))
     }
 
@@ -125,23 +122,10 @@ impl Resource for Vpc {
         want: &VpcAttrs,
     ) -> Result<Outputs> {
         let (id, have) = (&current.physical_id, &current.attrs);
-        if have.enable_dns_support != want.enable_dns_support {
-            set_dns(
-                cx.aws,
-                id,
-                VpcAttributeName::EnableDnsSupport,
-                want.enable_dns_support,
-            )
-            .await?;
-        }
-        if have.enable_dns_hostnames != want.enable_dns_hostnames {
-            set_dns(
-                cx.aws,
-                id,
-                VpcAttributeName::EnableDnsHostnames,
-                want.enable_dns_hostnames,
-            )
-            .await?;
+        for ((name, on), (_, was)) in dns_flags(want).into_iter().zip(dns_flags(have)) {
+            if on != was {
+                set_dns(cx.aws, id, name, on).await?;
+            }
         }
         tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
         Ok(current.outputs.clone())
