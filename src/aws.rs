@@ -271,6 +271,18 @@ pub fn absent_ok<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> 
     }
 }
 
+/// Sends a delete once (`send`, named `op` in errors); "already gone" is success.
+pub async fn delete_once<T, E, R>(
+    op: &'static str,
+    send: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    gone_ok(send.await.aws(op))
+}
+
 /// Treats "already gone" as success, for idempotent deletes.
 pub fn gone_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
     absent_ok(result).map(|_| ())

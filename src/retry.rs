@@ -1,7 +1,10 @@
 //! Waiting on AWS: bounded retries of the errors eventual consistency causes, and adaptive
 //! polling until a resource reaches a state.
 
-use crate::aws::AwsError;
+use crate::aws::{gone_ok, AwsError, AwsResultExt};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -59,6 +62,37 @@ where
             other => return other,
         }
     }
+}
+
+/// [`eventually`] for one SDK request: `send` sends it afresh each try, `op` names it in errors.
+pub async fn send_eventually<T, E, R, Fut>(
+    budget: Budget,
+    transient: impl Fn(&AwsError) -> bool,
+    op: &'static str,
+    send: impl Fn() -> Fut,
+) -> Result<T, AwsError>
+where
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    eventually(budget, transient, || async { send().await.aws(op) }).await
+}
+
+/// Sends a delete until AWS lets go of the resource (`transient` errors are retried within
+/// `budget`); "already gone" is success.
+pub async fn delete_eventually<T, E, R, Fut>(
+    budget: Budget,
+    transient: impl Fn(&AwsError) -> bool,
+    op: &'static str,
+    send: impl Fn() -> Fut,
+) -> anyhow::Result<()>
+where
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    Ok(gone_ok(send_eventually(budget, transient, op, send).await)?)
 }
 
 /// Between half and all of `d`, so that parallel retries spread out.

@@ -2,6 +2,7 @@
 //! field by field, how a change to each is carried out.
 
 use crate::model::{canonical, AttrRule};
+use crate::tags::Tags;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Debug;
@@ -12,6 +13,12 @@ pub trait Attributes:
 {
     /// How a change to `attr` is carried out.
     fn rule(attr: &str) -> AttrRule;
+}
+
+/// Attributes that carry the resource's tags (any `attrs!` struct with a `tags` field).
+pub trait HasTags {
+    /// The resource's tags.
+    fn tags(&self) -> &Tags;
 }
 
 /// True when `have` and `want` differ as the plan compares them (list order does not count).
@@ -66,8 +73,22 @@ macro_rules! attrs {
                 $crate::model::AttrRule::Update
             }
         }
+
+        $crate::kinds::attrs!(@tags $name; $($field)*);
     };
     (@rule) => { $crate::model::AttrRule::Update };
+    // A field named `tags` makes the struct `HasTags`.
+    (@tags $name:ident; tags $($rest:ident)*) => {
+        impl $crate::kinds::HasTags for $name {
+            fn tags(&self) -> &$crate::tags::Tags {
+                &self.tags
+            }
+        }
+    };
+    (@tags $name:ident; $first:ident $($rest:ident)*) => {
+        $crate::kinds::attrs!(@tags $name; $($rest)*);
+    };
+    (@tags $name:ident;) => {};
     (@rule $rule:ident) => { $crate::model::AttrRule::$rule };
 }
 pub(crate) use attrs;
@@ -75,7 +96,6 @@ pub(crate) use attrs;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tags::Tags;
 
     attrs! {
         /// An example.
@@ -94,6 +114,15 @@ mod tests {
         assert_eq!(Example::rule("cidr"), AttrRule::ForceNew);
         assert_eq!(Example::rule("initial"), AttrRule::CreateOnly);
         assert_eq!(Example::rule("tags"), AttrRule::Update);
+        let e = Example {
+            cidr: String::new(),
+            initial: String::new(),
+            tags: Tags::default(),
+        };
+        assert!(
+            e.tags().0.is_empty(),
+            "a `tags` field makes the struct HasTags"
+        );
     }
 
     #[test]

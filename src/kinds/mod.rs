@@ -15,14 +15,14 @@ pub mod registry;
 pub(crate) mod tests_typed;
 
 pub(crate) use attributes::attrs;
-pub use attributes::{differs, Attributes};
+pub use attributes::{differs, Attributes, HasTags};
 
 use crate::aws::Aws;
 pub use crate::model::AttrRule;
 use crate::model::{Kind, LogicalId, Observed};
 use crate::report::Reporter;
 pub use crate::snapshot::Snapshot;
-use crate::tags::Identity;
+use crate::tags::{untracked, Identity, Tagged};
 use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -88,7 +88,7 @@ impl<A> Found<A> {
         let physical_id = physical_id.into();
         Found {
             id,
-            outputs: Outputs::from([("id".to_string(), physical_id.clone())]),
+            outputs: id_outputs(&physical_id),
             physical_id,
             attrs,
             broken: None,
@@ -103,6 +103,30 @@ impl<A> Found<A> {
         let mut found = Found::new(who.id, physical_id, attrs);
         found.unowned = !who.owned;
         found
+    }
+
+    /// A found resource whose logical id and ownership come from its own tags, with its
+    /// physical id as the logical id of a resource the stack does not track.
+    pub fn tagged(stack: &str, physical_id: &str, attrs: A) -> Self
+    where
+        A: HasTags,
+    {
+        let who = attrs.tags().identity(stack, &untracked(physical_id));
+        Found::identified(who, physical_id, attrs)
+    }
+
+    /// Every item of `items` that has an id, found through its own tags (see [`Found::tagged`]).
+    pub fn all_tagged<T>(
+        snap: &Snapshot,
+        items: &[T],
+        id: impl for<'a> Fn(&'a T) -> Option<&'a str>,
+        attrs: impl Fn(&T) -> A,
+    ) -> Vec<Self>
+    where
+        A: HasTags,
+    {
+        let found = |item| Some(Found::tagged(snap.stack(), id(item)?, attrs(item)));
+        items.iter().filter_map(found).collect()
     }
 
     /// Adds output `key` (builder style).
@@ -125,7 +149,22 @@ pub struct Current<A> {
     pub pending: Option<String>,
 }
 
-impl<A> Current<A> {
+/// A resource to update in place: what observe found and what the spec wants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change<A> {
+    /// The id AWS gave it.
+    pub physical_id: String,
+    /// Its attributes as observed.
+    pub have: A,
+    /// Its attributes as the spec wants them.
+    pub want: A,
+    /// Its outputs as observed.
+    pub outputs: Outputs,
+    /// Set when it was still coming up when observed.
+    pub pending: Option<String>,
+}
+
+impl<A> Change<A> {
     /// Output `key`, which observe always sets for this kind.
     pub fn output(&self, key: &str) -> Result<&str> {
         self.outputs
@@ -133,6 +172,25 @@ impl<A> Current<A> {
             .map(String::as_str)
             .ok_or_else(|| anyhow!("the observed {} has no {key}", self.physical_id))
     }
+
+    /// Brings the resource's tags (`target`) from what it has to what the spec wants.
+    pub async fn sync_tags(&self, aws: &Aws, target: Tagged<'_>) -> Result<()>
+    where
+        A: HasTags,
+    {
+        crate::tags::sync(aws, target, self.have.tags(), self.want.tags()).await
+    }
+}
+
+/// What a create call (`op`) answered with (the new resource or its id); an error when the
+/// answer lacks it.
+pub fn created<'a, T: ?Sized>(op: &str, answer: Option<&'a T>) -> Result<&'a T> {
+    answer.with_context(|| format!("{op} answered without the new resource or its id"))
+}
+
+/// The outputs of a resource whose only output is its id.
+pub fn id_outputs(id: &str) -> Outputs {
+    Outputs::from([("id".to_string(), id.to_string())])
 }
 
 /// One kind of AWS resource, over its own typed attributes. Implement this for a new kind,
@@ -151,15 +209,10 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Brings the resource from `current` to `want` in place; the plan only asks for this when
     /// no attribute that forces replacement differs (or when the resource is still coming up).
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<Self::Attrs>,
-        want: &Self::Attrs,
-    ) -> Result<Outputs>;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs>;
 
     /// Deletes the resource and waits until AWS has let go of it; gone already is success.
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<Self::Attrs>) -> Result<()>;
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()>;
 }
 
 /// A typed kind seen through the engine's JSON boundary: the one place attributes are
@@ -228,8 +281,20 @@ impl<R: Resource> ResourceKind for Typed<R> {
     }
 
     async fn update(&self, cx: &StepCtx<'_>, current: &Observed, spec: &Spec) -> Result<Outputs> {
-        let current = self.current(current)?;
-        self.1.update(cx, &current, &self.want(cx, spec)?).await
+        let Current {
+            physical_id,
+            attrs,
+            outputs,
+            pending,
+        } = self.current(current)?;
+        let change = Change {
+            physical_id,
+            have: attrs,
+            want: self.want(cx, spec)?,
+            outputs,
+            pending,
+        };
+        self.1.update(cx, &change).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, current: &Observed) -> Result<()> {

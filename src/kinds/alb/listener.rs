@@ -2,10 +2,10 @@
 
 use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, Budget};
-use crate::tags::{self, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{not_found_yet, send_eventually, Budget};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
@@ -92,7 +92,7 @@ fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
 impl Resource for Listener {
     type Attrs = ListenerAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ListenerAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let listeners = snap.listeners().await?;
         if listeners.is_empty() {
             return Ok(Vec::new());
@@ -110,7 +110,7 @@ impl Resource for Listener {
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &ListenerAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let protocol = ProtocolEnum::from(want.protocol.as_str());
         let certificates = want
             .certificate_arn
@@ -118,7 +118,7 @@ impl Resource for Listener {
             .map(|c| vec![Certificate::builder().certificate_arn(c).build()]);
         // CreateListener is idempotent for identical settings, so SDK retries are safe; a target
         // group created a moment ago may not be visible yet.
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "CreateListener", || {
             cx.aws
                 .elb
                 .create_listener()
@@ -130,33 +130,25 @@ impl Resource for Listener {
                 .set_ssl_policy(want.ssl_policy.clone())
                 .set_tags(Some(want.tags.to_elb()))
                 .send()
-                .await
-                .aws("CreateListener")
         })
         .await?;
-        let arn = out
-            .listeners()
-            .first()
-            .and_then(|l| l.listener_arn())
-            .context("CreateListener returned no ARN")?;
+        let arn = created(
+            "CreateListener",
+            out.listeners().first().and_then(|l| l.listener_arn()),
+        )?;
         Ok(arn_outputs(arn))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<ListenerAttrs>,
-        want: &ListenerAttrs,
-    ) -> Result<Outputs> {
-        let (arn, have) = (&current.physical_id, &current.attrs);
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (arn, have) = (&c.physical_id, &c.have);
         // Only what the spec sets is compared: a plain HTTP listener wants no certificate.
         let wanted = |have: &Option<String>, want: &Option<String>| -> Option<String> {
             want.clone().filter(|w| have.as_ref() != Some(w))
         };
-        let target = (have.target_group_arn != want.target_group_arn)
-            .then_some(want.target_group_arn.as_str());
-        let cert = wanted(&have.certificate_arn, &want.certificate_arn);
-        let policy = wanted(&have.ssl_policy, &want.ssl_policy);
+        let target = (have.target_group_arn != c.want.target_group_arn)
+            .then_some(c.want.target_group_arn.as_str());
+        let cert = wanted(&have.certificate_arn, &c.want.certificate_arn);
+        let policy = wanted(&have.ssl_policy, &c.want.ssl_policy);
         if target.is_some() || cert.is_some() || policy.is_some() {
             cx.aws
                 .elb
@@ -171,17 +163,17 @@ impl Resource for Listener {
                 .await
                 .aws("ModifyListener")?;
         }
-        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
+        c.sync_tags(cx.aws, Tagged::Elb(arn)).await?;
         Ok(arn_outputs(arn))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ListenerAttrs>) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         // Synchronous: once DeleteListener returns, its target group is free.
         gone_ok(
             cx.aws
                 .elb
                 .delete_listener()
-                .listener_arn(&current.physical_id)
+                .listener_arn(&c.physical_id)
                 .send()
                 .await
                 .map(|_| ())

@@ -1,10 +1,12 @@
 //! Application Load Balancer: internet-facing, in the public subnets; provisioning takes minutes.
 
 use super::{arn_outputs, tags_of};
-use crate::aws::{absent_ok, gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, poll_until, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::aws::{absent_ok, gone_ok, Aws, AwsError, AwsResultExt};
+use crate::kinds::{
+    attrs, created, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
+use crate::retry::{poll_until, send_eventually, Budget};
+use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -109,7 +111,7 @@ fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
 impl Resource for LoadBalancer {
     type Attrs = LoadBalancerAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<LoadBalancerAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let Some(lb) = snap.load_balancer().await? else {
             return Ok(Vec::new());
         };
@@ -133,35 +135,27 @@ impl Resource for LoadBalancer {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &LoadBalancerAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let name = &want.name;
         let scheme = LoadBalancerSchemeEnum::from(want.scheme.as_str());
         // CreateLoadBalancer is idempotent for identical settings, so SDK retries are safe.
-        let out = eventually(
-            Budget::FRESH_ID,
-            // Subnets and groups created a moment ago may not be visible to ELB yet.
-            |e| e.is("SubnetNotFound") || e.is("InvalidSecurityGroup"),
-            || async {
-                cx.aws
-                    .elb
-                    .create_load_balancer()
-                    .name(name)
-                    .set_subnets(Some(want.subnet_ids.clone()))
-                    .set_security_groups(Some(want.security_group_ids.clone()))
-                    .scheme(scheme.clone())
-                    .r#type(LoadBalancerTypeEnum::Application)
-                    .ip_address_type(IpAddressType::Ipv4)
-                    .set_tags(Some(want.tags.to_elb()))
-                    .send()
-                    .await
-                    .aws("CreateLoadBalancer")
-            },
-        )
+        // Subnets and groups created a moment ago may not be visible to ELB yet.
+        let fresh = |e: &AwsError| e.is("SubnetNotFound") || e.is("InvalidSecurityGroup");
+        let out = send_eventually(Budget::FRESH_ID, fresh, "CreateLoadBalancer", || {
+            cx.aws
+                .elb
+                .create_load_balancer()
+                .name(name)
+                .set_subnets(Some(want.subnet_ids.clone()))
+                .set_security_groups(Some(want.security_group_ids.clone()))
+                .scheme(scheme.clone())
+                .r#type(LoadBalancerTypeEnum::Application)
+                .ip_address_type(IpAddressType::Ipv4)
+                .set_tags(Some(want.tags.to_elb()))
+                .send()
+        })
         .await?;
-        let lb = out
-            .load_balancers()
-            .first()
-            .context("CreateLoadBalancer returned no load balancer")?;
+        let lb = created("CreateLoadBalancer", out.load_balancers().first())?;
         let arn = lb
             .load_balancer_arn()
             .context("CreateLoadBalancer returned no ARN")?
@@ -171,38 +165,33 @@ impl Resource for LoadBalancer {
         Ok(outputs(&arn, &dns))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<LoadBalancerAttrs>,
-        want: &LoadBalancerAttrs,
-    ) -> Result<Outputs> {
-        let (arn, have) = (&current.physical_id, &current.attrs);
-        if current.pending.is_some() {
-            wait_active(cx, &want.name, arn).await?;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (arn, have) = (&c.physical_id, &c.have);
+        if c.pending.is_some() {
+            wait_active(cx, &c.want.name, arn).await?;
         }
-        if differs(&have.subnet_ids, &want.subnet_ids) {
+        if differs(&have.subnet_ids, &c.want.subnet_ids) {
             cx.aws
                 .elb
                 .set_subnets()
                 .load_balancer_arn(arn)
-                .set_subnets(Some(want.subnet_ids.clone()))
+                .set_subnets(Some(c.want.subnet_ids.clone()))
                 .send()
                 .await
                 .aws("SetSubnets")?;
         }
-        if differs(&have.security_group_ids, &want.security_group_ids) {
+        if differs(&have.security_group_ids, &c.want.security_group_ids) {
             cx.aws
                 .elb
                 .set_security_groups()
                 .load_balancer_arn(arn)
-                .set_security_groups(Some(want.security_group_ids.clone()))
+                .set_security_groups(Some(c.want.security_group_ids.clone()))
                 .send()
                 .await
                 .aws("SetSecurityGroups")?;
         }
-        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
-        let dns = current
+        c.sync_tags(cx.aws, Tagged::Elb(arn)).await?;
+        let dns = c
             .outputs
             .get("dns_name")
             .map(String::as_str)
@@ -210,8 +199,8 @@ impl Resource for LoadBalancer {
         Ok(outputs(arn, dns))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<LoadBalancerAttrs>) -> Result<()> {
-        let arn = &current.physical_id;
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let arn = &c.physical_id;
         gone_ok(
             cx.aws
                 .elb

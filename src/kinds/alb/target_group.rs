@@ -1,12 +1,12 @@
 //! ALB target group: HTTP/1.1 to the service's NodePort, or gRPC (only usable behind HTTPS).
 
 use super::{arn_outputs, tags_of};
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, Budget};
+use crate::aws::AwsResultExt;
+use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{delete_eventually, not_found_yet, send_eventually, Budget};
 use crate::snapshot::target_group_names;
-use crate::tags::{self, Identity, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::tags::{Identity, Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup as ElbTargetGroup, TargetTypeEnum,
@@ -122,7 +122,7 @@ pub(super) fn identity(tg: &ElbTargetGroup, tags: &Tags, stack: &str) -> Option<
 impl Resource for TargetGroup {
     type Attrs = TargetGroupAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TargetGroupAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let tgs = snap.target_groups().await?;
         if tgs.is_empty() {
             return Ok(Vec::new());
@@ -141,11 +141,11 @@ impl Resource for TargetGroup {
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &TargetGroupAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let hc = &want.health_check;
         // CreateTargetGroup is idempotent for identical settings, so SDK retries are safe; the
         // VPC may have been created a moment ago.
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "CreateTargetGroup", || {
             cx.aws
                 .elb
                 .create_target_group()
@@ -162,27 +162,21 @@ impl Resource for TargetGroup {
                 .matcher(matcher(&want.protocol_version, &hc.matcher))
                 .set_tags(Some(want.tags.to_elb()))
                 .send()
-                .await
-                .aws("CreateTargetGroup")
         })
         .await?;
-        let arn = out
-            .target_groups()
-            .first()
-            .and_then(|t| t.target_group_arn())
-            .context("CreateTargetGroup returned no ARN")?;
+        let arn = created(
+            "CreateTargetGroup",
+            out.target_groups()
+                .first()
+                .and_then(|t| t.target_group_arn()),
+        )?;
         Ok(arn_outputs(arn))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<TargetGroupAttrs>,
-        want: &TargetGroupAttrs,
-    ) -> Result<Outputs> {
-        let (arn, have) = (&current.physical_id, &current.attrs);
-        if have.health_check != want.health_check {
-            let hc = &want.health_check;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (arn, have) = (&c.physical_id, &c.have);
+        if have.health_check != c.want.health_check {
+            let hc = &c.want.health_check;
             cx.aws
                 .elb
                 .modify_target_group()
@@ -191,36 +185,33 @@ impl Resource for TargetGroup {
                 .health_check_path(&hc.path)
                 .health_check_protocol(ProtocolEnum::from(hc.protocol.as_str()))
                 .health_check_port(&hc.port)
-                .matcher(matcher(&want.protocol_version, &hc.matcher))
+                .matcher(matcher(&c.want.protocol_version, &hc.matcher))
                 .send()
                 .await
                 .aws("ModifyTargetGroup")?;
         }
-        tags::sync(cx.aws, Tagged::Elb(arn), &have.tags, &want.tags).await?;
+        c.sync_tags(cx.aws, Tagged::Elb(arn)).await?;
         Ok(arn_outputs(arn))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<TargetGroupAttrs>) -> Result<()> {
-        let arn = &current.physical_id;
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let arn = &c.physical_id;
         // A listener deleted a moment ago can still hold the target group for a short while.
-        let r = eventually(
+        delete_eventually(
             Budget {
                 total: Duration::from_secs(120),
             },
             |e| e.is("ResourceInUse"),
-            || async {
+            "DeleteTargetGroup",
+            || {
                 cx.aws
                     .elb
                     .delete_target_group()
                     .target_group_arn(arn)
                     .send()
-                    .await
-                    .map(|_| ())
-                    .aws("DeleteTargetGroup")
             },
         )
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::{tags_of, target_group};
 use crate::aws::{gone_ok, AwsError, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
-use crate::retry::{eventually, Budget};
+use crate::retry::{send_eventually, Budget};
 use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_autoscaling::types::{TrafficSourceIdentifier, TrafficSourceState};
@@ -87,7 +87,7 @@ fn attachments(
 impl Resource for TargetGroupAttachment {
     type Attrs = TargetGroupAttachmentAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TargetGroupAttachmentAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let Some(asg) = snap
             .node_group()
             .await?
@@ -132,59 +132,41 @@ impl Resource for TargetGroupAttachment {
         Ok(attachments(asg, &sources, &groups))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &TargetGroupAttachmentAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let (asg, tg) = (&want.asg_name, &want.target_group_arn);
         // Attaching an already attached source succeeds, so retries are safe; the node group's
         // own scaling activity can briefly hold the group.
-        eventually(Budget::FRESH_ID, contention, || async {
+        send_eventually(Budget::FRESH_ID, contention, "AttachTrafficSources", || {
             cx.aws
                 .autoscaling
                 .attach_traffic_sources()
                 .auto_scaling_group_name(asg)
                 .traffic_sources(source(tg))
                 .send()
-                .await
-                .map(|_| ())
-                .aws("AttachTrafficSources")
         })
         .await?;
         Ok(Outputs::from([("id".to_string(), physical_id(asg, tg))]))
     }
 
-    async fn update(
-        &self,
-        _cx: &StepCtx<'_>,
-        current: &Current<TargetGroupAttachmentAttrs>,
-        _want: &TargetGroupAttachmentAttrs,
-    ) -> Result<Outputs> {
+    async fn update(&self, _cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         // Both attributes force replacement: there is nothing to change in place.
-        Ok(Outputs::from([(
-            "id".to_string(),
-            current.physical_id.clone(),
-        )]))
+        Ok(Outputs::from([("id".to_string(), c.physical_id.clone())]))
     }
 
-    async fn delete(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<TargetGroupAttachmentAttrs>,
-    ) -> Result<()> {
-        let Some((asg, tg)) = split_id(&current.physical_id) else {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let Some((asg, tg)) = split_id(&c.physical_id) else {
             anyhow::bail!(
                 "target group attachment id {:?} is not <asg>|<target group arn>",
-                current.physical_id
+                c.physical_id
             );
         };
-        let r = eventually(Budget::FRESH_ID, contention, || async {
+        let r = send_eventually(Budget::FRESH_ID, contention, "DetachTrafficSources", || {
             cx.aws
                 .autoscaling
                 .detach_traffic_sources()
                 .auto_scaling_group_name(asg)
                 .traffic_sources(source(tg))
                 .send()
-                .await
-                .map(|_| ())
-                .aws("DetachTrafficSources")
         })
         .await;
         match r {

@@ -1,7 +1,7 @@
 //! CodeBuild project: builds the service image from its Git repository and deploys it.
 
 use crate::aws::{gone_ok, AwsError, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::naming;
 use crate::retry::{eventually, Budget};
 use crate::tags::Tags;
@@ -236,7 +236,7 @@ where
 impl Resource for Project {
     type Attrs = ProjectAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ProjectAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let name = naming::build_project(snap.stack());
         let out = snap
             .aws()
@@ -260,7 +260,7 @@ impl Resource for Project {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &ProjectAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let req = cx
             .aws
             .codebuild
@@ -285,43 +285,38 @@ impl Resource for Project {
         Ok(project_outputs(out.project(), &want.name))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<ProjectAttrs>,
-        want: &ProjectAttrs,
-    ) -> Result<Outputs> {
-        let (name, have) = (current.physical_id.as_str(), &current.attrs);
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (name, have) = (c.physical_id.as_str(), &c.have);
         let mut req = cx.aws.codebuild.update_project().name(name);
         let mut any = false;
-        if have.service_role != want.service_role {
-            req = req.service_role(&want.service_role);
+        if have.service_role != c.want.service_role {
+            req = req.service_role(&c.want.service_role);
             any = true;
         }
-        if have.source != want.source {
-            req = req.source(source_from(&want.source)?);
+        if have.source != c.want.source {
+            req = req.source(source_from(&c.want.source)?);
             any = true;
         }
-        if have.source_version != want.source_version {
+        if have.source_version != c.want.source_version {
             // An empty version means the source's default branch.
-            req = req.source_version(want.source_version.as_deref().unwrap_or_default());
+            req = req.source_version(c.want.source_version.as_deref().unwrap_or_default());
             any = true;
         }
-        if have.environment != want.environment {
-            req = req.environment(environment_from(&want.environment)?);
+        if have.environment != c.want.environment {
+            req = req.environment(environment_from(&c.want.environment)?);
             any = true;
         }
-        if have.logs_group_name != want.logs_group_name {
-            req = req.logs_config(logs_from(want.logs_group_name.as_deref())?);
+        if have.logs_group_name != c.want.logs_group_name {
+            req = req.logs_config(logs_from(c.want.logs_group_name.as_deref())?);
             any = true;
         }
-        if differs(&have.tags, &want.tags) {
+        if differs(&have.tags, &c.want.tags) {
             // UpdateProject replaces the whole tag set.
-            req = req.set_tags(Some(want.tags.to_codebuild()));
+            req = req.set_tags(Some(c.want.tags.to_codebuild()));
             any = true;
         }
         if !any {
-            return Ok(current.outputs.clone());
+            return Ok(c.outputs.clone());
         }
         let out = while_role_propagates(cx, || async {
             req.clone().send().await.aws("UpdateProject")
@@ -329,19 +324,19 @@ impl Resource for Project {
         .await?;
         let mut outputs = project_outputs(out.project(), name);
         if outputs.get("arn").is_some_and(String::is_empty) {
-            if let Some(arn) = current.outputs.get("arn") {
+            if let Some(arn) = c.outputs.get("arn") {
                 outputs.insert("arn".into(), arn.clone());
             }
         }
         Ok(outputs)
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ProjectAttrs>) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         let r = cx
             .aws
             .codebuild
             .delete_project()
-            .name(&current.physical_id)
+            .name(&c.physical_id)
             .send()
             .await
             .map(|_| ())

@@ -1,10 +1,12 @@
 //! ECR repository: the service image's home, with scan on push and a lifecycle policy.
 
 use crate::aws::{absent_ok, gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, created, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::naming;
-use crate::tags::{self, Tagged, Tags};
-use anyhow::{bail, Context, Result};
+use crate::tags::{Tagged, Tags};
+use anyhow::{bail, Result};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository as EcrRepo};
 use serde_json::Value as Json;
@@ -69,9 +71,7 @@ fn attrs_of(repo: &EcrRepo, lifecycle_policy: Json, tags: Tags) -> RepositoryAtt
 }
 
 fn outputs(repo: &EcrRepo) -> Result<Outputs> {
-    let name = repo
-        .repository_name()
-        .context("ECR returned no repository name")?;
+    let name = created("ECR", repo.repository_name())?;
     Ok(Outputs::from([
         ("id".to_string(), name.to_string()),
         ("name".to_string(), name.to_string()),
@@ -131,7 +131,7 @@ async fn image_count(cx: &StepCtx<'_>, name: &str) -> Option<(usize, bool)> {
 impl Resource for Repository {
     type Attrs = RepositoryAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RepositoryAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let ecr = &snap.aws().ecr;
         let name = naming::repository(snap.stack());
         let found = ecr
@@ -148,9 +148,7 @@ impl Resource for Repository {
         }) else {
             return Ok(Vec::new());
         };
-        let arn = repo
-            .repository_arn()
-            .context("DescribeRepositories returned no ARN")?;
+        let arn = created("DescribeRepositories", repo.repository_arn())?;
         let tags = async {
             ecr.list_tags_for_resource()
                 .resource_arn(arn)
@@ -180,7 +178,7 @@ impl Resource for Repository {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &RepositoryAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let scanning = ImageScanningConfiguration::builder()
             .scan_on_push(want.scan_on_push)
             .build();
@@ -195,37 +193,32 @@ impl Resource for Repository {
             .send()
             .await
             .aws("CreateRepository")?;
-        let repo = out
-            .repository()
-            .context("CreateRepository returned no repository")?;
+        let repo = created("CreateRepository", out.repository())?;
         if let Some(text) = policy_text(&want.lifecycle_policy) {
             put_policy(cx, &want.name, Some(text)).await?;
         }
         outputs(repo)
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RepositoryAttrs>,
-        want: &RepositoryAttrs,
-    ) -> Result<Outputs> {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         let ecr = &cx.aws.ecr;
-        let (name, have) = (current.physical_id.as_str(), &current.attrs);
-        if have.image_tag_mutability != want.image_tag_mutability {
+        let (name, have) = (c.physical_id.as_str(), &c.have);
+        if have.image_tag_mutability != c.want.image_tag_mutability {
             ecr.put_image_tag_mutability()
                 .repository_name(name)
-                .image_tag_mutability(ImageTagMutability::from(want.image_tag_mutability.as_str()))
+                .image_tag_mutability(ImageTagMutability::from(
+                    c.want.image_tag_mutability.as_str(),
+                ))
                 .send()
                 .await
                 .aws("PutImageTagMutability")?;
         }
-        if differs(&have.lifecycle_policy, &want.lifecycle_policy) {
-            put_policy(cx, name, policy_text(&want.lifecycle_policy)).await?;
+        if differs(&have.lifecycle_policy, &c.want.lifecycle_policy) {
+            put_policy(cx, name, policy_text(&c.want.lifecycle_policy)).await?;
         }
-        if have.scan_on_push != want.scan_on_push {
+        if have.scan_on_push != c.want.scan_on_push {
             let scanning = ImageScanningConfiguration::builder()
-                .scan_on_push(want.scan_on_push)
+                .scan_on_push(c.want.scan_on_push)
                 .build();
             ecr.put_image_scanning_configuration()
                 .repository_name(name)
@@ -234,15 +227,15 @@ impl Resource for Repository {
                 .await
                 .aws("PutImageScanningConfiguration")?;
         }
-        if differs(&have.tags, &want.tags) {
-            let arn = current.output("arn")?;
-            tags::sync(cx.aws, Tagged::Ecr(arn), &have.tags, &want.tags).await?;
+        if differs(&have.tags, &c.want.tags) {
+            let arn = c.output("arn")?;
+            c.sync_tags(cx.aws, Tagged::Ecr(arn)).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RepositoryAttrs>) -> Result<()> {
-        let name = current.physical_id.as_str();
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let name = c.physical_id.as_str();
         let r = cx
             .aws
             .ecr

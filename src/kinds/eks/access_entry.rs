@@ -2,10 +2,10 @@
 //! associated at cluster scope.
 
 use super::{request_token, wait_cluster_active, IAM_PROPAGATION};
-use crate::aws::{absent_ok, gone_ok, AwsError, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::eventually;
-use crate::tags::{self, Tagged, Tags};
+use crate::aws::{absent_ok, delete_once, AwsError, AwsResultExt};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::send_eventually;
+use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -110,7 +110,7 @@ fn attrs_of(
 impl Resource for AccessEntry {
     type Attrs = AccessEntryAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<AccessEntryAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let Some(c) = snap.cluster().await? else {
             return Ok(Vec::new());
         };
@@ -174,7 +174,7 @@ impl Resource for AccessEntry {
         Ok(found)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &AccessEntryAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let (cluster, principal) = (want.cluster_name.as_str(), want.principal_arn.as_str());
         // Refuse a wrong policy before anything is created.
         want.policy_arn.single()?;
@@ -182,18 +182,21 @@ impl Resource for AccessEntry {
         // answers ResourceInUseException for entries on a cluster that is not ACTIVE: the same
         // code as for an existing entry, which the match below must be able to trust.
         wait_cluster_active(cx, cluster).await?;
-        let created = eventually(IAM_PROPAGATION, principal_not_visible_yet, || async {
-            cx.aws
-                .eks
-                .create_access_entry()
-                .cluster_name(cluster)
-                .principal_arn(principal)
-                .set_tags(Some(want.tags.to_map()))
-                .client_request_token(request_token())
-                .send()
-                .await
-                .aws("CreateAccessEntry")
-        })
+        let created = send_eventually(
+            IAM_PROPAGATION,
+            principal_not_visible_yet,
+            "CreateAccessEntry",
+            || {
+                cx.aws
+                    .eks
+                    .create_access_entry()
+                    .cluster_name(cluster)
+                    .principal_arn(principal)
+                    .set_tags(Some(want.tags.to_map()))
+                    .client_request_token(request_token())
+                    .send()
+            },
+        )
         .await;
         let arn = match created {
             Ok(out) => out
@@ -224,18 +227,14 @@ impl Resource for AccessEntry {
         Ok(out)
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<AccessEntryAttrs>,
-        want: &AccessEntryAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
-        let (cluster, principal) = (want.cluster_name.as_str(), want.principal_arn.as_str());
-        if differs(&have.policy_arn, &want.policy_arn) || have.access_scope != want.access_scope {
-            associate(cx, want).await?;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let have = &c.have;
+        let (cluster, principal) = (c.want.cluster_name.as_str(), c.want.principal_arn.as_str());
+        if differs(&have.policy_arn, &c.want.policy_arn) || have.access_scope != c.want.access_scope
+        {
+            associate(cx, &c.want).await?;
             // Whatever else was associated by hand is drift: the stack grants one policy.
-            let keep = want.policy_arn.single()?;
+            let keep = c.want.policy_arn.single()?;
             let listed = cx
                 .aws
                 .eks
@@ -260,26 +259,22 @@ impl Resource for AccessEntry {
                     .aws("DisassociateAccessPolicy")?;
             }
         }
-        if differs(&have.tags, &want.tags) {
-            let arn = current.output("arn")?;
-            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
+        if differs(&have.tags, &c.want.tags) {
+            let arn = c.output("arn")?;
+            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<AccessEntryAttrs>) -> Result<()> {
-        let have = &current.attrs;
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let have = &c.attrs;
         // Deleting the entry drops its policy associations with it.
-        let r = cx
-            .aws
-            .eks
+        let eks = &cx.aws.eks;
+        let req = eks
             .delete_access_entry()
             .cluster_name(&have.cluster_name)
-            .principal_arn(&have.principal_arn)
-            .send()
-            .await
-            .aws("DeleteAccessEntry");
-        Ok(gone_ok(r)?)
+            .principal_arn(&have.principal_arn);
+        Ok(delete_once("DeleteAccessEntry", req.send()).await?)
     }
 }
 

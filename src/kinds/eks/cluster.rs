@@ -6,9 +6,9 @@ use super::{
     wait_update, CLUSTER_TIMEOUT, IAM_PROPAGATION,
 };
 use crate::aws::{absent_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, poll_until, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{eventually, poll_until, send_eventually, Budget};
+use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -93,7 +93,7 @@ fn attrs_of(c: &EksCluster) -> ClusterAttrs {
 impl Resource for Cluster {
     type Attrs = ClusterAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ClusterAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let Some(c) = snap.cluster().await? else {
             return Ok(Vec::new());
         };
@@ -117,7 +117,7 @@ impl Resource for Cluster {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &ClusterAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let vpc = VpcConfigRequest::builder()
             .set_subnet_ids(Some(want.subnet_ids.clone()))
             .endpoint_public_access(true)
@@ -128,39 +128,37 @@ impl Resource for Cluster {
             .bootstrap_cluster_creator_admin_permissions(true)
             .build();
         let token = request_token();
-        eventually(IAM_PROPAGATION, role_not_assumable_yet, || async {
-            cx.aws
-                .eks
-                .create_cluster()
-                .name(&want.name)
-                .version(&want.version)
-                .role_arn(&want.role_arn)
-                .resources_vpc_config(vpc.clone())
-                .access_config(access.clone())
-                .client_request_token(&token)
-                .set_tags(Some(want.tags.to_map()))
-                .send()
-                .await
-                .aws("CreateCluster")
-        })
+        send_eventually(
+            IAM_PROPAGATION,
+            role_not_assumable_yet,
+            "CreateCluster",
+            || {
+                cx.aws
+                    .eks
+                    .create_cluster()
+                    .name(&want.name)
+                    .version(&want.version)
+                    .role_arn(&want.role_arn)
+                    .resources_vpc_config(vpc.clone())
+                    .access_config(access.clone())
+                    .client_request_token(&token)
+                    .set_tags(Some(want.tags.to_map()))
+                    .send()
+            },
+        )
         .await?;
         let c = wait_cluster_active(cx, &want.name).await?;
         Ok(outputs(&c))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<ClusterAttrs>,
-        want: &ClusterAttrs,
-    ) -> Result<Outputs> {
-        let (name, have) = (current.physical_id.as_str(), &current.attrs);
-        let version = have.version != want.version;
-        let mode = have.authentication_mode != want.authentication_mode;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (name, have) = (c.physical_id.as_str(), &c.have);
+        let version = have.version != c.want.version;
+        let mode = have.authentication_mode != c.want.authentication_mode;
         // Left CREATING by an interrupted run: its outputs (endpoint, certificate) come with
         // ACTIVE. EKS also refuses an update while another is in progress.
         let mut ready = None;
-        if current.pending.is_some() || version || mode {
+        if c.pending.is_some() || version || mode {
             ready = Some(wait_cluster_active(cx, name).await?);
         }
         if version {
@@ -169,7 +167,7 @@ impl Resource for Cluster {
                 .eks
                 .update_cluster_version()
                 .name(name)
-                .version(&want.version)
+                .version(&c.want.version)
                 .client_request_token(request_token())
                 .send()
                 .await
@@ -179,7 +177,7 @@ impl Resource for Cluster {
                 name,
                 None,
                 out.update(),
-                &format!("EKS cluster {name} to reach version {}", want.version),
+                &format!("EKS cluster {name} to reach version {}", c.want.version),
                 CLUSTER_TIMEOUT,
             )
             .await?;
@@ -193,7 +191,7 @@ impl Resource for Cluster {
                 .access_config(
                     UpdateAccessConfigRequest::builder()
                         .authentication_mode(AuthenticationMode::from(
-                            want.authentication_mode.as_str(),
+                            c.want.authentication_mode.as_str(),
                         ))
                         .build(),
                 )
@@ -208,15 +206,15 @@ impl Resource for Cluster {
                 out.update(),
                 &format!(
                     "EKS cluster {name} to switch to authentication mode {}",
-                    want.authentication_mode
+                    c.want.authentication_mode
                 ),
                 CLUSTER_TIMEOUT,
             )
             .await?;
         }
-        if differs(&have.tags, &want.tags) {
-            let arn = current.output("arn")?;
-            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
+        if differs(&have.tags, &c.want.tags) {
+            let arn = c.output("arn")?;
+            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
         }
         if version || mode {
             let c = wait_cluster_active(cx, name).await?;
@@ -225,11 +223,11 @@ impl Resource for Cluster {
         Ok(ready
             .as_ref()
             .map(outputs)
-            .unwrap_or_else(|| current.outputs.clone()))
+            .unwrap_or_else(|| c.outputs.clone()))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ClusterAttrs>) -> Result<()> {
-        let name = current.physical_id.as_str();
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let name = c.physical_id.as_str();
         let mut noted = false;
         let r = eventually(
             NODE_GROUPS_GONE,

@@ -3,12 +3,14 @@
 //! NodePort) besides the cluster's own.
 
 use super::request_token;
-use crate::aws::{absent_ok, gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::aws::{absent_ok, delete_once, AwsResultExt};
+use crate::kinds::{
+    attrs, created, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::naming;
-use crate::retry::{eventually, not_found_yet, Budget};
-use crate::tags::{self, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::retry::{not_found_yet, send_eventually, Budget};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     LaunchTemplate as Ec2LaunchTemplate, LaunchTemplateHttpTokensState,
@@ -73,7 +75,7 @@ fn attrs_of(
 impl Resource for LaunchTemplate {
     type Attrs = LaunchTemplateAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<LaunchTemplateAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let aws = snap.aws();
         let name = naming::node_group(snap.stack());
         let r = aws
@@ -109,57 +111,51 @@ impl Resource for LaunchTemplate {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &LaunchTemplateAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let tags = want.tags.ec2_spec(ResourceType::LaunchTemplate);
         let data = template_data(want.security_group_ids.clone());
         // The token makes the SDK's own retries of this call idempotent.
         let token = request_token();
         // A security group created a moment ago may not be visible to EC2 yet.
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
-            cx.aws
-                .ec2
-                .create_launch_template()
-                .launch_template_name(&want.name)
-                .launch_template_data(data.clone())
-                .tag_specifications(tags.clone())
-                .client_token(&token)
-                .send()
-                .await
-                .aws("CreateLaunchTemplate")
-        })
+        let out = send_eventually(
+            Budget::FRESH_ID,
+            not_found_yet,
+            "CreateLaunchTemplate",
+            || {
+                cx.aws
+                    .ec2
+                    .create_launch_template()
+                    .launch_template_name(&want.name)
+                    .launch_template_data(data.clone())
+                    .tag_specifications(tags.clone())
+                    .client_token(&token)
+                    .send()
+            },
+        )
         .await?;
-        let id = out
-            .launch_template()
-            .and_then(|t| t.launch_template_id())
-            .context("CreateLaunchTemplate returned no id")?;
+        let id = created(
+            "CreateLaunchTemplate",
+            out.launch_template().and_then(|t| t.launch_template_id()),
+        )?;
         Ok(outputs(id, &want.name))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<LaunchTemplateAttrs>,
-        want: &LaunchTemplateAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let have = &c.have;
         // Only the tags change in place; launch templates take EC2's tag calls.
-        if differs(&have.tags, &want.tags) {
-            let id = Tagged::Ec2(&current.physical_id);
-            tags::sync(cx.aws, id, &have.tags, &want.tags).await?;
+        if differs(&have.tags, &c.want.tags) {
+            let id = Tagged::Ec2(&c.physical_id);
+            c.sync_tags(cx.aws, id).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<LaunchTemplateAttrs>) -> Result<()> {
-        let r = cx
-            .aws
-            .ec2
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let ec2 = &cx.aws.ec2;
+        let req = ec2
             .delete_launch_template()
-            .launch_template_id(&current.physical_id)
-            .send()
-            .await
-            .aws("DeleteLaunchTemplate");
-        Ok(gone_ok(r)?)
+            .launch_template_id(&c.physical_id);
+        Ok(delete_once("DeleteLaunchTemplate", req.send()).await?)
     }
 }
 

@@ -7,7 +7,7 @@ pub mod node_group;
 
 use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::kinds::StepCtx;
-use crate::retry::{eventually, not_found_yet, poll_until, Budget};
+use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_eks::types::{Cluster as EksCluster, ClusterStatus, Update, UpdateStatus};
 use std::time::Duration;
@@ -79,14 +79,8 @@ pub(crate) async fn wait_cluster_active(cx: &StepCtx<'_>, name: &str) -> Result<
             noted = true;
             async move {
                 // Right after CreateCluster the name may not be readable yet.
-                let c = eventually(Budget::FRESH_ID, not_found_yet, || async {
-                    cx.aws
-                        .eks
-                        .describe_cluster()
-                        .name(name)
-                        .send()
-                        .await
-                        .aws("DescribeCluster")
+                let c = send_eventually(Budget::FRESH_ID, not_found_yet, "DescribeCluster", || {
+                    cx.aws.eks.describe_cluster().name(name).send()
                 })
                 .await?
                 .cluster
@@ -128,7 +122,7 @@ pub(crate) async fn wait_update(
         .with_context(|| format!("EKS started no trackable update for {what}"))?;
     cx.note(&format!("waiting for {what}"));
     poll_until(what, timeout, || async {
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "DescribeUpdate", || {
             cx.aws
                 .eks
                 .describe_update()
@@ -136,8 +130,6 @@ pub(crate) async fn wait_update(
                 .set_nodegroup_name(nodegroup.map(str::to_string))
                 .update_id(id)
                 .send()
-                .await
-                .aws("DescribeUpdate")
         })
         .await?;
         let Some(u) = out.update else {

@@ -5,9 +5,9 @@ use super::{
     request_token, role_not_assumable_yet, wait_cluster_active, wait_update, IAM_PROPAGATION,
 };
 use crate::aws::{absent_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::tags::{self, Tagged, Tags};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
+use crate::tags::{Tagged, Tags};
 use anyhow::{anyhow, bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -169,15 +169,13 @@ async fn wait_active(cx: &StepCtx<'_>, cluster: &str, name: &str) -> Result<Node
         TIMEOUT,
         || async {
             // Right after CreateNodegroup the name may not be readable yet.
-            let ng = eventually(Budget::FRESH_ID, not_found_yet, || async {
+            let ng = send_eventually(Budget::FRESH_ID, not_found_yet, "DescribeNodegroup", || {
                 cx.aws
                     .eks
                     .describe_nodegroup()
                     .cluster_name(cluster)
                     .nodegroup_name(name)
                     .send()
-                    .await
-                    .aws("DescribeNodegroup")
             })
             .await?
             .nodegroup
@@ -199,7 +197,7 @@ async fn wait_active(cx: &StepCtx<'_>, cluster: &str, name: &str) -> Result<Node
 impl Resource for NodeGroup {
     type Attrs = NodeGroupAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<NodeGroupAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let Some(ng) = snap.node_group().await? else {
             return Ok(Vec::new());
         };
@@ -225,7 +223,7 @@ impl Resource for NodeGroup {
         Ok(vec![found])
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &NodeGroupAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let (cluster, name) = (want.cluster_name.as_str(), want.name.as_str());
         let template_id = want
             .launch_template_id
@@ -237,44 +235,42 @@ impl Resource for NodeGroup {
         // EKS refuses node groups for a cluster that is not ACTIVE yet.
         wait_cluster_active(cx, cluster).await?;
         let token = request_token();
-        eventually(IAM_PROPAGATION, role_not_assumable_yet, || async {
-            cx.aws
-                .eks
-                .create_nodegroup()
-                .cluster_name(cluster)
-                .nodegroup_name(name)
-                .node_role(&want.node_role_arn)
-                .set_subnets(Some(want.subnet_ids.clone()))
-                .set_instance_types(Some(want.instance_types.clone()))
-                .launch_template(template.clone())
-                .scaling_config(want.scaling.config())
-                .version(&want.version)
-                .client_request_token(&token)
-                .set_tags(Some(want.tags.to_map()))
-                .send()
-                .await
-                .aws("CreateNodegroup")
-        })
+        send_eventually(
+            IAM_PROPAGATION,
+            role_not_assumable_yet,
+            "CreateNodegroup",
+            || {
+                cx.aws
+                    .eks
+                    .create_nodegroup()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name)
+                    .node_role(&want.node_role_arn)
+                    .set_subnets(Some(want.subnet_ids.clone()))
+                    .set_instance_types(Some(want.instance_types.clone()))
+                    .launch_template(template.clone())
+                    .scaling_config(want.scaling.config())
+                    .version(&want.version)
+                    .client_request_token(&token)
+                    .set_tags(Some(want.tags.to_map()))
+                    .send()
+            },
+        )
         .await?;
         let ng = wait_active(cx, cluster, name).await?;
         Ok(outputs(&ng))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<NodeGroupAttrs>,
-        want: &NodeGroupAttrs,
-    ) -> Result<Outputs> {
-        let (name, have) = (current.physical_id.as_str(), &current.attrs);
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (name, have) = (c.physical_id.as_str(), &c.have);
         let cluster = have.cluster_name.as_str();
         let mut ng = None;
         // Left CREATING by an interrupted run, or UPDATING by a change made by hand: the
         // nodes are not there yet, and EKS refuses another update meanwhile.
-        if current.pending.is_some() {
+        if c.pending.is_some() {
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if have.scaling != want.scaling {
+        if have.scaling != c.want.scaling {
             // EKS refuses an update while another (a scaling done by hand, say) is running.
             wait_active(cx, cluster, name).await?;
             let out = cx
@@ -283,7 +279,7 @@ impl Resource for NodeGroup {
                 .update_nodegroup_config()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .scaling_config(want.scaling.config())
+                .scaling_config(c.want.scaling.config())
                 .client_request_token(request_token())
                 .send()
                 .await
@@ -299,8 +295,8 @@ impl Resource for NodeGroup {
             .await?;
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if have.version != want.version {
-            let version = want.version.as_str();
+        if have.version != c.want.version {
+            let version = c.want.version.as_str();
             wait_active(cx, cluster, name).await?;
             let out = cx
                 .aws
@@ -324,32 +320,31 @@ impl Resource for NodeGroup {
             .await?;
             ng = Some(wait_active(cx, cluster, name).await?);
         }
-        if differs(&have.tags, &want.tags) {
-            let arn = current.output("arn")?;
-            tags::sync(cx.aws, Tagged::Eks(arn), &have.tags, &want.tags).await?;
+        if differs(&have.tags, &c.want.tags) {
+            let arn = c.output("arn")?;
+            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
         }
         Ok(ng
             .as_ref()
             .map(outputs)
-            .unwrap_or_else(|| current.outputs.clone()))
+            .unwrap_or_else(|| c.outputs.clone()))
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<NodeGroupAttrs>) -> Result<()> {
-        let name = current.physical_id.as_str();
-        let cluster = current.attrs.cluster_name.as_str();
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let name = c.physical_id.as_str();
+        let cluster = c.attrs.cluster_name.as_str();
         // A node group still creating or updating refuses deletion until it settles.
-        let r = eventually(
+        let r = send_eventually(
             BUSY,
             |e| e.is("ResourceInUseException"),
-            || async {
+            "DeleteNodegroup",
+            || {
                 cx.aws
                     .eks
                     .delete_nodegroup()
                     .cluster_name(cluster)
                     .nodegroup_name(name)
                     .send()
-                    .await
-                    .aws("DeleteNodegroup")
             },
         )
         .await;

@@ -1,8 +1,8 @@
 //! An inline role policy, found through its role (inline policies cannot be tagged).
 
 use super::{document_text, inline_id};
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::aws::{delete_once, AwsResultExt};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use anyhow::Result;
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -54,7 +54,7 @@ async fn put(cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
 impl Resource for InlinePolicy {
     type Attrs = InlinePolicyAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<InlinePolicyAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // Every inline policy of the stack's own roles: one added by hand is deleted.
         let roles = snap.roles().await?;
         Ok(roles
@@ -72,35 +72,26 @@ impl Resource for InlinePolicy {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         put(cx, want).await
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<InlinePolicyAttrs>,
-        want: &InlinePolicyAttrs,
-    ) -> Result<Outputs> {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         // The role and the policy name force replacement: only the document changes in place.
-        if differs(&current.attrs.document, &want.document) {
-            return put(cx, want).await;
+        if differs(&c.have.document, &c.want.document) {
+            return put(cx, &c.want).await;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<InlinePolicyAttrs>) -> Result<()> {
-        let have = &current.attrs;
-        let r = cx
-            .aws
-            .iam
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let have = &c.attrs;
+        let iam = &cx.aws.iam;
+        let req = iam
             .delete_role_policy()
             .role_name(&have.role_name)
-            .policy_name(&have.policy_name)
-            .send()
-            .await
-            .aws("DeleteRolePolicy");
-        Ok(gone_ok(r)?)
+            .policy_name(&have.policy_name);
+        Ok(delete_once("DeleteRolePolicy", req.send()).await?)
     }
 }
 

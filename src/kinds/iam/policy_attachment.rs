@@ -2,8 +2,8 @@
 //! is observed, so one attached by hand is detached and one detached by hand is re-attached.
 
 use super::attach_id;
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::aws::{delete_once, AwsResultExt};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use anyhow::Result;
 use async_trait::async_trait;
 
@@ -37,7 +37,7 @@ fn attrs_of(role_name: &str, policy_arn: &str) -> PolicyAttachmentAttrs {
 impl Resource for PolicyAttachment {
     type Attrs = PolicyAttachmentAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<PolicyAttachmentAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let roles = snap.roles().await?;
         Ok(roles
             .iter()
@@ -54,7 +54,7 @@ impl Resource for PolicyAttachment {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &PolicyAttachmentAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         cx.aws
             .iam
             .attach_role_policy()
@@ -67,32 +67,19 @@ impl Resource for PolicyAttachment {
         Ok(Outputs::from([("id".to_string(), id)]))
     }
 
-    async fn update(
-        &self,
-        _cx: &StepCtx<'_>,
-        current: &Current<PolicyAttachmentAttrs>,
-        _want: &PolicyAttachmentAttrs,
-    ) -> Result<Outputs> {
+    async fn update(&self, _cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         // Both attributes force replacement: nothing changes in place.
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<PolicyAttachmentAttrs>,
-    ) -> Result<()> {
-        let have = &current.attrs;
-        let r = cx
-            .aws
-            .iam
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let have = &c.attrs;
+        let iam = &cx.aws.iam;
+        let req = iam
             .detach_role_policy()
             .role_name(&have.role_name)
-            .policy_arn(&have.policy_arn)
-            .send()
-            .await
-            .aws("DetachRolePolicy");
-        Ok(gone_ok(r)?)
+            .policy_arn(&have.policy_arn);
+        Ok(delete_once("DetachRolePolicy", req.send()).await?)
     }
 }
 

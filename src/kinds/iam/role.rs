@@ -3,11 +3,11 @@
 //! separate `TrustPolicy` resource, written once every role it names exists.
 
 use super::document_text;
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, Budget};
+use crate::aws::AwsResultExt;
+use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{delete_eventually, Budget};
 use crate::snapshot::RoleDetail;
-use crate::tags::{self, Tagged, Tags};
+use crate::tags::{Tagged, Tags};
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -60,7 +60,7 @@ fn attrs_of(r: &RoleDetail) -> RoleAttrs {
 impl Resource for Role {
     type Attrs = RoleAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RoleAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // The snapshot gives each role its identity from its tags (`Tags::identity`, falling
         // back to `role/<suffix>`, the id a role of that name would have).
         Ok(snap
@@ -77,7 +77,7 @@ impl Resource for Role {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &RoleAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let trust = want
             .initial_trust_policy
             .as_ref()
@@ -93,51 +93,37 @@ impl Resource for Role {
             .send()
             .await
             .aws("CreateRole")?;
-        let arn = out
-            .role()
-            .map(|r| r.arn())
-            .filter(|a| !a.is_empty())
-            .context("CreateRole returned no role ARN")?;
+        let arn = created(
+            "CreateRole",
+            out.role().map(|r| r.arn()).filter(|a| !a.is_empty()),
+        )?;
         Ok(outputs(&want.name, arn))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RoleAttrs>,
-        want: &RoleAttrs,
-    ) -> Result<Outputs> {
-        let (name, have) = (&current.physical_id, &current.attrs);
-        if have.description != want.description {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (name, have) = (&c.physical_id, &c.have);
+        if have.description != c.want.description {
             cx.aws
                 .iam
                 .update_role()
                 .role_name(name)
-                .description(&want.description)
+                .description(&c.want.description)
                 .send()
                 .await
                 .aws("UpdateRole")?;
         }
-        tags::sync(cx.aws, Tagged::IamRole(name), &have.tags, &want.tags).await?;
-        Ok(current.outputs.clone())
+        c.sync_tags(cx.aws, Tagged::IamRole(name)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RoleAttrs>) -> Result<()> {
-        let r = eventually(
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        delete_eventually(
             DETACH,
             |e| e.is("DeleteConflict"),
-            || async {
-                cx.aws
-                    .iam
-                    .delete_role()
-                    .role_name(&current.physical_id)
-                    .send()
-                    .await
-                    .aws("DeleteRole")
-            },
+            "DeleteRole",
+            || cx.aws.iam.delete_role().role_name(&c.physical_id).send(),
         )
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::{document_text, trust_id};
 use crate::aws::{AwsError, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, Budget};
+use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{send_eventually, Budget};
 use crate::snapshot::RoleDetail;
 use anyhow::Result;
 use async_trait::async_trait;
@@ -44,16 +44,19 @@ fn attrs_of(r: &RoleDetail) -> TrustPolicyAttrs {
 
 async fn put(cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<()> {
     let document = document_text(&want.document)?;
-    eventually(PROPAGATION, invalid_principal, || async {
-        cx.aws
-            .iam
-            .update_assume_role_policy()
-            .role_name(&want.role_name)
-            .policy_document(&document)
-            .send()
-            .await
-            .aws("UpdateAssumeRolePolicy")
-    })
+    send_eventually(
+        PROPAGATION,
+        invalid_principal,
+        "UpdateAssumeRolePolicy",
+        || {
+            cx.aws
+                .iam
+                .update_assume_role_policy()
+                .role_name(&want.role_name)
+                .policy_document(&document)
+                .send()
+        },
+    )
     .await?;
     Ok(())
 }
@@ -62,7 +65,7 @@ async fn put(cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<()> {
 impl Resource for TrustPolicy {
     type Attrs = TrustPolicyAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<TrustPolicyAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // Only the stack's own roles: someone else's role under a stack name is the role's
         // conflict, not its policies'.
         Ok(snap
@@ -74,24 +77,19 @@ impl Resource for TrustPolicy {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         put(cx, want).await?;
         Ok(Outputs::from([("id".to_string(), want.role_name.clone())]))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<TrustPolicyAttrs>,
-        want: &TrustPolicyAttrs,
-    ) -> Result<Outputs> {
-        if differs(&current.attrs.document, &want.document) {
-            put(cx, want).await?;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        if differs(&c.have.document, &c.want.document) {
+            put(cx, &c.want).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, _cx: &StepCtx<'_>, _current: &Current<TrustPolicyAttrs>) -> Result<()> {
+    async fn delete(&self, _cx: &StepCtx<'_>, _c: &Current<Self::Attrs>) -> Result<()> {
         // A role always has a trust policy; it goes when the role goes.
         Ok(())
     }

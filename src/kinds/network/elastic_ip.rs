@@ -1,10 +1,10 @@
 //! Elastic IPs for the NAT gateways.
 
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, still_in_use, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::aws::AwsResultExt;
+use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{delete_eventually, still_in_use, Budget};
+use crate::tags::{untracked, Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 
@@ -41,7 +41,7 @@ fn attrs_of(a: &Address) -> ElasticIpAttrs {
 impl Resource for ElasticIp {
     type Attrs = ElasticIpAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<ElasticIpAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         Ok(snap
             .addresses()
             .await?
@@ -57,7 +57,7 @@ impl Resource for ElasticIp {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &ElasticIpAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let out = cx
             .aws
             .ec2
@@ -67,46 +67,30 @@ impl Resource for ElasticIp {
             .send()
             .await
             .aws("AllocateAddress")?;
-        let id = out
-            .allocation_id()
-            .context("AllocateAddress returned no allocation id")?;
+        let id = created("AllocateAddress", out.allocation_id())?;
         Ok(outputs(id, out.public_ip()))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<ElasticIpAttrs>,
-        want: &ElasticIpAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
-        tags::sync(
-            cx.aws,
-            Tagged::Ec2(&current.physical_id),
-            &have.tags,
-            &want.tags,
-        )
-        .await?;
-        Ok(current.outputs.clone())
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<ElasticIpAttrs>) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         // A NAT gateway keeps its address until it is fully deleted.
-        let r = eventually(
+        delete_eventually(
             Budget::RELEASE,
             |e| still_in_use(e) || e.is("AuthFailure"),
-            || async {
+            "ReleaseAddress",
+            || {
                 cx.aws
                     .ec2
                     .release_address()
-                    .allocation_id(&current.physical_id)
+                    .allocation_id(&c.physical_id)
                     .send()
-                    .await
-                    .aws("ReleaseAddress")
             },
         )
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

@@ -1,9 +1,9 @@
 //! Attachment of the internet gateway to the VPC; found through the tagged gateway.
 
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
-use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
+use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
 use crate::tags::Tags;
 use anyhow::{bail, Result};
 use async_trait::async_trait;
@@ -47,7 +47,7 @@ fn found_in(g: &InternetGateway, stack: &str) -> Vec<Found<IgwAttachmentAttrs>> 
 impl Resource for IgwAttachment {
     type Attrs = IgwAttachmentAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<IgwAttachmentAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         Ok(snap
             .internet_gateways()
             .await?
@@ -56,49 +56,51 @@ impl Resource for IgwAttachment {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &IgwAttachmentAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let (igw, vpc) = (&want.internet_gateway_id, &want.vpc_id);
-        eventually(Budget::FRESH_ID, not_found_yet, || async {
-            cx.aws
-                .ec2
-                .attach_internet_gateway()
-                .internet_gateway_id(igw)
-                .vpc_id(vpc)
-                .send()
-                .await
-                .aws("AttachInternetGateway")
-        })
+        send_eventually(
+            Budget::FRESH_ID,
+            not_found_yet,
+            "AttachInternetGateway",
+            || {
+                cx.aws
+                    .ec2
+                    .attach_internet_gateway()
+                    .internet_gateway_id(igw)
+                    .vpc_id(vpc)
+                    .send()
+            },
+        )
         .await?;
         Ok(Outputs::from([("id".to_string(), format!("{igw}|{vpc}"))]))
     }
 
-    async fn update(
-        &self,
-        _cx: &StepCtx<'_>,
-        current: &Current<IgwAttachmentAttrs>,
-        want: &IgwAttachmentAttrs,
-    ) -> Result<Outputs> {
+    async fn update(&self, _cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         bail!(
-            "attachment {} has no attribute that changes in place (asked to go from {:?} to {want:?})",
-            current.physical_id,
-            current.attrs
+            "attachment {} has no attribute that changes in place (asked to go from {:?} to {:?})",
+            c.physical_id,
+            c.have,
+            c.want
         )
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<IgwAttachmentAttrs>) -> Result<()> {
-        let (igw, vpc) = (&current.attrs.internet_gateway_id, &current.attrs.vpc_id);
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let (igw, vpc) = (&c.attrs.internet_gateway_id, &c.attrs.vpc_id);
         // Detaching fails while public addresses are still mapped in the VPC; NAT gateways
         // and load balancers release theirs asynchronously.
-        let r = eventually(Budget::RELEASE, still_in_use, || async {
-            cx.aws
-                .ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(igw)
-                .vpc_id(vpc)
-                .send()
-                .await
-                .aws("DetachInternetGateway")
-        })
+        let r = send_eventually(
+            Budget::RELEASE,
+            still_in_use,
+            "DetachInternetGateway",
+            || {
+                cx.aws
+                    .ec2
+                    .detach_internet_gateway()
+                    .internet_gateway_id(igw)
+                    .vpc_id(vpc)
+                    .send()
+            },
+        )
         .await;
         match r {
             Err(e) if e.is("Gateway.NotAttached") => Ok(()),

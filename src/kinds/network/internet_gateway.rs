@@ -1,9 +1,11 @@
 //! The internet gateway (its attachment to the VPC is a kind of its own).
 
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::aws::{delete_once, AwsResultExt};
+use crate::kinds::{
+    attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -29,21 +31,17 @@ fn attrs_of(g: &aws_sdk_ec2::types::InternetGateway) -> InternetGatewayAttrs {
 impl Resource for InternetGateway {
     type Attrs = InternetGatewayAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<InternetGatewayAttrs>>> {
-        Ok(snap
-            .internet_gateways()
-            .await?
-            .iter()
-            .map(|g| {
-                let id = g.internet_gateway_id().unwrap_or_default();
-                let attrs = attrs_of(g);
-                let who = attrs.tags.identity(snap.stack(), &untracked(id));
-                Found::identified(who, id, attrs)
-            })
-            .collect())
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
+        let all = snap.internet_gateways().await?;
+        Ok(Found::all_tagged(
+            snap,
+            all,
+            |g| g.internet_gateway_id(),
+            attrs_of,
+        ))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &InternetGatewayAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let out = cx
             .aws
             .ec2
@@ -52,44 +50,24 @@ impl Resource for InternetGateway {
             .send()
             .await
             .aws("CreateInternetGateway")?;
-        let id = out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
-            .context("CreateInternetGateway returned no id")?;
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        let id = created(
+            "CreateInternetGateway",
+            out.internet_gateway().and_then(|g| g.internet_gateway_id()),
+        )?;
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<InternetGatewayAttrs>,
-        want: &InternetGatewayAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
-        tags::sync(
-            cx.aws,
-            Tagged::Ec2(&current.physical_id),
-            &have.tags,
-            &want.tags,
-        )
-        .await?;
-        Ok(current.outputs.clone())
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<InternetGatewayAttrs>,
-    ) -> Result<()> {
-        let r = cx
-            .aws
-            .ec2
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let ec2 = &cx.aws.ec2;
+        let req = ec2
             .delete_internet_gateway()
-            .internet_gateway_id(&current.physical_id)
-            .send()
-            .await
-            .aws("DeleteInternetGateway");
-        Ok(gone_ok(r)?)
+            .internet_gateway_id(&c.physical_id);
+        Ok(delete_once("DeleteInternetGateway", req.send()).await?)
     }
 }
 

@@ -1,9 +1,9 @@
 //! NAT gateways: created in a public subnet with an Elastic IP; they take minutes either way.
 
 use crate::aws::{absent_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, poll_until, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
+use crate::tags::{untracked, Tagged, Tags};
 use anyhow::{bail, Context, Result};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -28,14 +28,12 @@ attrs! {
 const TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 async fn state(aws: &Aws, id: &str) -> Result<(Option<NatGatewayState>, Option<String>)> {
-    let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
-        aws.ec2
-            .describe_nat_gateways()
-            .nat_gateway_ids(id)
-            .send()
-            .await
-            .aws("DescribeNatGateways")
-    })
+    let out = send_eventually(
+        Budget::FRESH_ID,
+        not_found_yet,
+        "DescribeNatGateways",
+        || aws.ec2.describe_nat_gateways().nat_gateway_ids(id).send(),
+    )
     .await;
     let Some(out) = absent_ok(out)? else {
         return Ok((Some(NatGatewayState::Deleted), None));
@@ -114,7 +112,7 @@ fn found_of(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<Nat
 impl Resource for NatGateway {
     type Attrs = NatGatewayAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<NatGatewayAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         Ok(snap
             .nat_gateways()
             .await?
@@ -123,10 +121,10 @@ impl Resource for NatGateway {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &NatGatewayAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         // The token makes the SDK's own retries of this call idempotent.
         let token = format!("{:032x}", fastrand::u128(..));
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "CreateNatGateway", || {
             cx.aws
                 .ec2
                 .create_nat_gateway()
@@ -135,8 +133,6 @@ impl Resource for NatGateway {
                 .client_token(&token)
                 .tag_specifications(want.tags.ec2_spec(ResourceType::Natgateway))
                 .send()
-                .await
-                .aws("CreateNatGateway")
         })
         .await?;
         let id = out
@@ -148,22 +144,17 @@ impl Resource for NatGateway {
         Ok(Outputs::from([("id".to_string(), id)]))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<NatGatewayAttrs>,
-        want: &NatGatewayAttrs,
-    ) -> Result<Outputs> {
-        let (id, have) = (&current.physical_id, &current.attrs);
-        if current.pending.is_some() {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (id, _have) = (&c.physical_id, &c.have);
+        if c.pending.is_some() {
             wait_available(cx, id).await?;
         }
-        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        Ok(current.outputs.clone())
+        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<NatGatewayAttrs>) -> Result<()> {
-        let id = &current.physical_id;
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let id = &c.physical_id;
         let r = cx
             .aws
             .ec2

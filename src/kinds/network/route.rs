@@ -1,8 +1,8 @@
 //! A table's default route (0.0.0.0/0) to the internet or NAT gateway; found through the
 //! tagged route table, and named after it (`rt/public` holds `route/public`).
 
-use crate::aws::{gone_ok, Aws, AwsError, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::aws::{delete_once, Aws, AwsError, AwsResultExt};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
 use crate::retry::{eventually, not_found_yet, Budget};
 use crate::tags::Tags;
@@ -107,7 +107,7 @@ async fn put(aws: &Aws, want: &RouteAttrs, replace: bool) -> Result<(), AwsError
 impl Resource for Route {
     type Attrs = RouteAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RouteAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         Ok(snap
             .route_tables()
             .await?
@@ -116,7 +116,7 @@ impl Resource for Route {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &RouteAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         match put(cx.aws, want, false).await {
             // Left behind by an interrupted run, or made by hand: point it where it should go.
             Err(e) if e.is("RouteAlreadyExists") => put(cx.aws, want, true).await?,
@@ -128,30 +128,21 @@ impl Resource for Route {
         )]))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RouteAttrs>,
-        want: &RouteAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
-        if have.gateway_id != want.gateway_id || have.nat_gateway_id != want.nat_gateway_id {
-            put(cx.aws, want, true).await?;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let have = &c.have;
+        if have.gateway_id != c.want.gateway_id || have.nat_gateway_id != c.want.nat_gateway_id {
+            put(cx.aws, &c.want, true).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RouteAttrs>) -> Result<()> {
-        let r = cx
-            .aws
-            .ec2
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let ec2 = &cx.aws.ec2;
+        let req = ec2
             .delete_route()
-            .route_table_id(&current.attrs.route_table_id)
-            .destination_cidr_block(&current.attrs.destination)
-            .send()
-            .await
-            .aws("DeleteRoute");
-        Ok(gone_ok(r)?)
+            .route_table_id(&c.attrs.route_table_id)
+            .destination_cidr_block(&c.attrs.destination);
+        Ok(delete_once("DeleteRoute", req.send()).await?)
     }
 }
 

@@ -1,10 +1,12 @@
 //! Route tables (their routes and subnet associations are kinds of their own).
 
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::aws::AwsResultExt;
+use crate::kinds::{
+    attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
+use crate::retry::{delete_eventually, not_found_yet, send_eventually, still_in_use, Budget};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -33,68 +35,47 @@ fn attrs_of(t: &aws_sdk_ec2::types::RouteTable) -> RouteTableAttrs {
 impl Resource for RouteTable {
     type Attrs = RouteTableAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RouteTableAttrs>>> {
-        Ok(snap
-            .route_tables()
-            .await?
-            .iter()
-            .map(|t| {
-                let id = t.route_table_id().unwrap_or_default();
-                let attrs = attrs_of(t);
-                let who = attrs.tags.identity(snap.stack(), &untracked(id));
-                Found::identified(who, id, attrs)
-            })
-            .collect())
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
+        let all = snap.route_tables().await?;
+        Ok(Found::all_tagged(
+            snap,
+            all,
+            |t| t.route_table_id(),
+            attrs_of,
+        ))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &RouteTableAttrs) -> Result<Outputs> {
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "CreateRouteTable", || {
             cx.aws
                 .ec2
                 .create_route_table()
                 .vpc_id(&want.vpc_id)
                 .tag_specifications(want.tags.ec2_spec(ResourceType::RouteTable))
                 .send()
-                .await
-                .aws("CreateRouteTable")
         })
         .await?;
-        let id = out
-            .route_table()
-            .and_then(|t| t.route_table_id())
-            .context("CreateRouteTable returned no id")?;
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        let id = created(
+            "CreateRouteTable",
+            out.route_table().and_then(|t| t.route_table_id()),
+        )?;
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RouteTableAttrs>,
-        want: &RouteTableAttrs,
-    ) -> Result<Outputs> {
-        let have = &current.attrs;
-        tags::sync(
-            cx.aws,
-            Tagged::Ec2(&current.physical_id),
-            &have.tags,
-            &want.tags,
-        )
-        .await?;
-        Ok(current.outputs.clone())
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<RouteTableAttrs>) -> Result<()> {
-        let r = eventually(Budget::FRESH_ID, still_in_use, || async {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        delete_eventually(Budget::FRESH_ID, still_in_use, "DeleteRouteTable", || {
             cx.aws
                 .ec2
                 .delete_route_table()
-                .route_table_id(&current.physical_id)
+                .route_table_id(&c.physical_id)
                 .send()
-                .await
-                .aws("DeleteRouteTable")
         })
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

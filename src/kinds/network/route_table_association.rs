@@ -1,12 +1,14 @@
 //! Subnet-to-route-table associations; found through the tagged route table and named after
 //! the subnet (`subnet/public/a` is associated by `rta/public/a`).
 
-use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::aws::{delete_once, AwsResultExt};
+use crate::kinds::{
+    attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::model::LogicalId;
-use crate::retry::{eventually, not_found_yet, Budget};
+use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::Tags;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteTable, Subnet};
 use std::collections::HashMap;
@@ -70,7 +72,7 @@ fn found_in(
 impl Resource for RouteTableAssociation {
     type Attrs = RouteTableAssociationAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<RouteTableAssociationAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let (tables, subnets) = tokio::try_join!(snap.route_tables(), snap.subnets())?;
         let subnets = subnet_ids(subnets, snap.stack());
         Ok(tables
@@ -79,65 +81,54 @@ impl Resource for RouteTableAssociation {
             .collect())
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &RouteTableAssociationAttrs) -> Result<Outputs> {
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
-            cx.aws
-                .ec2
-                .associate_route_table()
-                .route_table_id(&want.route_table_id)
-                .subnet_id(&want.subnet_id)
-                .send()
-                .await
-                .aws("AssociateRouteTable")
-        })
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
+        let out = send_eventually(
+            Budget::FRESH_ID,
+            not_found_yet,
+            "AssociateRouteTable",
+            || {
+                cx.aws
+                    .ec2
+                    .associate_route_table()
+                    .route_table_id(&want.route_table_id)
+                    .subnet_id(&want.subnet_id)
+                    .send()
+            },
+        )
         .await?;
-        let id = out
-            .association_id()
-            .context("AssociateRouteTable returned no association id")?;
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        let id = created("AssociateRouteTable", out.association_id())?;
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RouteTableAssociationAttrs>,
-        want: &RouteTableAssociationAttrs,
-    ) -> Result<Outputs> {
-        if current.attrs.route_table_id == want.route_table_id {
-            return Ok(current.outputs.clone());
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        if c.have.route_table_id == c.want.route_table_id {
+            return Ok(c.outputs.clone());
         }
         // Moving a subnet to another table is atomic: it is never left without routes.
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
-            cx.aws
-                .ec2
-                .replace_route_table_association()
-                .association_id(&current.physical_id)
-                .route_table_id(&want.route_table_id)
-                .send()
-                .await
-                .aws("ReplaceRouteTableAssociation")
-        })
+        let out = send_eventually(
+            Budget::FRESH_ID,
+            not_found_yet,
+            "ReplaceRouteTableAssociation",
+            || {
+                cx.aws
+                    .ec2
+                    .replace_route_table_association()
+                    .association_id(&c.physical_id)
+                    .route_table_id(&c.want.route_table_id)
+                    .send()
+            },
+        )
         .await?;
-        let id = out
-            .new_association_id()
-            .context("ReplaceRouteTableAssociation returned no association id")?;
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        let id = created("ReplaceRouteTableAssociation", out.new_association_id())?;
+        Ok(id_outputs(id))
     }
 
-    async fn delete(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<RouteTableAssociationAttrs>,
-    ) -> Result<()> {
-        let r = cx
-            .aws
-            .ec2
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        let ec2 = &cx.aws.ec2;
+        let req = ec2
             .disassociate_route_table()
-            .association_id(&current.physical_id)
-            .send()
-            .await
-            .aws("DisassociateRouteTable");
-        Ok(gone_ok(r)?)
+            .association_id(&c.physical_id);
+        Ok(delete_once("DisassociateRouteTable", req.send()).await?)
     }
 }
 

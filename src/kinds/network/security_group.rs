@@ -1,10 +1,13 @@
 //! Security groups and their ingress rules. Egress keeps AWS's default (all outbound).
 
 use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::kinds::{
+    attrs, created, differs, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot,
+    StepCtx,
+};
+use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use serde::{Deserialize, Serialize};
@@ -86,15 +89,18 @@ async fn authorize(aws: &Aws, group: &str, add: &[&IngressRule]) -> Result<()> {
         return Ok(());
     }
     let perms: Vec<IpPermission> = add.iter().map(|r| permission(r)).collect();
-    eventually(Budget::FRESH_ID, not_found_yet, || async {
-        aws.ec2
-            .authorize_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms.clone()))
-            .send()
-            .await
-            .aws("AuthorizeSecurityGroupIngress")
-    })
+    send_eventually(
+        Budget::FRESH_ID,
+        not_found_yet,
+        "AuthorizeSecurityGroupIngress",
+        || {
+            aws.ec2
+                .authorize_security_group_ingress()
+                .group_id(group)
+                .set_ip_permissions(Some(perms.clone()))
+                .send()
+        },
+    )
     .await?;
     Ok(())
 }
@@ -114,54 +120,41 @@ fn attrs_of(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupAttrs {
 impl Resource for SecurityGroup {
     type Attrs = SecurityGroupAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<SecurityGroupAttrs>>> {
-        Ok(snap
-            .security_groups()
-            .await?
-            .iter()
-            .map(|g| {
-                let id = g.group_id().unwrap_or_default();
-                let attrs = attrs_of(g);
-                let who = attrs.tags.identity(snap.stack(), &untracked(id));
-                Found::identified(who, id, attrs)
-            })
-            .collect())
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
+        let all = snap.security_groups().await?;
+        Ok(Found::all_tagged(snap, all, |g| g.group_id(), attrs_of))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &SecurityGroupAttrs) -> Result<Outputs> {
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
-            cx.aws
-                .ec2
-                .create_security_group()
-                .vpc_id(&want.vpc_id)
-                .group_name(&want.name)
-                .description(&want.description)
-                .tag_specifications(want.tags.ec2_spec(ResourceType::SecurityGroup))
-                .send()
-                .await
-                .aws("CreateSecurityGroup")
-        })
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
+        let out = send_eventually(
+            Budget::FRESH_ID,
+            not_found_yet,
+            "CreateSecurityGroup",
+            || {
+                cx.aws
+                    .ec2
+                    .create_security_group()
+                    .vpc_id(&want.vpc_id)
+                    .group_name(&want.name)
+                    .description(&want.description)
+                    .tag_specifications(want.tags.ec2_spec(ResourceType::SecurityGroup))
+                    .send()
+            },
+        )
         .await?;
-        let id = out
-            .group_id()
-            .context("CreateSecurityGroup returned no group id")?;
+        let id = created("CreateSecurityGroup", out.group_id())?;
         let rules: Vec<&IngressRule> = want.ingress.iter().collect();
         authorize(cx.aws, id, &rules).await?;
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<SecurityGroupAttrs>,
-        want: &SecurityGroupAttrs,
-    ) -> Result<Outputs> {
-        let (id, have) = (&current.physical_id, &current.attrs);
-        if differs(&have.ingress, &want.ingress) {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (id, have) = (&c.physical_id, &c.have);
+        if differs(&have.ingress, &c.want.ingress) {
             let gone: Vec<IpPermission> = have
                 .ingress
                 .iter()
-                .filter(|r| !want.ingress.contains(r))
+                .filter(|r| !c.want.ingress.contains(r))
                 .map(permission)
                 .collect();
             if !gone.is_empty() {
@@ -174,27 +167,26 @@ impl Resource for SecurityGroup {
                     .await
                     .aws("RevokeSecurityGroupIngress")?;
             }
-            let new: Vec<&IngressRule> = want
+            let new: Vec<&IngressRule> = c
+                .want
                 .ingress
                 .iter()
                 .filter(|r| !have.ingress.contains(r))
                 .collect();
             authorize(cx.aws, id, &new).await?;
         }
-        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        Ok(current.outputs.clone())
+        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<SecurityGroupAttrs>) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         // Network interfaces of a deleted load balancer keep the group in use for a while.
-        let r = eventually(Budget::RELEASE, still_in_use, || async {
+        let r = send_eventually(Budget::RELEASE, still_in_use, "DeleteSecurityGroup", || {
             cx.aws
                 .ec2
                 .delete_security_group()
-                .group_id(&current.physical_id)
+                .group_id(&c.physical_id)
                 .send()
-                .await
-                .aws("DeleteSecurityGroup")
         })
         .await;
         // InvalidGroup.NotFound is among the not-found codes gone_ok takes as done.

@@ -1,10 +1,12 @@
 //! Subnets: public ones map public IPs on launch, private ones do not.
 
-use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::aws::{Aws, AwsResultExt};
+use crate::kinds::{
+    attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
+use crate::retry::{delete_eventually, not_found_yet, send_eventually, still_in_use, Budget};
+use crate::tags::{Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
@@ -29,15 +31,18 @@ attrs! {
 
 async fn set_public_ip(aws: &Aws, subnet: &str, on: bool) -> Result<()> {
     let value = AttributeBooleanValue::builder().value(on).build();
-    eventually(Budget::FRESH_ID, not_found_yet, || async {
-        aws.ec2
-            .modify_subnet_attribute()
-            .subnet_id(subnet)
-            .map_public_ip_on_launch(value.clone())
-            .send()
-            .await
-            .aws("ModifySubnetAttribute")
-    })
+    send_eventually(
+        Budget::FRESH_ID,
+        not_found_yet,
+        "ModifySubnetAttribute",
+        || {
+            aws.ec2
+                .modify_subnet_attribute()
+                .subnet_id(subnet)
+                .map_public_ip_on_launch(value.clone())
+                .send()
+        },
+    )
     .await?;
     Ok(())
 }
@@ -57,22 +62,13 @@ fn attrs_of(s: &aws_sdk_ec2::types::Subnet) -> SubnetAttrs {
 impl Resource for Subnet {
     type Attrs = SubnetAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<SubnetAttrs>>> {
-        Ok(snap
-            .subnets()
-            .await?
-            .iter()
-            .map(|s| {
-                let id = s.subnet_id().unwrap_or_default();
-                let attrs = attrs_of(s);
-                let who = attrs.tags.identity(snap.stack(), &untracked(id));
-                Found::identified(who, id, attrs)
-            })
-            .collect())
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
+        let all = snap.subnets().await?;
+        Ok(Found::all_tagged(snap, all, |s| s.subnet_id(), attrs_of))
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &SubnetAttrs) -> Result<Outputs> {
-        let out = eventually(Budget::FRESH_ID, not_found_yet, || async {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
+        let out = send_eventually(Budget::FRESH_ID, not_found_yet, "CreateSubnet", || {
             cx.aws
                 .ec2
                 .create_subnet()
@@ -81,47 +77,30 @@ impl Resource for Subnet {
                 .availability_zone(&want.availability_zone)
                 .tag_specifications(want.tags.ec2_spec(ResourceType::Subnet))
                 .send()
-                .await
-                .aws("CreateSubnet")
         })
         .await?;
-        let id = out
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .context("CreateSubnet returned no subnet id")?;
+        let id = created("CreateSubnet", out.subnet().and_then(|s| s.subnet_id()))?;
         // Off is AWS's default for a new subnet.
         if want.map_public_ip_on_launch {
             set_public_ip(cx.aws, id, true).await?;
         }
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<SubnetAttrs>,
-        want: &SubnetAttrs,
-    ) -> Result<Outputs> {
-        let (id, have) = (&current.physical_id, &current.attrs);
-        if have.map_public_ip_on_launch != want.map_public_ip_on_launch {
-            set_public_ip(cx.aws, id, want.map_public_ip_on_launch).await?;
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (id, have) = (&c.physical_id, &c.have);
+        if have.map_public_ip_on_launch != c.want.map_public_ip_on_launch {
+            set_public_ip(cx.aws, id, c.want.map_public_ip_on_launch).await?;
         }
-        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        Ok(current.outputs.clone())
+        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<SubnetAttrs>) -> Result<()> {
-        let r = eventually(Budget::RELEASE, still_in_use, || async {
-            cx.aws
-                .ec2
-                .delete_subnet()
-                .subnet_id(&current.physical_id)
-                .send()
-                .await
-                .aws("DeleteSubnet")
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
+        delete_eventually(Budget::RELEASE, still_in_use, "DeleteSubnet", || {
+            cx.aws.ec2.delete_subnet().subnet_id(&c.physical_id).send()
         })
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

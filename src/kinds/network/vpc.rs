@@ -1,10 +1,12 @@
 //! The VPC, with DNS support and hostnames (EKS needs both for private endpoint resolution).
 
-use crate::aws::{gone_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{self, untracked, Tagged, Tags};
-use anyhow::{Context, Result};
+use crate::aws::{Aws, AwsResultExt};
+use crate::kinds::{
+    attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
+use crate::retry::{delete_eventually, eventually, not_found_yet, still_in_use, Budget};
+use crate::tags::{untracked, Tagged, Tags};
+use anyhow::Result;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
@@ -78,7 +80,7 @@ fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcA
 impl Resource for Vpc {
     type Attrs = VpcAttrs;
 
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<VpcAttrs>>> {
+    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let mut out = Vec::new();
         for v in snap.vpcs().await? {
             let id = v.vpc_id().unwrap_or_default();
@@ -93,7 +95,7 @@ impl Resource for Vpc {
         Ok(out)
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, want: &VpcAttrs) -> Result<Outputs> {
+    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
         let out = cx
             .aws
             .ec2
@@ -103,47 +105,32 @@ impl Resource for Vpc {
             .send()
             .await
             .aws("CreateVpc")?;
-        let id = out
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .context("CreateVpc returned no VPC id")?;
+        let id = created("CreateVpc", out.vpc().and_then(|v| v.vpc_id()))?;
         // AWS's defaults are support on, hostnames off; set both so the result never depends
         // on defaults.
         for (name, on) in dns_flags(want) {
             set_dns(cx.aws, id, name, on).await?;
         }
-        Ok(Outputs::from([("id".to_string(), id.to_string())]))
+        Ok(id_outputs(id))
     }
 
-    async fn update(
-        &self,
-        cx: &StepCtx<'_>,
-        current: &Current<VpcAttrs>,
-        want: &VpcAttrs,
-    ) -> Result<Outputs> {
-        let (id, have) = (&current.physical_id, &current.attrs);
-        for ((name, on), (_, was)) in dns_flags(want).into_iter().zip(dns_flags(have)) {
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        let (id, have) = (&c.physical_id, &c.have);
+        for ((name, on), (_, was)) in dns_flags(&c.want).into_iter().zip(dns_flags(have)) {
             if on != was {
                 set_dns(cx.aws, id, name, on).await?;
             }
         }
-        tags::sync(cx.aws, Tagged::Ec2(id), &have.tags, &want.tags).await?;
-        Ok(current.outputs.clone())
+        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
+        Ok(c.outputs.clone())
     }
 
-    async fn delete(&self, cx: &StepCtx<'_>, current: &Current<VpcAttrs>) -> Result<()> {
+    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         // ENIs of just-deleted NAT gateways and load balancers take a while to go away.
-        let r = eventually(Budget::RELEASE, still_in_use, || async {
-            cx.aws
-                .ec2
-                .delete_vpc()
-                .vpc_id(&current.physical_id)
-                .send()
-                .await
-                .aws("DeleteVpc")
+        delete_eventually(Budget::RELEASE, still_in_use, "DeleteVpc", || {
+            cx.aws.ec2.delete_vpc().vpc_id(&c.physical_id).send()
         })
-        .await;
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 
