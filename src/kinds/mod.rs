@@ -27,6 +27,7 @@ use anyhow::{anyhow, Context, Result};
 use async_trait::async_trait;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 /// Values other resources can reference, `id` always among them.
 pub type Outputs = BTreeMap<String, String>;
@@ -193,26 +194,40 @@ pub fn id_outputs(id: &str) -> Outputs {
     Outputs::from([("id".to_string(), id.to_string())])
 }
 
-/// One kind of AWS resource, over its own typed attributes. Implement this for a new kind,
-/// then add its line to [`registry`].
-#[async_trait]
+/// One kind of AWS resource, over its own typed attributes. Implement this for a new kind
+/// (its methods may be written `async fn`), then add its line to [`registry`].
 pub trait Resource: Send + Sync + 'static {
     /// The attributes its create and update take and its observe reports (see [`attrs!`]).
     type Attrs: Attributes;
 
     /// Every resource of this kind the stack owns (and those in the way of its names), read
     /// through the snapshot.
-    async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>>;
+    fn observe(
+        &self,
+        snap: &Snapshot,
+    ) -> impl Future<Output = Result<Vec<Found<Self::Attrs>>>> + Send;
 
     /// Creates the resource, tagged in the same call where AWS allows; returns its outputs.
-    async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs>;
+    fn create(
+        &self,
+        cx: &StepCtx<'_>,
+        want: &Self::Attrs,
+    ) -> impl Future<Output = Result<Outputs>> + Send;
 
-    /// Brings the resource from `current` to `want` in place; the plan only asks for this when
+    /// Brings the resource from `c.have` to `c.want` in place; the plan only asks for this when
     /// no attribute that forces replacement differs (or when the resource is still coming up).
-    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs>;
+    fn update(
+        &self,
+        cx: &StepCtx<'_>,
+        c: &Change<Self::Attrs>,
+    ) -> impl Future<Output = Result<Outputs>> + Send;
 
     /// Deletes the resource and waits until AWS has let go of it; gone already is success.
-    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()>;
+    fn delete(
+        &self,
+        cx: &StepCtx<'_>,
+        c: &Current<Self::Attrs>,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// A typed kind seen through the engine's JSON boundary: the one place attributes are

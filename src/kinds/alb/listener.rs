@@ -6,7 +6,6 @@ use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
 };
@@ -88,7 +87,6 @@ fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for Listener {
     type Attrs = ListenerAttrs;
 

@@ -8,7 +8,6 @@ use crate::kinds::{
 use crate::retry::{poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Context, Result};
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancer as ElbLoadBalancer, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
     LoadBalancerTypeEnum,
@@ -107,7 +106,6 @@ fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for LoadBalancer {
     type Attrs = LoadBalancerAttrs;
 

@@ -7,7 +7,6 @@ use crate::retry::{delete_eventually, not_found_yet, send_eventually, Budget};
 use crate::snapshot::target_group_names;
 use crate::tags::{Identity, Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroup as ElbTargetGroup, TargetTypeEnum,
 };
@@ -118,7 +117,6 @@ pub(super) fn identity(tg: &ElbTargetGroup, tags: &Tags, stack: &str) -> Option<
     Some(tags.identity(stack, &format!("tg/{which}")))
 }
 
-#[async_trait]
 impl Resource for TargetGroup {
     type Attrs = TargetGroupAttrs;
 

@@ -7,7 +7,6 @@ use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, S
 use crate::model::LogicalId;
 use crate::retry::{send_eventually, Budget};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_autoscaling::types::{TrafficSourceIdentifier, TrafficSourceState};
 
 /// Target group attached to the node ASG.
@@ -83,7 +82,6 @@ fn attachments(
     out
 }
 
-#[async_trait]
 impl Resource for TargetGroupAttachment {
     type Attrs = TargetGroupAttachmentAttrs;
 

@@ -6,7 +6,6 @@ use crate::naming;
 use crate::retry::{eventually, Budget};
 use crate::tags::Tags;
 use anyhow::{anyhow, Context, Result};
-use async_trait::async_trait;
 use aws_sdk_codebuild::types::{
     ArtifactsType, CloudWatchLogsConfig, ComputeType, EnvironmentType, EnvironmentVariable,
     EnvironmentVariableType, LogsConfig, LogsConfigStatusType, Project as CbProject,
@@ -232,7 +231,6 @@ where
     .await
 }
 
-#[async_trait]
 impl Resource for Project {
     type Attrs = ProjectAttrs;
 

@@ -7,7 +7,6 @@ use crate::kinds::{
 use crate::naming;
 use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Result};
-use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository as EcrRepo};
 use serde_json::Value as Json;
 
@@ -127,7 +126,6 @@ async fn image_count(cx: &StepCtx<'_>, name: &str) -> Option<(usize, bool)> {
     Some((out.image_ids().len(), out.next_token().is_some()))
 }
 
-#[async_trait]
 impl Resource for Repository {
     type Attrs = RepositoryAttrs;
 

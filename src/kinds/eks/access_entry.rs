@@ -7,7 +7,6 @@ use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::send_eventually;
 use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Result};
-use async_trait::async_trait;
 use aws_sdk_eks::types::{
     AccessEntry as EksAccessEntry, AccessScope, AccessScopeType, AssociatedAccessPolicy,
     ClusterStatus,
@@ -106,7 +105,6 @@ fn attrs_of(
     }
 }
 
-#[async_trait]
 impl Resource for AccessEntry {
     type Attrs = AccessEntryAttrs;
 

@@ -10,7 +10,6 @@ use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::{eventually, poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster as EksCluster, ClusterStatus, CreateAccessConfigRequest,
     UpdateAccessConfigRequest, VpcConfigRequest,
@@ -89,7 +88,6 @@ fn attrs_of(c: &EksCluster) -> ClusterAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for Cluster {
     type Attrs = ClusterAttrs;
 

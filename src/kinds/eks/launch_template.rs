@@ -11,7 +11,6 @@ use crate::naming;
 use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     LaunchTemplate as Ec2LaunchTemplate, LaunchTemplateHttpTokensState,
     LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResourceType,
@@ -71,7 +70,6 @@ fn attrs_of(
     }
 }
 
-#[async_trait]
 impl Resource for LaunchTemplate {
     type Attrs = LaunchTemplateAttrs;
 

@@ -9,7 +9,6 @@ use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::{anyhow, bail, Context, Result};
-use async_trait::async_trait;
 use aws_sdk_eks::types::{
     LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
 };
@@ -193,7 +192,6 @@ async fn wait_active(cx: &StepCtx<'_>, cluster: &str, name: &str) -> Result<Node
     .await
 }
 
-#[async_trait]
 impl Resource for NodeGroup {
     type Attrs = NodeGroupAttrs;
 

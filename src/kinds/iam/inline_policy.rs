@@ -4,7 +4,6 @@ use super::{document_text, inline_id};
 use crate::aws::{delete_once, AwsResultExt};
 use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use anyhow::Result;
-use async_trait::async_trait;
 use serde_json::Value as Json;
 
 /// An inline role policy.
@@ -50,7 +49,6 @@ async fn put(cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
     Ok(Outputs::from([("id".to_string(), id)]))
 }
 
-#[async_trait]
 impl Resource for InlinePolicy {
     type Attrs = InlinePolicyAttrs;
 

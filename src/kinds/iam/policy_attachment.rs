@@ -5,7 +5,6 @@ use super::attach_id;
 use crate::aws::{delete_once, AwsResultExt};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use anyhow::Result;
-use async_trait::async_trait;
 
 /// A managed policy attachment.
 pub struct PolicyAttachment;
@@ -33,7 +32,6 @@ fn attrs_of(role_name: &str, policy_arn: &str) -> PolicyAttachmentAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for PolicyAttachment {
     type Attrs = PolicyAttachmentAttrs;
 

@@ -9,7 +9,6 @@ use crate::retry::{delete_eventually, Budget};
 use crate::snapshot::RoleDetail;
 use crate::tags::{Tagged, Tags};
 use anyhow::{Context, Result};
-use async_trait::async_trait;
 use serde_json::Value as Json;
 use std::time::Duration;
 
@@ -56,7 +55,6 @@ fn attrs_of(r: &RoleDetail) -> RoleAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for Role {
     type Attrs = RoleAttrs;
 

@@ -2,12 +2,11 @@
 //! included) that only exist once the role step has run: this is what makes one apply enough.
 
 use super::{document_text, trust_id};
-use crate::aws::{AwsError, AwsResultExt};
+use crate::aws::AwsError;
 use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{send_eventually, Budget};
 use crate::snapshot::RoleDetail;
 use anyhow::Result;
-use async_trait::async_trait;
 use serde_json::Value as Json;
 use std::time::Duration;
 
@@ -61,7 +60,6 @@ async fn put(cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<()> {
     Ok(())
 }
 
-#[async_trait]
 impl Resource for TrustPolicy {
     type Attrs = TrustPolicyAttrs;
 

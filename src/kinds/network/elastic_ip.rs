@@ -5,7 +5,6 @@ use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::{delete_eventually, still_in_use, Budget};
 use crate::tags::{untracked, Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 
 /// Elastic IP address.
@@ -37,7 +36,6 @@ fn attrs_of(a: &Address) -> ElasticIpAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for ElasticIp {
     type Attrs = ElasticIpAttrs;
 

@@ -1,12 +1,11 @@
 //! Attachment of the internet gateway to the VPC; found through the tagged gateway.
 
-use crate::aws::{gone_ok, AwsResultExt};
+use crate::aws::gone_ok;
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
 use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
 use crate::tags::Tags;
 use anyhow::{bail, Result};
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
 
 /// Internet gateway attachment (untaggable).
@@ -43,7 +42,6 @@ fn found_in(g: &InternetGateway, stack: &str) -> Vec<Found<IgwAttachmentAttrs>> 
         .collect()
 }
 
-#[async_trait]
 impl Resource for IgwAttachment {
     type Attrs = IgwAttachmentAttrs;
 

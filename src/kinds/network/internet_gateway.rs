@@ -6,7 +6,6 @@ use crate::kinds::{
 };
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 /// EC2 internet gateway.
@@ -27,7 +26,6 @@ fn attrs_of(g: &aws_sdk_ec2::types::InternetGateway) -> InternetGatewayAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for InternetGateway {
     type Attrs = InternetGatewayAttrs;
 

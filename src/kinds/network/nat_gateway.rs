@@ -5,7 +5,6 @@ use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, S
 use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use crate::tags::{untracked, Tagged, Tags};
 use anyhow::{bail, Context, Result};
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 use std::time::Duration;
 
@@ -108,7 +107,6 @@ fn found_of(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<Nat
     Some(found)
 }
 
-#[async_trait]
 impl Resource for NatGateway {
     type Attrs = NatGatewayAttrs;
 

@@ -7,7 +7,6 @@ use crate::model::LogicalId;
 use crate::retry::{eventually, not_found_yet, Budget};
 use crate::tags::Tags;
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteOrigin, RouteTable};
 
 /// One route of a route table (untaggable).
@@ -103,7 +102,6 @@ async fn put(aws: &Aws, want: &RouteAttrs, replace: bool) -> Result<(), AwsError
     .await
 }
 
-#[async_trait]
 impl Resource for Route {
     type Attrs = RouteAttrs;
 

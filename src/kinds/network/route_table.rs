@@ -1,13 +1,11 @@
 //! Route tables (their routes and subnet associations are kinds of their own).
 
-use crate::aws::AwsResultExt;
 use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
 use crate::retry::{delete_eventually, not_found_yet, send_eventually, still_in_use, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 /// EC2 route table.
@@ -31,7 +29,6 @@ fn attrs_of(t: &aws_sdk_ec2::types::RouteTable) -> RouteTableAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for RouteTable {
     type Attrs = RouteTableAttrs;
 

@@ -1,7 +1,7 @@
 //! Subnet-to-route-table associations; found through the tagged route table and named after
 //! the subnet (`subnet/public/a` is associated by `rta/public/a`).
 
-use crate::aws::{delete_once, AwsResultExt};
+use crate::aws::delete_once;
 use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
@@ -9,7 +9,6 @@ use crate::model::LogicalId;
 use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::Tags;
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteTable, Subnet};
 use std::collections::HashMap;
 
@@ -68,7 +67,6 @@ fn found_in(
         .collect()
 }
 
-#[async_trait]
 impl Resource for RouteTableAssociation {
     type Attrs = RouteTableAssociationAttrs;
 

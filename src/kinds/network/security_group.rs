@@ -8,7 +8,6 @@ use crate::kinds::{
 use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +115,6 @@ fn attrs_of(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for SecurityGroup {
     type Attrs = SecurityGroupAttrs;
 

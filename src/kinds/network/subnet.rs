@@ -1,13 +1,12 @@
 //! Subnets: public ones map public IPs on launch, private ones do not.
 
-use crate::aws::{Aws, AwsResultExt};
+use crate::aws::Aws;
 use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
 use crate::retry::{delete_eventually, not_found_yet, send_eventually, still_in_use, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 /// EC2 subnet.
@@ -58,7 +57,6 @@ fn attrs_of(s: &aws_sdk_ec2::types::Subnet) -> SubnetAttrs {
     }
 }
 
-#[async_trait]
 impl Resource for Subnet {
     type Attrs = SubnetAttrs;
 

@@ -7,7 +7,6 @@ use crate::kinds::{
 use crate::retry::{delete_eventually, eventually, not_found_yet, still_in_use, Budget};
 use crate::tags::{untracked, Tagged, Tags};
 use anyhow::Result;
-use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
 /// EC2 VPC.
@@ -76,7 +75,6 @@ fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcA
     }
 }
 
-#[async_trait]
 impl Resource for Vpc {
     type Attrs = VpcAttrs;
 
