@@ -6,7 +6,7 @@ use crate::graph::Graph;
 use crate::kinds::{self, Outputs, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed};
 use crate::plan::{Action, Change, Plan, StepKind};
-use crate::report::{Reporter, Verb};
+use crate::report::{Finished, Reporter, Verb};
 use anyhow::{anyhow, Result};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -236,11 +236,11 @@ async fn run_step(
         Ok(None) => change.physical_id.as_deref(),
         Err(_) => None,
     };
-    reporter.finished(
-        &key.0,
+    reporter.finished(Finished {
+        id: &key.0,
         verb,
-        result.as_ref().map(|_| physical),
-        started.elapsed(),
-    );
+        outcome: result.as_ref().map(|_| physical),
+        elapsed: started.elapsed(),
+    });
     (key, result)
 }

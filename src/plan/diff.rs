@@ -108,15 +108,7 @@ pub fn diff(
             o.id.clone()
         };
         delete_ids.push((id.clone(), o));
-        changes.push(Change {
-            id,
-            kind: o.kind,
-            area: o.kind.area(),
-            action: Action::Delete,
-            physical_id: Some(o.physical_id.clone()),
-            attrs: Vec::new(),
-            reason: Some(reason),
-        });
+        changes.push(deletion(id, o, Some(reason)));
     }
 
     let steps = steps::build(&changes, desired, observed_by_step_id(&by_id, &delete_ids))?;
@@ -126,6 +118,19 @@ pub fn diff(
         conflicts,
         steps,
     })
+}
+
+/// The change that deletes `o`, planned under step id `id`.
+fn deletion(id: LogicalId, o: &Observed, reason: Option<String>) -> Change {
+    Change {
+        id,
+        kind: o.kind,
+        area: o.kind.area(),
+        action: Action::Delete,
+        physical_id: Some(o.physical_id.clone()),
+        attrs: Vec::new(),
+        reason,
+    }
 }
 
 /// Plans the deletion of everything observed. `desired` only contributes ordering edges that
@@ -144,15 +149,7 @@ pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Pl
         };
         *n += 1;
         ids.push((id.clone(), o));
-        changes.push(Change {
-            id,
-            kind: o.kind,
-            area: o.kind.area(),
-            action: Action::Delete,
-            physical_id: Some(o.physical_id.clone()),
-            attrs: Vec::new(),
-            reason: None,
-        });
+        changes.push(deletion(id, o, None));
     }
     let by_step: BTreeMap<LogicalId, &Observed> = ids.into_iter().collect();
     let steps = steps::build(&changes, desired, by_step)?;

@@ -1,7 +1,7 @@
 //! Plain lines on stderr, one per state change, stamped with the time since start: what CI logs
 //! show. Long waits get a heartbeat so a 10-minute cluster creation does not look like a hang.
 
-use super::{human_duration, Reporter, Verb};
+use super::{human_duration, Finished, Reporter, Verb};
 use crate::model::LogicalId;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -75,16 +75,10 @@ impl Reporter for Lines {
         self.line(&format!("{id}: {what}"));
     }
 
-    fn finished(
-        &self,
-        id: &LogicalId,
-        verb: Verb,
-        outcome: Result<Option<&str>, &anyhow::Error>,
-        elapsed: Duration,
-    ) {
+    fn finished(&self, step: Finished<'_>) {
+        let (id, verb, took) = (step.id, step.verb, human_duration(step.elapsed));
         self.steps().remove(id);
-        let took = human_duration(elapsed);
-        match outcome {
+        match step.outcome {
             Ok(Some(physical)) => self.line(&format!("{id}: {} {physical} in {took}", verb.done())),
             Ok(None) => self.line(&format!("{id}: {} in {took}", verb.done())),
             Err(e) => self.line(&format!("{id}: {} FAILED: {e:#}", verb.doing())),

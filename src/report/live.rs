@@ -1,7 +1,7 @@
 //! The terminal view: one spinner line per resource in flight with what it waits for and its
 //! elapsed time, finished resources scrolling above, and an overall bar at the bottom.
 
-use super::{human_duration, Reporter, Verb};
+use super::{human_duration, Finished, Reporter, Verb};
 use crate::model::LogicalId;
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -69,20 +69,15 @@ impl Reporter for Live {
         }
     }
 
-    fn finished(
-        &self,
-        id: &LogicalId,
-        verb: Verb,
-        outcome: Result<Option<&str>, &anyhow::Error>,
-        elapsed: Duration,
-    ) {
+    fn finished(&self, step: Finished<'_>) {
+        let (id, verb) = (step.id, step.verb);
         if let Some(bar) = self.bars().remove(id) {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
         self.overall.inc(1);
-        let took = human_duration(elapsed);
-        let line = match outcome {
+        let took = human_duration(step.elapsed);
+        let line = match step.outcome {
             Ok(physical) => format!(
                 "{} {id} {}{} in {took}",
                 style("✓").green(),

@@ -40,20 +40,26 @@ impl Verb {
     }
 }
 
+/// How a step ended, as the executor reports it.
+pub struct Finished<'a> {
+    /// The step.
+    pub id: &'a LogicalId,
+    /// What it did.
+    pub verb: Verb,
+    /// The resource's AWS id after it, when there is one; or why it failed.
+    pub outcome: Result<Option<&'a str>, &'a anyhow::Error>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
 /// Receives executor progress.
 pub trait Reporter: Send + Sync {
     /// A step began.
     fn started(&self, id: &LogicalId, verb: Verb);
     /// A step is waiting on something (`waiting for nat-123 to become available`).
     fn note(&self, id: &LogicalId, what: &str);
-    /// A step ended; `physical` is the resource's AWS id after it, when there is one.
-    fn finished(
-        &self,
-        id: &LogicalId,
-        verb: Verb,
-        outcome: Result<Option<&str>, &anyhow::Error>,
-        elapsed: Duration,
-    );
+    /// A step ended.
+    fn finished(&self, step: Finished<'_>);
     /// The user pressed Ctrl-C.
     fn interrupted(&self);
     /// Called every few seconds while work is in flight (heartbeats, clocks).
@@ -68,14 +74,7 @@ pub struct Silent;
 impl Reporter for Silent {
     fn started(&self, _: &LogicalId, _: Verb) {}
     fn note(&self, _: &LogicalId, _: &str) {}
-    fn finished(
-        &self,
-        _: &LogicalId,
-        _: Verb,
-        _: Result<Option<&str>, &anyhow::Error>,
-        _: Duration,
-    ) {
-    }
+    fn finished(&self, _: Finished<'_>) {}
     fn interrupted(&self) {}
 }
 

@@ -45,25 +45,32 @@ pub(crate) async fn cluster_now(aws: &Aws, name: &str) -> Result<Option<EksClust
     Ok(absent_ok(r)?.and_then(|out| out.cluster))
 }
 
-/// Why a cluster is unusable, from its health issues.
-pub(crate) fn cluster_failure(c: &EksCluster) -> String {
-    let issues: Vec<String> = c
-        .health()
-        .map(|h| h.issues())
-        .unwrap_or_default()
-        .iter()
-        .map(|i| {
-            format!(
-                "{}: {}",
-                i.code().map(|c| c.as_str()).unwrap_or("issue"),
-                i.message().unwrap_or("no detail")
-            )
+/// Health issues as `code: message` pairs joined by `; ` (EKS clusters and node groups report
+/// them in two different types).
+pub(crate) fn issues_text<'a>(
+    issues: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> String {
+    let text: Vec<String> = issues
+        .map(|(code, message)| {
+            let (code, message) = (code.unwrap_or("issue"), message.unwrap_or("no detail"));
+            format!("{code}: {message}")
         })
         .collect();
+    text.join("; ")
+}
+
+/// Why a cluster is unusable, from its health issues.
+pub(crate) fn cluster_failure(c: &EksCluster) -> String {
+    let issues = c.health().map(|h| h.issues()).unwrap_or_default();
+    let issues = issues_text(
+        issues
+            .iter()
+            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+    );
     if issues.is_empty() {
         "cluster is FAILED (no health issue given)".to_string()
     } else {
-        format!("cluster is FAILED: {}", issues.join("; "))
+        format!("cluster is FAILED: {issues}")
     }
 }
 

@@ -2,7 +2,8 @@
 //! the private-app subnets; takes minutes to come up and to go.
 
 use super::{
-    request_token, role_not_assumable_yet, wait_cluster_active, wait_update, IAM_PROPAGATION,
+    issues_text, request_token, role_not_assumable_yet, wait_cluster_active, wait_update,
+    IAM_PROPAGATION,
 };
 use crate::aws::{absent_ok, Aws, AwsResultExt};
 use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
@@ -140,23 +141,16 @@ async fn node_group_now(aws: &Aws, cluster: &str, name: &str) -> Result<Option<N
 
 /// Why the node group is unusable, from its health issues.
 fn health(ng: &Nodegroup) -> String {
-    let issues: Vec<String> = ng
-        .health()
-        .map(|h| h.issues())
-        .unwrap_or_default()
-        .iter()
-        .map(|i| {
-            format!(
-                "{}: {}",
-                i.code().map(|c| c.as_str()).unwrap_or("issue"),
-                i.message().unwrap_or("no detail")
-            )
-        })
-        .collect();
-    if issues.is_empty() {
+    let issues = ng.health().map(|h| h.issues()).unwrap_or_default();
+    let text = issues_text(
+        issues
+            .iter()
+            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+    );
+    if text.is_empty() {
         "no health issue given".to_string()
     } else {
-        issues.join("; ")
+        text
     }
 }
 

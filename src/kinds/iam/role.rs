@@ -61,18 +61,14 @@ impl Resource for Role {
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // The snapshot gives each role its identity from its tags (`Tags::identity`, falling
         // back to `role/<suffix>`, the id a role of that name would have).
-        Ok(snap
-            .roles()
-            .await?
-            .iter()
-            .map(|r| {
-                let mut found = Found::new(r.logical_id.clone(), &r.name, attrs_of(r))
-                    .output("name", &r.name)
-                    .output("arn", &r.arn);
-                found.unowned = r.unowned;
-                found
-            })
-            .collect())
+        let found = |r: &RoleDetail| {
+            let mut found = Found::new(r.logical_id.clone(), &r.name, attrs_of(r))
+                .output("name", &r.name)
+                .output("arn", &r.arn);
+            found.unowned = r.unowned;
+            found
+        };
+        Ok(snap.roles().await?.iter().map(found).collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {

@@ -66,11 +66,8 @@ impl Resource for TrustPolicy {
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // Only the stack's own roles: someone else's role under a stack name is the role's
         // conflict, not its policies'.
-        Ok(snap
-            .roles()
-            .await?
-            .iter()
-            .filter(|r| !r.unowned)
+        let owned = snap.roles().await?.iter().filter(|r| !r.unowned);
+        Ok(owned
             .map(|r| Found::new(trust_id(&r.logical_id), &r.name, attrs_of(r)))
             .collect())
     }

@@ -3,7 +3,7 @@
 use crate::aws::AwsResultExt;
 use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{delete_eventually, still_in_use, Budget};
-use crate::tags::{untracked, Tagged, Tags};
+use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 
@@ -40,19 +40,13 @@ impl Resource for ElasticIp {
     type Attrs = ElasticIpAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(snap
-            .addresses()
-            .await?
-            .iter()
-            .filter_map(|a| {
-                let id = a.allocation_id()?;
-                let attrs = attrs_of(a);
-                let who = attrs.tags.identity(snap.stack(), &untracked(id));
-                let mut found = Found::identified(who, id, attrs);
-                found.outputs = outputs(id, a.public_ip());
-                Some(found)
-            })
-            .collect())
+        let found = |a: &Address| {
+            let id = a.allocation_id()?;
+            let mut found = Found::tagged(snap.stack(), id, attrs_of(a));
+            found.outputs = outputs(id, a.public_ip());
+            Some(found)
+        };
+        Ok(snap.addresses().await?.iter().filter_map(found).collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {

@@ -46,12 +46,8 @@ impl Resource for IgwAttachment {
     type Attrs = IgwAttachmentAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(snap
-            .internet_gateways()
-            .await?
-            .iter()
-            .flat_map(|g| found_in(g, snap.stack()))
-            .collect())
+        let all = snap.internet_gateways().await?;
+        Ok(all.iter().flat_map(|g| found_in(g, snap.stack())).collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {

@@ -83,7 +83,7 @@ fn attrs_of(g: &aws_sdk_ec2::types::NatGateway) -> NatGatewayAttrs {
 
 /// The gateway as observe reports it: none once deleted or deleting, pending while it comes
 /// up, broken when it failed.
-fn found_of(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<NatGatewayAttrs>> {
+fn found(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<NatGatewayAttrs>> {
     // Deleted gateways stay listed for about an hour; deleting ones are on their way out.
     if matches!(
         g.state(),
@@ -111,12 +111,8 @@ impl Resource for NatGateway {
     type Attrs = NatGatewayAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(snap
-            .nat_gateways()
-            .await?
-            .iter()
-            .filter_map(|g| found_of(g, snap.stack()))
-            .collect())
+        let all = snap.nat_gateways().await?;
+        Ok(all.iter().filter_map(|g| found(g, snap.stack())).collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
@@ -208,7 +204,7 @@ mod tests {
     fn observed_attributes_equal_the_desired_ones() {
         let want: NatGatewayAttrs = desired("nat/a");
         assert_eq!(attrs_of(&described(NatGatewayState::Available)), want);
-        let found = found_of(
+        let found = found(
             &described(NatGatewayState::Available),
             &default_config().stack,
         );
@@ -220,20 +216,20 @@ mod tests {
     #[test]
     fn states_decide_pending_broken_and_gone() {
         let stack = default_config().stack;
-        let pending = found_of(&described(NatGatewayState::Pending), &stack).unwrap();
+        let pending = found(&described(NatGatewayState::Pending), &stack).unwrap();
         assert!(pending.pending.is_some() && pending.broken.is_none());
         let failed = Ec2NatGateway::builder()
             .failure_message("no capacity")
             .state(NatGatewayState::Failed)
             .set_tags(Some(desired::<NatGatewayAttrs>("nat/a").tags.to_ec2()))
             .build();
-        let failed = found_of(&failed, &stack).unwrap();
+        let failed = found(&failed, &stack).unwrap();
         assert_eq!(
             failed.broken.as_deref(),
             Some("NAT gateway failed: no capacity")
         );
         for gone in [NatGatewayState::Deleting, NatGatewayState::Deleted] {
-            assert!(found_of(&described(gone), &stack).is_none());
+            assert!(found(&described(gone), &stack).is_none());
         }
     }
 }

@@ -74,29 +74,25 @@ fn found_in(t: &RouteTable, stack: &str) -> Vec<Found<RouteAttrs>> {
 async fn put(aws: &Aws, want: &RouteAttrs, replace: bool) -> Result<(), AwsError> {
     let (table, dest) = (&want.route_table_id, &want.destination);
     let (gateway, nat) = (&want.gateway_id, &want.nat_gateway_id);
+    // ReplaceRoute and CreateRoute take the same members but are different builder types.
+    macro_rules! route_call {
+        ($builder:expr, $op:literal) => {
+            $builder
+                .route_table_id(table)
+                .destination_cidr_block(dest)
+                .set_gateway_id(gateway.clone())
+                .set_nat_gateway_id(nat.clone())
+                .send()
+                .await
+                .map(|_| ())
+                .aws($op)
+        };
+    }
     eventually(Budget::FRESH_ID, not_found_yet, || async {
         if replace {
-            aws.ec2
-                .replace_route()
-                .route_table_id(table)
-                .destination_cidr_block(dest)
-                .set_gateway_id(gateway.clone())
-                .set_nat_gateway_id(nat.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .aws("ReplaceRoute")
+            route_call!(aws.ec2.replace_route(), "ReplaceRoute")
         } else {
-            aws.ec2
-                .create_route()
-                .route_table_id(table)
-                .destination_cidr_block(dest)
-                .set_gateway_id(gateway.clone())
-                .set_nat_gateway_id(nat.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .aws("CreateRoute")
+            route_call!(aws.ec2.create_route(), "CreateRoute")
         }
     })
     .await
@@ -106,12 +102,8 @@ impl Resource for Route {
     type Attrs = RouteAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(snap
-            .route_tables()
-            .await?
-            .iter()
-            .flat_map(|t| found_in(t, snap.stack()))
-            .collect())
+        let all = snap.route_tables().await?;
+        Ok(all.iter().flat_map(|t| found_in(t, snap.stack())).collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
