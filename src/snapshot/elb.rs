@@ -1,9 +1,10 @@
 //! Elastic Load Balancing reads: the load balancer, the target groups and the listeners are each
 //! described once per run, and all their tags come from a single DescribeTags.
 
-use super::Snapshot;
+use super::{read_once, Snapshot};
 use crate::aws::{absent_ok, AwsError, AwsResultExt};
 use crate::naming;
+use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
 use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag, TargetGroup};
 use std::collections::HashMap;
 
@@ -18,25 +19,10 @@ pub fn target_group_names(stack: &str) -> [(&'static str, String); 2] {
 impl Snapshot {
     /// The stack's ALB as DescribeLoadBalancers shows it; `None` when absent.
     pub async fn load_balancer(&self) -> Result<Option<&LoadBalancer>, AwsError> {
-        let lb = self
-            .load_balancer
-            .get_or_try_init(|| async {
-                let r = self
-                    .aws
-                    .elb
-                    .describe_load_balancers()
-                    .names(naming::load_balancer(&self.stack))
-                    .send()
-                    .await
-                    .aws("DescribeLoadBalancers");
-                Ok::<_, AwsError>(
-                    absent_ok(r)?
-                        .and_then(|out| out.load_balancers)
-                        .and_then(|lbs| lbs.into_iter().next()),
-                )
-            })
-            .await?;
-        Ok(lb.as_ref())
+        let req = self.aws.elb.describe_load_balancers();
+        let send = req.names(naming::load_balancer(&self.stack)).send();
+        let first = |out: DescribeLoadBalancersOutput| out.load_balancers?.into_iter().next();
+        read_once(&self.load_balancer, "DescribeLoadBalancers", send, first).await
     }
 
     /// The stack's target groups (found by name).

@@ -11,14 +11,17 @@ pub use iam::RoleDetail;
 #[cfg(test)]
 pub(crate) use iam::{decode_document, role_detail, ROLES};
 
-use crate::aws::{Aws, AwsError, AwsResultExt};
+use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::model::STACK_TAG;
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, Subnet, Vpc,
 };
 use aws_sdk_eks::types::{Cluster, Nodegroup};
 use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag as ElbTag, TargetGroup};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
+use std::future::Future;
 use tokio::sync::OnceCell;
 
 /// A method returning every item of a paginated, stack-filtered describe call, read once.
@@ -164,4 +167,20 @@ impl Snapshot {
             .await?;
         Ok(v)
     }
+}
+
+/// What `cell` caches for a resource read by name: the first caller sends `send` (`op` in
+/// errors), "not found" is `None`, and `pick` takes the resource out of the answer.
+async fn read_once<'a, T, O, E, R>(
+    cell: &'a OnceCell<Option<T>>,
+    op: &'static str,
+    send: impl Future<Output = Result<O, SdkError<E, R>>>,
+    pick: impl FnOnce(O) -> Option<T>,
+) -> Result<Option<&'a T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let read = || async { Ok::<_, AwsError>(absent_ok(send.await.aws(op))?.and_then(pick)) };
+    Ok(cell.get_or_try_init(read).await?.as_ref())
 }
