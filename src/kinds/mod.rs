@@ -21,6 +21,7 @@ use crate::aws::Aws;
 pub use crate::model::AttrRule;
 use crate::model::{Kind, LogicalId, Observed};
 use crate::report::Reporter;
+use crate::retry::poll_until;
 pub use crate::snapshot::Snapshot;
 use crate::tags::{untracked, Identity, Tagged};
 use anyhow::{anyhow, Context, Result};
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 /// Values other resources can reference, `id` always among them.
 pub type Outputs = BTreeMap<String, String>;
@@ -48,6 +50,18 @@ impl StepCtx<'_> {
     /// Tells the user what the step is waiting for.
     pub fn note(&self, what: &str) {
         self.reporter.note(self.id, what);
+    }
+
+    /// Waits, with a note to the user, until `gone` says `what` (a resource AWS deletes
+    /// asynchronously) no longer exists.
+    pub async fn wait_deleted<F, Fut>(&self, what: &str, timeout: Duration, gone: F) -> Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<bool>>,
+    {
+        self.note(&format!("waiting for {what} to be deleted"));
+        let check = || async { Ok(gone().await?.then_some(())) };
+        poll_until(&format!("{what} to be deleted"), timeout, check).await
     }
 }
 

@@ -210,13 +210,9 @@ impl Resource for LoadBalancer {
                 .aws("DeleteLoadBalancer"),
         )?;
         // Deletion is asynchronous; its subnets and security group stay in use until it is gone.
-        cx.note(&format!("waiting for {arn} to be deleted"));
-        poll_until(
-            &format!("load balancer {arn} to be deleted"),
-            TIMEOUT,
-            || async { Ok(describe(cx.aws, arn).await?.is_none().then_some(())) },
-        )
-        .await
+        let gone = || async { Ok(describe(cx.aws, arn).await?.is_none()) };
+        cx.wait_deleted(&format!("load balancer {arn}"), TIMEOUT, gone)
+            .await
     }
 }
 

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::aws::{absent_ok, AwsResultExt};
 use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{eventually, poll_until, send_eventually, Budget};
+use crate::retry::{eventually, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_eks::types::{
@@ -253,13 +253,9 @@ impl Resource for Cluster {
         if absent_ok(r)?.is_none() {
             return Ok(());
         }
-        cx.note(&format!("waiting for EKS cluster {name} to be deleted"));
-        poll_until(
-            &format!("EKS cluster {name} to be deleted"),
-            CLUSTER_TIMEOUT,
-            || async { Ok(cluster_now(cx.aws, name).await?.is_none().then_some(())) },
-        )
-        .await
+        let gone = || async { Ok(cluster_now(cx.aws, name).await?.is_none()) };
+        cx.wait_deleted(&format!("EKS cluster {name}"), CLUSTER_TIMEOUT, gone)
+            .await
     }
 }
 

@@ -343,18 +343,9 @@ impl Resource for NodeGroup {
         if absent_ok(r)?.is_none() {
             return Ok(());
         }
-        cx.note(&format!("waiting for node group {name} to be deleted"));
-        poll_until(
-            &format!("node group {name} to be deleted"),
-            TIMEOUT,
-            || async {
-                Ok(node_group_now(cx.aws, cluster, name)
-                    .await?
-                    .is_none()
-                    .then_some(()))
-            },
-        )
-        .await
+        let gone = || async { Ok(node_group_now(cx.aws, cluster, name).await?.is_none()) };
+        cx.wait_deleted(&format!("node group {name}"), TIMEOUT, gone)
+            .await
     }
 }
 

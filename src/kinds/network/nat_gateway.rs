@@ -161,19 +161,12 @@ impl Resource for NatGateway {
             return Ok(());
         }
         // Its Elastic IP and the internet gateway stay in use until it is fully deleted.
-        cx.note(&format!("waiting for {id} to be deleted"));
-        poll_until(
-            &format!("NAT gateway {id} to be deleted"),
-            TIMEOUT,
-            || async {
-                Ok(matches!(
-                    state(cx.aws, id).await?.0,
-                    Some(NatGatewayState::Deleted) | None
-                )
-                .then_some(()))
-            },
-        )
-        .await
+        let gone = || async {
+            let (state, _) = state(cx.aws, id).await?;
+            Ok(matches!(state, Some(NatGatewayState::Deleted) | None))
+        };
+        cx.wait_deleted(&format!("NAT gateway {id}"), TIMEOUT, gone)
+            .await
     }
 }
 
