@@ -203,6 +203,11 @@ pub fn created<'a, T: ?Sized>(op: &str, answer: Option<&'a T>) -> Result<&'a T> 
     answer.with_context(|| format!("{op} answered without the new resource or its id"))
 }
 
+/// The text of an SDK enum value AWS may leave out (empty when it does).
+pub fn enum_text<T: AsRef<str>>(value: Option<&T>) -> String {
+    value.map(|v| v.as_ref().to_string()).unwrap_or_default()
+}
+
 /// The outputs of a resource whose only output is its id.
 pub fn id_outputs(id: &str) -> Outputs {
     Outputs::from([("id".to_string(), id.to_string())])

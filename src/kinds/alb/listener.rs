@@ -2,7 +2,9 @@
 
 use super::{arn_outputs, tags_of};
 use crate::aws::{gone_ok, AwsResultExt};
-use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, created, enum_text, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
@@ -75,11 +77,7 @@ fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
     ListenerAttrs {
         load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
         port: l.port().unwrap_or_default(),
-        protocol: l
-            .protocol()
-            .map(|p| p.as_str())
-            .unwrap_or_default()
-            .to_string(),
+        protocol: enum_text(l.protocol()),
         target_group_arn: forward_target(l).unwrap_or_default().to_string(),
         certificate_arn: https.then(|| certificate(l).unwrap_or_default().to_string()),
         ssl_policy: https.then(|| l.ssl_policy().unwrap_or_default().to_string()),

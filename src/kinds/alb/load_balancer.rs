@@ -3,7 +3,8 @@
 use super::{arn_outputs, tags_of};
 use crate::aws::{absent_ok, gone_ok, Aws, AwsError, AwsResultExt};
 use crate::kinds::{
-    attrs, created, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+    attrs, created, differs, enum_text, Change, Current, Found, Outputs, Resource, Snapshot,
+    StepCtx,
 };
 use crate::retry::{poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
@@ -90,11 +91,7 @@ async fn wait_active(cx: &StepCtx<'_>, name: &str, arn: &str) -> Result<()> {
 fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
     LoadBalancerAttrs {
         name: lb.load_balancer_name().unwrap_or_default().to_string(),
-        scheme: lb
-            .scheme()
-            .map(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string(),
+        scheme: enum_text(lb.scheme()),
         subnet_ids: lb
             .availability_zones()
             .iter()

@@ -2,7 +2,9 @@
 
 use super::{arn_outputs, tags_of};
 use crate::aws::AwsResultExt;
-use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, created, enum_text, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::retry::{delete_eventually, not_found_yet, send_eventually, Budget};
 use crate::snapshot::target_group_names;
 use crate::tags::{Identity, Tagged, Tags};
@@ -66,11 +68,7 @@ fn health_check_of(tg: &ElbTargetGroup) -> HealthCheck {
     };
     HealthCheck {
         path: tg.health_check_path().unwrap_or_default().to_string(),
-        protocol: tg
-            .health_check_protocol()
-            .map(|p| p.as_str())
-            .unwrap_or_default()
-            .to_string(),
+        protocol: enum_text(tg.health_check_protocol()),
         port: tg.health_check_port().unwrap_or_default().to_string(),
         matcher: matcher.unwrap_or_default().to_string(),
     }
@@ -89,19 +87,11 @@ fn matcher(version: &str, code: &str) -> Matcher {
 fn attrs_of(tg: &ElbTargetGroup, tags: Tags) -> TargetGroupAttrs {
     TargetGroupAttrs {
         name: tg.target_group_name().unwrap_or_default().to_string(),
-        protocol: tg
-            .protocol()
-            .map(|p| p.as_str())
-            .unwrap_or_default()
-            .to_string(),
+        protocol: enum_text(tg.protocol()),
         protocol_version: tg.protocol_version().unwrap_or_default().to_string(),
         port: tg.port().unwrap_or_default(),
         vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
-        target_type: tg
-            .target_type()
-            .map(|t| t.as_str())
-            .unwrap_or_default()
-            .to_string(),
+        target_type: enum_text(tg.target_type()),
         health_check: health_check_of(tg),
         tags,
     }

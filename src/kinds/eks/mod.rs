@@ -45,28 +45,33 @@ pub(crate) async fn cluster_now(aws: &Aws, name: &str) -> Result<Option<EksClust
     Ok(absent_ok(r)?.and_then(|out| out.cluster))
 }
 
-/// Health issues as `code: message` pairs joined by `; ` (EKS clusters and node groups report
-/// them in two different types).
-pub(crate) fn issues_text<'a>(
-    issues: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
-) -> String {
-    let text: Vec<String> = issues
-        .map(|(code, message)| {
-            let (code, message) = (code.unwrap_or("issue"), message.unwrap_or("no detail"));
-            format!("{code}: {message}")
-        })
-        .collect();
+/// An EKS health issue: clusters and node groups report them in two types of the same shape.
+pub(crate) trait HealthIssue {
+    /// `code: message`.
+    fn text(&self) -> String;
+}
+
+macro_rules! health_issue {
+    ($($ty:ty),*) => {$(
+        impl HealthIssue for $ty {
+            fn text(&self) -> String {
+                let code = self.code().map(|c| c.as_str()).unwrap_or("issue");
+                format!("{code}: {}", self.message().unwrap_or("no detail"))
+            }
+        }
+    )*};
+}
+health_issue!(aws_sdk_eks::types::ClusterIssue, aws_sdk_eks::types::Issue);
+
+/// Health issues as `code: message` joined by `; `; empty when there are none.
+pub(crate) fn issues_text<I: HealthIssue>(issues: &[I]) -> String {
+    let text: Vec<String> = issues.iter().map(HealthIssue::text).collect();
     text.join("; ")
 }
 
 /// Why a cluster is unusable, from its health issues.
 pub(crate) fn cluster_failure(c: &EksCluster) -> String {
-    let issues = c.health().map(|h| h.issues()).unwrap_or_default();
-    let issues = issues_text(
-        issues
-            .iter()
-            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
-    );
+    let issues = issues_text(c.health().map(|h| h.issues()).unwrap_or_default());
     if issues.is_empty() {
         "cluster is FAILED (no health issue given)".to_string()
     } else {

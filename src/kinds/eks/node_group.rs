@@ -141,12 +141,7 @@ async fn node_group_now(aws: &Aws, cluster: &str, name: &str) -> Result<Option<N
 
 /// Why the node group is unusable, from its health issues.
 fn health(ng: &Nodegroup) -> String {
-    let issues = ng.health().map(|h| h.issues()).unwrap_or_default();
-    let text = issues_text(
-        issues
-            .iter()
-            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
-    );
+    let text = issues_text(ng.health().map(|h| h.issues()).unwrap_or_default());
     if text.is_empty() {
         "no health issue given".to_string()
     } else {
