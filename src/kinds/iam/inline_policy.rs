@@ -1,8 +1,9 @@
 //! An inline role policy, found through its role (inline policies cannot be tagged).
 
-use super::{document_text, inline_id};
+use super::{document_text, inline_id, per_owned_role};
 use crate::aws::{delete_once, AwsResultExt};
 use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::snapshot::RoleDetail;
 use anyhow::Result;
 use serde_json::Value as Json;
 
@@ -54,20 +55,11 @@ impl Resource for InlinePolicy {
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         // Every inline policy of the stack's own roles: one added by hand is deleted.
-        let roles = snap.roles().await?;
-        Ok(roles
-            .iter()
-            .filter(|r| !r.unowned)
-            .flat_map(|r| {
-                r.inline.iter().map(|(policy, document)| {
-                    Found::new(
-                        inline_id(r.suffix(), policy),
-                        physical_id(&r.name, policy),
-                        attrs_of(&r.name, policy, document),
-                    )
-                })
-            })
-            .collect())
+        let found = |r: &RoleDetail, (policy, document): &(String, Json)| {
+            let (id, physical) = (inline_id(r.suffix(), policy), physical_id(&r.name, policy));
+            Found::new(id, physical, attrs_of(&r.name, policy, document))
+        };
+        Ok(per_owned_role(snap.roles().await?, |r| &r.inline, found))
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {

@@ -7,7 +7,9 @@ pub mod policy_attachment;
 pub mod role;
 pub mod trust_policy;
 
+use crate::kinds::Found;
 use crate::model::LogicalId;
+use crate::snapshot::RoleDetail;
 use anyhow::{bail, Result};
 use serde_json::Value as Json;
 
@@ -18,6 +20,20 @@ pub fn document_text(document: &Json) -> Result<String> {
         doc @ Json::Object(_) => Ok(doc.to_string()),
         other => bail!("a policy document is a JSON object or its text, not {other}"),
     }
+}
+
+/// What `found` makes of each item `items` lists for each of the stack's own roles (someone
+/// else's role under a stack name is the role's conflict, not its policies').
+pub fn per_owned_role<'r, T: 'r, A, I: IntoIterator<Item = T>>(
+    roles: &'r [RoleDetail],
+    items: impl Fn(&'r RoleDetail) -> I,
+    found: impl Fn(&RoleDetail, T) -> Found<A>,
+) -> Vec<Found<A>> {
+    let owned = roles.iter().filter(|r| !r.unowned);
+    owned
+        .flat_map(|r| items(r).into_iter().map(move |item| (r, item)))
+        .map(|(r, item)| found(r, item))
+        .collect()
 }
 
 /// The trust policy's logical id for a role's logical id (`role/node` -> `trust/node`).

@@ -1,9 +1,10 @@
 //! A managed policy attachment, found through its role. Every policy attached to an owned role
 //! is observed, so one attached by hand is detached and one detached by hand is re-attached.
 
-use super::attach_id;
+use super::{attach_id, per_owned_role};
 use crate::aws::{delete_once, AwsResultExt};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::snapshot::RoleDetail;
 use anyhow::Result;
 
 /// A managed policy attachment.
@@ -36,20 +37,11 @@ impl Resource for PolicyAttachment {
     type Attrs = PolicyAttachmentAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        let roles = snap.roles().await?;
-        Ok(roles
-            .iter()
-            .filter(|r| !r.unowned)
-            .flat_map(|r| {
-                r.attached.iter().map(|arn| {
-                    Found::new(
-                        attach_id(r.suffix(), arn),
-                        physical_id(&r.name, arn),
-                        attrs_of(&r.name, arn),
-                    )
-                })
-            })
-            .collect())
+        let found = |r: &RoleDetail, arn: &String| {
+            let (id, physical) = (attach_id(r.suffix(), arn), physical_id(&r.name, arn));
+            Found::new(id, physical, attrs_of(&r.name, arn))
+        };
+        Ok(per_owned_role(snap.roles().await?, |r| &r.attached, found))
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
