@@ -1,10 +1,13 @@
 //! Tags: one type for every service's tag shape, the one rule that reads ownership and logical
 //! id from them, and the one way to bring a resource's tags to what its spec wants.
 
-use crate::aws::{Aws, AwsResultExt};
+use crate::aws::{Aws, AwsError, AwsResultExt};
 use crate::model::{LogicalId, ID_TAG, STACK_TAG};
-use crate::retry::{eventually, not_found_yet, Budget};
+use crate::retry::{not_found_yet, send_eventually, Budget};
 use anyhow::Result;
+use aws_sdk_ec2::types::Tag as Ec2Tag;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,44 +146,33 @@ impl Tags {
     }
 }
 
-impl From<&[aws_sdk_ec2::types::Tag]> for Tags {
-    fn from(tags: &[aws_sdk_ec2::types::Tag]) -> Self {
-        Tags::from_pairs(
-            tags.iter()
-                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
-        )
-    }
+/// `From` for SDK tag types, by the shape of their key and value: optional in EC2, ELB and
+/// CodeBuild (a tag without a key is skipped), required in IAM and ECR.
+macro_rules! tags_from {
+    (optional: $($ty:ty),*) => {$(
+        impl From<&[$ty]> for Tags {
+            fn from(tags: &[$ty]) -> Self {
+                Tags::from_pairs(
+                    tags.iter()
+                        .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+                )
+            }
+        }
+    )*};
+    (required: $($ty:ty),*) => {$(
+        impl From<&[$ty]> for Tags {
+            fn from(tags: &[$ty]) -> Self {
+                Tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
+            }
+        }
+    )*};
 }
-
-impl From<&[aws_sdk_iam::types::Tag]> for Tags {
-    fn from(tags: &[aws_sdk_iam::types::Tag]) -> Self {
-        Tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
-    }
-}
-
-impl From<&[aws_sdk_elasticloadbalancingv2::types::Tag]> for Tags {
-    fn from(tags: &[aws_sdk_elasticloadbalancingv2::types::Tag]) -> Self {
-        Tags::from_pairs(
-            tags.iter()
-                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
-        )
-    }
-}
-
-impl From<&[aws_sdk_ecr::types::Tag]> for Tags {
-    fn from(tags: &[aws_sdk_ecr::types::Tag]) -> Self {
-        Tags::from_pairs(tags.iter().map(|t| (t.key(), t.value())))
-    }
-}
-
-impl From<&[aws_sdk_codebuild::types::Tag]> for Tags {
-    fn from(tags: &[aws_sdk_codebuild::types::Tag]) -> Self {
-        Tags::from_pairs(
-            tags.iter()
-                .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
-        )
-    }
-}
+tags_from!(
+    optional: aws_sdk_ec2::types::Tag,
+    aws_sdk_elasticloadbalancingv2::types::Tag,
+    aws_sdk_codebuild::types::Tag
+);
+tags_from!(required: aws_sdk_iam::types::Tag, aws_sdk_ecr::types::Tag);
 
 impl From<Option<&HashMap<String, String>>> for Tags {
     fn from(tags: Option<&HashMap<String, String>>) -> Self {
@@ -237,89 +229,76 @@ async fn add(aws: &Aws, target: Tagged<'_>, set: &Tags) -> Result<()> {
     match target {
         // EC2 and ELB ids are eventually consistent right after a create.
         Tagged::Ec2(id) => {
-            let call = aws
-                .ec2
-                .create_tags()
-                .resources(id)
-                .set_tags(Some(set.to_ec2()));
-            let send = || async { call.clone().send().await.aws("CreateTags") };
-            eventually(Budget::FRESH_ID, not_found_yet, send).await?;
+            let tags = Some(set.to_ec2());
+            let req = aws.ec2.create_tags().resources(id).set_tags(tags);
+            fresh("CreateTags", || req.clone().send()).await?;
         }
         Tagged::Elb(arn) => {
-            let call = aws
-                .elb
-                .add_tags()
-                .resource_arns(arn)
-                .set_tags(Some(set.to_elb()));
-            let send = || async { call.clone().send().await.aws("AddTags") };
-            eventually(Budget::FRESH_ID, not_found_yet, send).await?;
+            let tags = Some(set.to_elb());
+            let req = aws.elb.add_tags().resource_arns(arn).set_tags(tags);
+            fresh("AddTags", || req.clone().send()).await?;
         }
         Tagged::IamRole(name) => {
-            let call = aws
-                .iam
-                .tag_role()
-                .role_name(name)
-                .set_tags(Some(set.to_iam()?));
-            call.send().await.aws("TagRole")?;
+            let tags = Some(set.to_iam()?);
+            let req = aws.iam.tag_role().role_name(name).set_tags(tags);
+            req.send().await.aws("TagRole")?;
         }
         Tagged::Eks(arn) => {
-            let call = aws.eks.tag_resource().resource_arn(arn);
-            call.set_tags(Some(set.to_map()))
+            let req = aws.eks.tag_resource().resource_arn(arn);
+            req.set_tags(Some(set.to_map()))
                 .send()
                 .await
                 .aws("TagResource")?;
         }
         Tagged::Ecr(arn) => {
-            let call = aws.ecr.tag_resource().resource_arn(arn);
-            call.set_tags(Some(set.to_ecr()?))
-                .send()
-                .await
-                .aws("TagResource")?;
+            let tags = Some(set.to_ecr()?);
+            let req = aws.ecr.tag_resource().resource_arn(arn).set_tags(tags);
+            req.send().await.aws("TagResource")?;
         }
     }
     Ok(())
 }
 
+/// Sends a tag call for a resource that may have been created a moment ago.
+async fn fresh<T, E, R, Fut>(op: &'static str, send: impl Fn() -> Fut) -> Result<T, AwsError>
+where
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    send_eventually(Budget::FRESH_ID, not_found_yet, op, send).await
+}
+
 /// Removes the tags `keys` from `target`.
 async fn drop_keys(aws: &Aws, target: Tagged<'_>, keys: Vec<String>) -> Result<()> {
+    let some = Some(keys);
     match target {
         Tagged::Ec2(id) => {
-            let keys = keys
+            let tags = some
                 .into_iter()
-                .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
-            let call = aws.ec2.delete_tags().resources(id);
-            call.set_tags(Some(keys.collect()))
+                .flatten()
+                .map(|k| Ec2Tag::builder().key(k).build());
+            let req = aws.ec2.delete_tags().resources(id);
+            req.set_tags(Some(tags.collect()))
                 .send()
                 .await
                 .aws("DeleteTags")?;
         }
         Tagged::Elb(arn) => {
-            let call = aws.elb.remove_tags().resource_arns(arn);
-            call.set_tag_keys(Some(keys))
-                .send()
-                .await
-                .aws("RemoveTags")?;
+            let req = aws.elb.remove_tags().resource_arns(arn).set_tag_keys(some);
+            req.send().await.aws("RemoveTags")?;
         }
         Tagged::IamRole(name) => {
-            let call = aws.iam.untag_role().role_name(name);
-            call.set_tag_keys(Some(keys))
-                .send()
-                .await
-                .aws("UntagRole")?;
+            let req = aws.iam.untag_role().role_name(name).set_tag_keys(some);
+            req.send().await.aws("UntagRole")?;
         }
         Tagged::Eks(arn) => {
-            let call = aws.eks.untag_resource().resource_arn(arn);
-            call.set_tag_keys(Some(keys))
-                .send()
-                .await
-                .aws("UntagResource")?;
+            let req = aws.eks.untag_resource().resource_arn(arn);
+            req.set_tag_keys(some).send().await.aws("UntagResource")?;
         }
         Tagged::Ecr(arn) => {
-            let call = aws.ecr.untag_resource().resource_arn(arn);
-            call.set_tag_keys(Some(keys))
-                .send()
-                .await
-                .aws("UntagResource")?;
+            let req = aws.ecr.untag_resource().resource_arn(arn);
+            req.set_tag_keys(some).send().await.aws("UntagResource")?;
         }
     }
     Ok(())
