@@ -25,37 +25,26 @@ impl Snapshot {
         read_once(&self.load_balancer, "DescribeLoadBalancers", send, first).await
     }
 
-    /// The stack's target groups (found by name).
+    /// The stack's target groups, asked for by name, one call per name (a missing name fails
+    /// the whole call, and the gRPC group exists only with a certificate): the calls do not grow
+    /// with the target groups of the account.
     pub async fn target_groups(&self) -> Result<&[TargetGroup], AwsError> {
         let tgs = self
             .target_groups
             .get_or_try_init(|| async {
-                let names: Vec<String> = target_group_names(&self.stack)
-                    .into_iter()
-                    .map(|(_, n)| n)
-                    .collect();
-                // Asking by name fails the whole call when one name is missing (the gRPC group
-                // exists only with a certificate), so list them all: one call per 400 groups,
-                // however many of the stack's exist.
-                let mut pages = self
-                    .aws
-                    .elb
-                    .describe_target_groups()
-                    .page_size(400)
-                    .into_paginator()
-                    .items()
-                    .send();
-                let mut out = Vec::new();
-                while let Some(tg) = pages.next().await {
-                    let tg = tg.aws("DescribeTargetGroups")?;
-                    if tg
-                        .target_group_name()
-                        .is_some_and(|n| names.iter().any(|w| w == n))
-                    {
-                        out.push(tg);
-                    }
-                }
-                Ok::<_, AwsError>(out)
+                let reads = target_group_names(&self.stack).map(|(_, name)| async move {
+                    let r = self
+                        .aws
+                        .elb
+                        .describe_target_groups()
+                        .names(name)
+                        .send()
+                        .await
+                        .aws("DescribeTargetGroups");
+                    Ok::<_, AwsError>(absent_ok(r)?.and_then(|out| out.target_groups))
+                });
+                let found = futures::future::try_join_all(reads).await?;
+                Ok::<_, AwsError>(found.into_iter().flatten().flatten().collect())
             })
             .await?;
         Ok(tgs)

@@ -2,14 +2,13 @@
 //! managed policies and tags, read once for the four IAM kinds.
 
 use super::Snapshot;
-use crate::aws::{Aws, AwsError, AwsResultExt};
+use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::model::LogicalId;
 use crate::naming;
 use crate::tags::Tags;
 use anyhow::Result;
-use aws_sdk_iam::types::EntityType;
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::future::Future;
 
 /// The roles a stack has, by the suffix of their logical id (`role/<suffix>`).
 pub const ROLES: [&str; 3] = ["cluster", "node", "codebuild"];
@@ -58,88 +57,103 @@ impl Snapshot {
     }
 }
 
-/// GetAccountAuthorizationDetails (Filter=Role, paginated) for trust, policies and tags, and
-/// ListRoles (paginated) for descriptions, which the former does not carry.
+/// Each of the stack's roles by name, concurrently: GetRole (trust, description, tags) with
+/// ListRolePolicies and ListAttachedRolePolicies, then GetRolePolicy for each inline policy. The
+/// calls are bounded by the stack's three roles, however many roles the account holds.
 async fn read_roles(aws: &Aws, stack: &str) -> Result<Vec<RoleDetail>> {
-    let wanted: HashMap<String, &'static str> = ROLES
-        .iter()
-        .map(|which| (naming::role(stack, which), *which))
-        .collect();
-    let details = async {
-        let mut pages = aws
-            .iam
-            .get_account_authorization_details()
-            .filter(EntityType::Role)
-            .into_paginator()
-            .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.aws("GetAccountAuthorizationDetails")?;
-            found.extend(
-                page.role_detail_list()
-                    .iter()
-                    .filter(|r| r.role_name().is_some_and(|n| wanted.contains_key(n)))
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(found)
-    };
-    let descriptions = async {
-        let mut items = aws.iam.list_roles().into_paginator().items().send();
-        let mut found = HashMap::new();
-        while let Some(role) = items.next().await {
-            let role = role.aws("ListRoles")?;
-            if wanted.contains_key(role.role_name()) {
-                found.insert(
-                    role.role_name().to_string(),
-                    role.description().unwrap_or_default().to_string(),
-                );
-            }
-        }
-        Ok::<_, AwsError>(found)
-    };
-    let (details, descriptions) = tokio::try_join!(details, descriptions)?;
-    Ok(details
-        .iter()
-        .filter_map(|d| {
-            let name = d.role_name()?;
-            let which = wanted.get(name)?;
-            let description = descriptions.get(name).map(String::as_str);
-            Some(role_detail(d, which, stack, description))
-        })
-        .collect())
+    let reads = ROLES.iter().map(|which| read_role(aws, stack, which));
+    let found = futures::future::try_join_all(reads).await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
-/// Our view of one IAM role detail; `which` is the stack role its name matched.
+/// One stack role, `None` when no role has its name.
+async fn read_role(aws: &Aws, stack: &str, which: &str) -> Result<Option<RoleDetail>> {
+    let name = naming::role(stack, which);
+    let role = async {
+        let r = aws.iam.get_role().role_name(&name).send().await;
+        Ok::<_, AwsError>(absent_ok(r.aws("GetRole"))?.and_then(|out| out.role))
+    };
+    let inline_names = async {
+        let mut pages = aws
+            .iam
+            .list_role_policies()
+            .role_name(&name)
+            .into_paginator()
+            .items()
+            .send();
+        let mut names = Vec::new();
+        while let Some(item) = pages.next().await {
+            names.push(item.aws("ListRolePolicies")?);
+        }
+        Ok::<_, AwsError>(names)
+    };
+    let attached = async {
+        let mut pages = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(&name)
+            .into_paginator()
+            .items()
+            .send();
+        let mut arns = Vec::new();
+        while let Some(item) = pages.next().await {
+            arns.extend(item.aws("ListAttachedRolePolicies")?.policy_arn);
+        }
+        Ok::<_, AwsError>(arns)
+    };
+    // The two lists fail with NoSuchEntity exactly when the role is absent.
+    let (role, inline_names, attached) =
+        tokio::try_join!(role, absent(inline_names), absent(attached))?;
+    let Some(role) = role else {
+        return Ok(None);
+    };
+    let documents = inline_names.unwrap_or_default().into_iter().map(|policy| {
+        let name = &name;
+        async move {
+            let out = aws
+                .iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await;
+            let document = out.aws("GetRolePolicy")?.policy_document;
+            Ok::<_, AwsError>((policy, decode_document(&document)))
+        }
+    });
+    let inline = futures::future::try_join_all(documents).await?;
+    Ok(Some(role_detail(
+        &role,
+        inline,
+        attached.unwrap_or_default(),
+        which,
+        stack,
+    )))
+}
+
+/// The result of `read`, `None` when what it lists belongs to a role that does not exist.
+async fn absent<T>(read: impl Future<Output = Result<T, AwsError>>) -> Result<Option<T>, AwsError> {
+    absent_ok(read.await)
+}
+
+/// Our view of one IAM role; `which` is the stack role its name matched.
 pub(crate) fn role_detail(
-    d: &aws_sdk_iam::types::RoleDetail,
+    role: &aws_sdk_iam::types::Role,
+    inline: Vec<(String, Json)>,
+    attached: Vec<String>,
     which: &str,
     stack: &str,
-    description: Option<&str>,
 ) -> RoleDetail {
-    let tags = Tags::from(d.tags());
+    let tags = Tags::from(role.tags());
     let who = tags.identity(stack, &format!("role/{which}"));
     RoleDetail {
-        name: d.role_name().unwrap_or_default().to_string(),
-        arn: d.arn().unwrap_or_default().to_string(),
-        description: description.unwrap_or_default().to_string(),
+        name: role.role_name().to_string(),
+        arn: role.arn().to_string(),
+        description: role.description().unwrap_or_default().to_string(),
         logical_id: who.id,
-        trust: decode_document(d.assume_role_policy_document().unwrap_or_default()),
-        inline: d
-            .role_policy_list()
-            .iter()
-            .map(|p| {
-                (
-                    p.policy_name().unwrap_or_default().to_string(),
-                    decode_document(p.policy_document().unwrap_or_default()),
-                )
-            })
-            .collect(),
-        attached: d
-            .attached_managed_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect(),
+        trust: decode_document(role.assume_role_policy_document().unwrap_or_default()),
+        inline,
+        attached,
         tags,
         unowned: !who.owned,
     }
@@ -182,7 +196,7 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{ID_TAG, STACK_TAG};
-    use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, Tag};
+    use aws_sdk_iam::types::{Role, Tag};
     use serde_json::json;
 
     // Verbatim from GetAccountAuthorizationDetails (moto 5.2.5, the same encoding as AWS).
@@ -236,38 +250,46 @@ mod tests {
         Tag::builder().key(k).value(v).build().unwrap()
     }
 
-    fn detail(tags: Vec<Tag>) -> aws_sdk_iam::types::RoleDetail {
-        aws_sdk_iam::types::RoleDetail::builder()
+    /// As GetRole returns the stack's CodeBuild role (moto 5, same shape as AWS).
+    fn role(tags: Vec<Tag>, description: Option<&str>) -> Role {
+        Role::builder()
+            .path("/")
             .role_name("s-codebuild")
+            .role_id("AROA000000000000000")
             .arn("arn:aws:iam::123456789012:role/s-codebuild")
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
             .assume_role_policy_document(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22codebuild.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D",
             )
-            .role_policy_list(
-                PolicyDetail::builder()
-                    .policy_name("deploy")
-                    .policy_document("%7B%22Version%22%3A%222012-10-17%22%7D")
-                    .build(),
-            )
-            .attached_managed_policies(
-                AttachedPolicy::builder()
-                    .policy_name("P")
-                    .policy_arn("arn:aws:iam::aws:policy/P")
-                    .build(),
-            )
+            .set_description(description.map(str::to_string))
             .set_tags(Some(tags))
             .build()
+            .unwrap()
+    }
+
+    fn inline() -> Vec<(String, Json)> {
+        vec![(
+            "deploy".to_string(),
+            decode_document("%7B%22Version%22%3A%222012-10-17%22%7D"),
+        )]
     }
 
     #[test]
     fn owned_role_takes_its_id_from_its_tag() {
-        let d = detail(vec![
+        let tags = vec![
             tag(STACK_TAG, "s"),
             tag(ID_TAG, "role/codebuild"),
             tag("aws:cloudformation:stack-name", "x"),
             tag("team", "a"),
-        ]);
-        let r = role_detail(&d, "codebuild", "s", Some("builds"));
+        ];
+        let attached = vec!["arn:aws:iam::aws:policy/P".to_string()];
+        let r = role_detail(
+            &role(tags, Some("builds")),
+            inline(),
+            attached,
+            "codebuild",
+            "s",
+        );
         assert!(!r.unowned);
         assert_eq!(r.logical_id.as_str(), "role/codebuild");
         assert_eq!(r.suffix(), "codebuild");
@@ -293,7 +315,7 @@ mod tests {
             vec![],
             vec![tag(STACK_TAG, "other"), tag(ID_TAG, "role/elsewhere")],
         ] {
-            let r = role_detail(&detail(tags), "codebuild", "s", None);
+            let r = role_detail(&role(tags, None), inline(), vec![], "codebuild", "s");
             assert!(r.unowned);
             assert_eq!(r.logical_id.as_str(), "role/codebuild");
             assert_eq!(r.description, "");

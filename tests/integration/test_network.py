@@ -111,10 +111,24 @@ def test_apply_creates_exactly_the_inventory_and_is_idempotent(infra, ec2):
     assert [c for c in infra.emu.calls()[before:] if not c["action"].startswith(READ_PREFIXES)] == []
 
 
-def test_plan_reads_are_batched_and_do_not_grow_with_the_stack(infra):
+def with_zones(config, n):
+    """`config` with `n` zones of us-east-1 (a to f), three /24 ranges each."""
+    extra = "".join(
+        f"    - name: us-east-1{letter}\n      public: 10.0.{3 * k}.0/24\n"
+        f"      private_app: 10.0.{3 * k + 1}.0/24\n      private_data: 10.0.{3 * k + 2}.0/24\n"
+        for k, letter in enumerate("abcdef"[:n]) if k >= 2)
+    return config.replace("      private_data: 10.0.5.0/24\n", "      private_data: 10.0.5.0/24\n" + extra)
+
+
+# Every read plan makes on the applied default stack (see the README, "How it works").
+PLAN_CALLS = 37
+
+
+def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
     def plan_calls(config_text):
         infra.write_config(config_text)
-        assert infra("apply", "--auto-approve").code == 0
+        applied = infra("apply", "--auto-approve")
+        assert applied.code == 0, [l for l in applied.err.splitlines() if "FAILED" in l]
         before = len(infra.emu.calls())
         assert infra("plan", "--detailed-exitcode").code == 0
         calls = infra.emu.calls()[before:]
@@ -122,14 +136,17 @@ def test_plan_reads_are_batched_and_do_not_grow_with_the_stack(infra):
         return len(calls)
 
     base = infra.default_config()
-    single = plan_calls(base)
-    per_az = plan_calls(base.replace("nat: single", "nat: per-az"))
-    three_zones = plan_calls(base.replace("nat: single", "nat: per-az").replace(
-        "      private_data: 10.0.5.0/24\n",
-        "      private_data: 10.0.5.0/24\n    - name: us-east-1c\n      public: 10.0.6.0/24\n"
-        "      private_app: 10.0.7.0/24\n      private_data: 10.0.8.0/24\n"))
-    assert single == per_az == three_zones, (single, per_az, three_zones)
-    assert single <= 30
+    cert = emulator.client("acm").request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    assert "      private_data: 10.0.5.0/24\n" in base
+    per_az = base.replace("nat: single", "nat: per-az")
+    counts = {
+        "2 zones": plan_calls(base),
+        "2 zones, per-AZ NAT": plan_calls(per_az),
+        "3 zones, per-AZ NAT": plan_calls(with_zones(per_az, 3)),
+        "6 zones, per-AZ NAT": plan_calls(with_zones(per_az, 6)),
+        "certificate": plan_calls(base.replace("certificate_arn: null", f"certificate_arn: {cert}")),
+    }
+    assert set(counts.values()) == {PLAN_CALLS}, counts
 
 
 def test_tag_drift_is_one_in_place_update(infra, ec2):

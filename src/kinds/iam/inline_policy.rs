@@ -88,22 +88,23 @@ impl Resource for InlinePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::iam::test_support::{observed_role, owned};
     use crate::kinds::tests_typed::desired;
 
     #[test]
     fn observed_attributes_equal_the_desired_ones() {
         let want: InlinePolicyAttrs = desired("policy/codebuild/deploy");
-        // As GetAccountAuthorizationDetails returns the CodeBuild role with its policy (the
+        // As the snapshot reads the CodeBuild role with its policy (the
         // role name and the repository and cluster ARNs as placeholders).
-        let d = role_detail(
+        let r = observed_role(
             &want.role_name,
+            "codebuild",
             &owned("grpc-eks", "role/codebuild"),
             &serde_json::json!({}),
             &[("deploy", &want.document)],
             &[],
+            None,
         );
-        let r = crate::snapshot::role_detail(&d, "codebuild", "grpc-eks", None);
         let [(policy, document)] = &r.inline[..] else {
             panic!("one inline policy: {:?}", r.inline);
         };

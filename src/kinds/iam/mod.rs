@@ -57,8 +57,9 @@ pub fn attach_id(role_suffix: &str, policy_arn: &str) -> LogicalId {
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::model::{ID_TAG, STACK_TAG};
+    use crate::snapshot::decode_document;
     use crate::tags::Tags;
-    use aws_sdk_iam::types::{AttachedPolicy, PolicyDetail, RoleDetail, Tag};
+    use aws_sdk_iam::types::{Role, Tag};
     use serde_json::Value as Json;
 
     /// `document` as IAM returns policy documents: JSON text, URL-encoded (RFC 3986).
@@ -75,41 +76,39 @@ pub(crate) mod test_support {
             .collect()
     }
 
-    /// A role as GetAccountAuthorizationDetails returns it, with `tags`, its trust policy
-    /// `trust`, inline policies `inline` and attached managed policy ARNs `attached`.
-    pub fn role_detail(
+    /// A role of stack `grpc-eks` as the snapshot reads it: GetRole's answer with `tags`, trust
+    /// policy `trust` and `description`, its inline policies as GetRolePolicy returns them (URL-
+    /// encoded), and its attached managed policy ARNs; `which` is the stack role it stands for.
+    pub fn observed_role(
         name: &str,
+        which: &str,
         tags: &Tags,
         trust: &Json,
         inline: &[(&str, &Json)],
         attached: &[&str],
-    ) -> RoleDetail {
+        description: Option<&str>,
+    ) -> crate::snapshot::RoleDetail {
         let tags = tags
             .0
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap());
-        let inline = inline.iter().map(|(policy, document)| {
-            PolicyDetail::builder()
-                .policy_name(*policy)
-                .policy_document(url_encoded(document))
-                .build()
-        });
-        let attached = attached.iter().map(|arn| {
-            AttachedPolicy::builder()
-                .policy_name(arn.rsplit('/').next().unwrap())
-                .policy_arn(*arn)
-                .build()
-        });
-        RoleDetail::builder()
+        let role = Role::builder()
             .role_name(name)
             .role_id("AROAEXAMPLEID")
             .arn(format!("arn:aws:iam::123456789012:role/{name}"))
             .path("/")
+            .create_date(aws_smithy_types::DateTime::from_secs(0))
             .assume_role_policy_document(url_encoded(trust))
-            .set_role_policy_list(Some(inline.collect()))
-            .set_attached_managed_policies(Some(attached.collect()))
+            .set_description(description.map(str::to_string))
             .set_tags(Some(tags.collect()))
             .build()
+            .unwrap();
+        let inline = inline
+            .iter()
+            .map(|(p, d)| (p.to_string(), decode_document(&url_encoded(d))))
+            .collect();
+        let attached = attached.iter().map(|a| a.to_string()).collect();
+        crate::snapshot::role_detail(&role, inline, attached, which, "grpc-eks")
     }
 
     /// Tags marking a resource as `id` of stack `stack`.

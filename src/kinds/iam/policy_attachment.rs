@@ -76,7 +76,7 @@ impl Resource for PolicyAttachment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::iam::test_support::{observed_role, owned};
     use crate::kinds::tests_typed::{default_config, resolved};
     use crate::model::Kind;
 
@@ -93,16 +93,17 @@ mod tests {
         for id in ids {
             let want: PolicyAttachmentAttrs = resolved(&graph, &id).typed().unwrap();
             let which = id.split('/').nth(1).unwrap();
-            // As GetAccountAuthorizationDetails returns the role with the policy attached (the
+            // As the snapshot reads the role with the policy attached (the
             // role name as its placeholder).
-            let d = role_detail(
+            let r = observed_role(
                 &want.role_name,
+                which,
                 &owned("grpc-eks", &format!("role/{which}")),
                 &serde_json::json!({}),
                 &[],
                 &[&want.policy_arn],
+                None,
             );
-            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", None);
             let [arn] = &r.attached[..] else {
                 panic!("one attached policy: {:?}", r.attached);
             };

@@ -124,7 +124,7 @@ impl Resource for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::iam::test_support::{observed_role, owned};
     use crate::kinds::tests_typed::desired;
     use crate::kinds::Attributes;
     use crate::model::{AttrRule, ID_TAG, STACK_TAG};
@@ -136,11 +136,18 @@ mod tests {
         for which in ROLES {
             let want: RoleAttrs = desired(&format!("role/{which}"));
             assert!(want.initial_trust_policy.is_some(), "{which}");
-            // As GetAccountAuthorizationDetails and ListRoles return the stack's role; the
+            // As GetRole returns the stack's role; the
             // trust policy AWS holds by then is the full one, which is not a role attribute.
             let trust = json!({"Version": "2012-10-17", "Statement": []});
-            let d = role_detail(&want.name, &want.tags, &trust, &[], &[]);
-            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", Some(&want.description));
+            let r = observed_role(
+                &want.name,
+                which,
+                &want.tags,
+                &trust,
+                &[],
+                &[],
+                Some(&want.description),
+            );
             assert!(!r.unowned, "{which}");
             assert_eq!(r.logical_id.as_str(), format!("role/{which}"));
             // The initial trust policy is create-only: never observed, never compared.
@@ -162,14 +169,9 @@ mod tests {
         assert_eq!(RoleAttrs::rule("description"), AttrRule::Update);
         assert_eq!(RoleAttrs::rule("tags"), AttrRule::Update);
         // Observed attributes (the plan's data) have no initial_trust_policy, and read back.
-        let d = role_detail(
-            "grpc-eks-node",
-            &owned("grpc-eks", "role/node"),
-            &json!({}),
-            &[],
-            &[],
-        );
-        let observed = attrs_of(&crate::snapshot::role_detail(&d, "node", "grpc-eks", None));
+        let tags = owned("grpc-eks", "role/node");
+        let r = observed_role("grpc-eks-node", "node", &tags, &json!({}), &[], &[], None);
+        let observed = attrs_of(&r);
         let j = serde_json::to_value(&observed).unwrap();
         assert_eq!(
             j,

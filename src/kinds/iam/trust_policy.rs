@@ -93,7 +93,7 @@ impl Resource for TrustPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::iam::test_support::{owned, role_detail};
+    use crate::kinds::iam::test_support::{observed_role, owned};
     use crate::kinds::tests_typed::desired;
     use crate::snapshot::ROLES;
 
@@ -125,17 +125,18 @@ mod tests {
     fn observed_attributes_equal_the_desired_ones() {
         for which in ROLES {
             let want: TrustPolicyAttrs = desired(&format!("trust/{which}"));
-            // As GetAccountAuthorizationDetails returns the role once the trust policy is
+            // As the snapshot reads the role once the trust policy is
             // written (its name and the CodeBuild role's own ARN as placeholders).
             let role_id = format!("role/{which}");
-            let d = role_detail(
+            let r = observed_role(
                 &want.role_name,
+                which,
                 &owned("grpc-eks", &role_id),
                 &want.document,
                 &[],
                 &[],
+                None,
             );
-            let r = crate::snapshot::role_detail(&d, which, "grpc-eks", None);
             assert_eq!(trust_id(&r.logical_id).as_str(), format!("trust/{which}"));
             assert_eq!(attrs_of(&r), want, "{which}");
         }
