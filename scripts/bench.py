@@ -8,8 +8,18 @@ Run it through `scripts/bench` (which prepares the virtualenv). One run, one emu
 - plan on the applied stack: AWS calls (from the emulator's call log) and wall time;
 - growth of plan's calls and time with 2, 3 and 6 availability zones and with a certificate
   (the HTTPS listener and gRPC target group it adds);
+- plan in a noisy account: the same applied stack once the account also holds thousands of
+  other roles with policies, hundreds of target groups and repositories and dozens of VPCs with
+  subnets, next to the clean account's numbers;
+- plan's read waves: the longest chain of AWS calls each sent only after the one before it was
+  answered (the emulator logs when each request arrived and when it was answered), i.e. how many
+  rounds of reads plan waits for one after the other; the rest run concurrently. The clean and
+  noisy plans run with a round trip of CALL_LATENCY per call (concurrent calls wait it out
+  together), so that independent calls arrive together and the chain is the dependencies';
 - waiter lateness: how long after the emulator made a resource ready (or gone) `infra` said so;
-- start-up time of `infra --version`, and the peak RSS of the apply process.
+- start-up time of `infra --version`, the peak RSS of the apply process and the binary's size;
+- with `--build`: a release build from scratch first (its CPU time, all compiler processes
+  together, and wall time), whose binary the rest then measures.
 
 How the critical path is computed. The graph is `infra graph` (DOT; an edge a -> b means a must
 exist before b). Each resource takes the time its kind takes in `tests/emulator/latency.py`,
@@ -35,6 +45,8 @@ import argparse
 import json
 import os
 import re
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -51,6 +63,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from latency import DURATIONS  # noqa: E402
 from support import Emulator as EmulatorApi  # noqa: E402
+from support import fill_account  # noqa: E402
 
 # The latency.py entry each kind waits for when created and when deleted; other kinds are instant.
 CREATE = {
@@ -194,6 +207,7 @@ class Infra:
             "calls": calls.pop(),
             "seconds": round(statistics.median(r.seconds for r in results), 3),
             "resources": len(listed),
+            "waves": max(read_waves(r.calls) for r in results),
         }
 
     def graph(self, config: Path) -> tuple[dict, list]:
@@ -208,6 +222,38 @@ class Infra:
         if not kinds or not edges:
             raise BenchError("`infra graph` printed no nodes or no edges")
         return kinds, edges
+
+
+def read_waves(calls: list) -> int:
+    """The longest chain of `calls` (in the order they were answered) in which each was sent
+    after the one before it had been answered."""
+    depth: list[int] = []
+    for i, c in enumerate(calls):
+        before = [depth[j] for j in range(i) if calls[j]["t"] <= c["arrived"]]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)
+
+
+# The noisy account: other teams' resources, enough for many pages of every account-wide list.
+NOISE = {"roles": 2000, "target_groups": 400, "repositories": 200, "vpcs": 24}
+# The round trip of one AWS call for the clean and noisy plans (AWS's own are tens of ms).
+CALL_LATENCY = 0.05
+
+
+def build_release(target_dir: Path) -> dict:
+    """A clean `cargo build --release` into `target_dir`: its CPU time (every compiler process,
+    user and system), wall time, and the binary's size."""
+    shutil.rmtree(target_dir, ignore_errors=True)
+    say(f"Building release from scratch in {target_dir} (minutes) ...")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--target-dir", str(target_dir)],
+                   cwd=ROOT, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    binary = target_dir / "release" / "infra"
+    return {"binary": binary, "cpu_minutes": round(cpu / 60, 1), "wall_minutes": round(wall / 60, 1)}
 
 
 def find_binary(explicit: str | None) -> tuple[Path, str]:
@@ -323,13 +369,18 @@ def chart(growth: list, path: Path) -> None:
 
 
 def measure(args) -> dict:
-    binary, build = find_binary(args.bin)
+    built = build_release(Path(args.out).resolve() / "release-build") if args.build else None
+    binary, build = (built["binary"], "release") if built else find_binary(args.bin)
     say(f"Binary: {binary} ({build} build)")
     emu = Emulator(args.time_scale, Path(args.out).resolve() / "emulator.log")
     say(f"Emulator on {emu.url}, time scale {args.time_scale}")
     try:
         with tempfile.TemporaryDirectory(prefix="infra-bench-") as tmp:
-            return measure_with(args, Infra(binary, emu, Path(tmp)), build)
+            result = measure_with(args, Infra(binary, emu, Path(tmp)), build)
+            result["binary_mib"] = round(binary.stat().st_size / 2**20, 1)
+            if built:
+                result["release_build"] = {k: v for k, v in built.items() if k != "binary"}
+            return result
     finally:
         emu.stop()
 
@@ -377,6 +428,18 @@ def measure_with(args, infra: Infra, build: str) -> dict:
             p = infra.plan(path, args.plan_runs)
             growth.append({"label": label, "zones": zones, "certificate": certificate,
                            "resources": p["resources"], "plan_calls": p["calls"], "plan_seconds": p["seconds"]})
+        say("Plan in a noisy account ...")
+        emu.reset()
+        infra.run("apply", "--auto-approve")
+        # Each call takes a round trip, concurrent calls together: plan's time is then about
+        # its read waves times CALL_LATENCY, and the waves stand out in the call log.
+        emu.config(call_latency=CALL_LATENCY)
+        clean = infra.plan(default_path, args.plan_runs)
+        emu.config(call_latency=0)
+        fill_account(emu, **NOISE)
+        emu.config(call_latency=CALL_LATENCY)
+        noisy = infra.plan(default_path, args.plan_runs)
+        emu.config(call_latency=0)
     finally:
         emu.config(time_scale=scale)
         emu.reset()
@@ -413,6 +476,12 @@ def measure_with(args, infra: Infra, build: str) -> dict:
         "plan_calls": plan["calls"],
         "plan_seconds": round(plan["seconds"], 3),
         "plan_resources": plan["resources"],
+        "noise": NOISE,
+        "call_latency_seconds": CALL_LATENCY,
+        "plan_clean_account": clean,
+        "plan_noisy_account": noisy,
+        "plan_noisy_calls_ratio": round(noisy["calls"] / clean["calls"], 3),
+        "plan_noisy_seconds_ratio": round(noisy["seconds"] / clean["seconds"], 3),
         "plan_growth": growth,
         "plan_growth_compared": [most["label"], first["label"]],
         "plan_calls_growth_ratio": round(most["plan_calls"] / first["plan_calls"], 3),
@@ -445,6 +514,14 @@ def table(r: dict) -> str:
         f"plan of the applied stack: {r['plan_calls']} AWS calls, {r['plan_seconds']:.2f} s "
         f"({r['plan_resources']} resources)",
         "",
+        f"{'plan by account (' + str(int(CALL_LATENCY * 1000)) + ' ms a call)':28}{'AWS calls':>10}{'seconds':>9}{'read waves':>12}",
+        *(f"  {label:26}{p['calls']:>10}{p['seconds']:>9.2f}{p['waves']:>12}"
+          for label, p in (("clean account", r["plan_clean_account"]),
+                           ("noisy account", r["plan_noisy_account"]))),
+        f"  noisy: {r['noise']['roles']} other roles with policies, {r['noise']['target_groups']} target "
+        f"groups, {r['noise']['repositories']} repositories, {r['noise']['vpcs']} VPCs; "
+        f"calls x{r['plan_noisy_calls_ratio']:.2f}, time x{r['plan_noisy_seconds_ratio']:.2f}",
+        "",
         f"{'plan growth':28}{'resources':>10}{'AWS calls':>11}{'seconds':>9}",
     ]
     for g in r["plan_growth"]:
@@ -462,6 +539,9 @@ def table(r: dict) -> str:
         "",
         f"start-up (infra --version): median {r['startup_ms_median']:.1f} ms, min {r['startup_ms_min']:.1f} ms",
         f"peak RSS of apply: {r['apply_peak_rss_mib']:.1f} MiB",
+        f"binary: {r['binary_mib']:.1f} MiB"
+        + (f"; clean release build: {r['release_build']['cpu_minutes']} CPU-minutes, "
+           f"{r['release_build']['wall_minutes']} minutes wall" if "release_build" in r else ""),
         f"chart: {r['chart']}",
     ]
     return "\n".join(rows)
@@ -475,6 +555,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "target" / "bench"),
                         help="directory for plan-growth.png, bench.json and emulator.log (default target/bench)")
     parser.add_argument("--bin", help="infra binary (default: target/release/infra if built, else a debug build)")
+    parser.add_argument("--build", action="store_true",
+                        help="first build release from scratch (in --out), measure that build, bench its binary")
     parser.add_argument("--plan-runs", type=int, default=3, help="plans timed per stack variant (median)")
     parser.add_argument("--startup-runs", type=int, default=20, help="`infra --version` runs timed (median)")
     args = parser.parse_args()

@@ -105,3 +105,28 @@ def stop(proc) -> None:
         proc.kill()
 
 
+_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+
+
+def fill_account(emulator: Emulator, roles: int, target_groups: int, repositories: int, vpcs: int) -> None:
+    """Adds other teams' resources with boto3, none of them a stack's: roles with an inline
+    policy each, target groups, ECR repositories, and VPCs with two subnets each."""
+    iam, elb, ecr, ec2 = (emulator.client(s) for s in ("iam", "elbv2", "ecr", "ec2"))
+    for i in range(roles):
+        name = f"other-team-role-{i}"
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_TRUST, Description="not ours")
+        iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=_POLICY)
+    vpc_ids = []
+    for i in range(vpcs):
+        vpc = ec2.create_vpc(CidrBlock=f"172.{16 + i}.0.0/16")["Vpc"]["VpcId"]
+        for k in range(2):
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"172.{16 + i}.{k}.0/24")
+        vpc_ids.append(vpc)
+    for i in range(target_groups):
+        elb.create_target_group(Name=f"other-tg-{i}", Protocol="HTTP", Port=80,
+                                VpcId=vpc_ids[i % len(vpc_ids)], TargetType="instance")
+    for i in range(repositories):
+        ecr.create_repository(repositoryName=f"other-team/repo-{i}")

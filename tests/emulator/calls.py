@@ -71,8 +71,12 @@ class CallLog:
     def __init__(self) -> None:
         self.entries: list[dict] = []
 
-    def add(self, service: str, action: str, status: int) -> None:
-        self.entries.append({"service": service, "action": action, "status": status, "t": time.time()})
+    def add(self, service: str, action: str, status: int, arrived: float | None = None) -> None:
+        """Logs a call answered now; `arrived` is when it reached the server (before it waited
+        for the lock around moto), so concurrent requests show as overlapping."""
+        done = time.time()
+        self.entries.append({"service": service, "action": action, "status": status,
+                             "arrived": done if arrived is None else arrived, "t": done})
 
     def clear(self) -> None:
         self.entries.clear()

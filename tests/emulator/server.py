@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 # The fidelity modules import each other as top-level modules (state, latency, calls).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -76,12 +77,16 @@ class EmulatorApp:
         return _json(start_response, "404 Not Found", {"error": f"no control endpoint {name}"})
 
     def aws(self, environ, start_response):
+        arrived = time.time()
         service = service_of(environ)
         action = action_of(environ, service)
+        # Outside the lock: concurrent calls wait out their round trips together, as on AWS.
+        if SETTINGS.call_latency > 0:
+            time.sleep(SETTINGS.call_latency)
         with LOCK:
             if should_fault():
                 status, headers, body = fault_response(service)
-                CALLS.add(service, action, status)
+                CALLS.add(service, action, status, arrived)
                 start_response(f"{status} Fault", headers + [("Content-Length", str(len(body)))])
                 return [body]
             state.run_due()
@@ -93,7 +98,7 @@ class EmulatorApp:
 
             # Materialise the body inside the lock: moto must not run concurrently.
             body = b"".join(self.moto(environ, recording_start_response))
-            CALLS.add(service, action, seen.get("status", 0))
+            CALLS.add(service, action, seen.get("status", 0), arrived)
             return [body]
 
 

@@ -25,6 +25,8 @@ class Settings:
         self.rng = random.Random(0)
         self.iam_propagation = True
         self.codebuild_fail_phase: str | None = None
+        # Seconds every AWS call takes before it is served, as a network round trip would.
+        self.call_latency = 0.0
 
     def update(self, values: dict) -> None:
         if "time_scale" in values:
@@ -38,6 +40,8 @@ class Settings:
             self.iam_propagation = bool(values["iam_propagation"])
         if "codebuild_fail_phase" in values:
             self.codebuild_fail_phase = values["codebuild_fail_phase"] or None
+        if "call_latency" in values:
+            self.call_latency = float(values["call_latency"])
 
     def as_dict(self) -> dict:
         return {
@@ -46,6 +50,7 @@ class Settings:
             "seed": self.seed,
             "iam_propagation": self.iam_propagation,
             "codebuild_fail_phase": self.codebuild_fail_phase,
+            "call_latency": self.call_latency,
         }
 
 

@@ -1,6 +1,8 @@
 """The emulator's own interface: health, call log, reset, config, injected faults."""
 
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -37,6 +39,27 @@ def test_call_log_names_service_and_action(emu):
     assert all(isinstance(c["t"], float) for c in calls)
     emu.reset()
     assert emu.calls() == []
+
+
+def test_call_latency_is_waited_out_concurrently(emu):
+    client = emu.client("ec2")
+    for _ in range(2):
+        client.describe_vpcs()  # moto builds its EC2 backend and default VPC on first use
+    before = len(emu.calls())
+    emu.config(call_latency=0.4)
+    try:
+        start = time.time()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: client.describe_vpcs(), range(4)))
+        took = time.time() - start
+    finally:
+        emu.config(call_latency=0)
+    calls = emu.calls()[before:]
+    assert len(calls) == 4
+    # Each call took the round trip; together they took about one, not four.
+    assert all(c["t"] - c["arrived"] >= 0.4 for c in calls)
+    assert took < 1.2, (took, [(round(c["arrived"] - start, 2), round(c["t"] - start, 2)) for c in calls])
+    assert max(c["arrived"] for c in calls) < min(c["t"] for c in calls)
 
 
 def test_reset_clears_state(emu):
