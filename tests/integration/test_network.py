@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import READ_PREFIXES
+from conftest import PLAN_CALLS, READ_PREFIXES
 
 STACK = "grpc-eks"
 # The default stack: 23 network resources, 11 IAM, 4 EKS, 4 ALB, the repository and the project.
@@ -118,10 +118,6 @@ def with_zones(config, n):
         f"      private_app: 10.0.{3 * k + 1}.0/24\n      private_data: 10.0.{3 * k + 2}.0/24\n"
         for k, letter in enumerate("abcdef"[:n]) if k >= 2)
     return config.replace("      private_data: 10.0.5.0/24\n", "      private_data: 10.0.5.0/24\n" + extra)
-
-
-# Every read plan makes on the applied default stack (see the README, "How it works").
-PLAN_CALLS = 37
 
 
 def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
