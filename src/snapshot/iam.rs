@@ -74,31 +74,15 @@ async fn read_role(aws: &Aws, stack: &str, which: &str) -> Result<Option<RoleDet
         Ok::<_, AwsError>(absent_ok(r.aws("GetRole"))?.and_then(|out| out.role))
     };
     let inline_names = async {
-        let mut pages = aws
-            .iam
-            .list_role_policies()
-            .role_name(&name)
-            .into_paginator()
-            .items()
-            .send();
-        let mut names = Vec::new();
-        while let Some(item) = pages.next().await {
-            names.push(item.aws("ListRolePolicies")?);
-        }
-        Ok::<_, AwsError>(names)
+        let pages = aws.iam.list_role_policies().role_name(&name);
+        let names = pages.into_paginator().items().send().try_collect().await;
+        names.aws("ListRolePolicies")
     };
     let attached = async {
-        let mut pages = aws
-            .iam
-            .list_attached_role_policies()
-            .role_name(&name)
-            .into_paginator()
-            .items()
-            .send();
-        let mut arns = Vec::new();
-        while let Some(item) = pages.next().await {
-            arns.extend(item.aws("ListAttachedRolePolicies")?.policy_arn);
-        }
+        let pages = aws.iam.list_attached_role_policies().role_name(&name);
+        let policies = pages.into_paginator().items().send().try_collect().await;
+        let policies = policies.aws("ListAttachedRolePolicies")?;
+        let arns: Vec<String> = policies.into_iter().filter_map(|p| p.policy_arn).collect();
         Ok::<_, AwsError>(arns)
     };
     // The two lists fail with NoSuchEntity exactly when the role is absent.
