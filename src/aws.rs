@@ -275,12 +275,12 @@ pub fn absent_ok<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> 
 pub async fn delete_once<T, E, R>(
     op: &'static str,
     send: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
-) -> Result<(), AwsError>
+) -> anyhow::Result<()>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    gone_ok(send.await.aws(op))
+    Ok(gone_ok(send.await.aws(op))?)
 }
 
 /// Treats "already gone" as success, for idempotent deletes.

@@ -25,6 +25,25 @@ pub struct Identity {
     pub owned: bool,
 }
 
+/// `to_<service>` methods building each SDK's tag list: key and value are optional in EC2, ELB
+/// and CodeBuild, required (so the builder can fail) in IAM and ECR.
+macro_rules! tags_to {
+    (optional: $($(#[$doc:meta])* $name:ident -> $ty:ty;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(&self) -> Vec<$ty> {
+            let tag = |(k, v): (&String, &String)| <$ty>::builder().key(k).value(v).build();
+            self.0.iter().map(tag).collect()
+        }
+    )*};
+    (required: $($(#[$doc:meta])* $name:ident -> $ty:ty;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(&self) -> Result<Vec<$ty>> {
+            let tag = |(k, v): (&String, &String)| <$ty>::builder().key(k).value(v).build();
+            Ok(self.0.iter().map(tag).collect::<Result<_, _>>()?)
+        }
+    )*};
+}
+
 impl Tags {
     /// Tags from `(key, value)` pairs, dropping the `aws:` ones.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
@@ -79,14 +98,6 @@ impl Tags {
         }
     }
 
-    /// As EC2 takes them.
-    pub fn to_ec2(&self) -> Vec<aws_sdk_ec2::types::Tag> {
-        self.0
-            .iter()
-            .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
-            .collect()
-    }
-
     /// As an EC2 create call takes them, so no untagged resource can exist even briefly.
     pub fn ec2_spec(
         &self,
@@ -98,47 +109,22 @@ impl Tags {
             .build()
     }
 
-    /// As IAM takes them.
-    pub fn to_iam(&self) -> Result<Vec<aws_sdk_iam::types::Tag>> {
-        self.0
-            .iter()
-            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
-            .collect()
-    }
-
-    /// As Elastic Load Balancing takes them.
-    pub fn to_elb(&self) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
-        self.0
-            .iter()
-            .map(|(k, v)| {
-                aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-            })
-            .collect()
-    }
-
-    /// As ECR takes them.
-    pub fn to_ecr(&self) -> Result<Vec<aws_sdk_ecr::types::Tag>> {
-        self.0
-            .iter()
-            .map(|(k, v)| Ok(aws_sdk_ecr::types::Tag::builder().key(k).value(v).build()?))
-            .collect()
-    }
-
-    /// As CodeBuild takes them.
-    pub fn to_codebuild(&self) -> Vec<aws_sdk_codebuild::types::Tag> {
-        self.0
-            .iter()
-            .map(|(k, v)| {
-                aws_sdk_codebuild::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-            })
-            .collect()
-    }
+    tags_to!(
+        optional:
+        /// As EC2 takes them.
+        to_ec2 -> aws_sdk_ec2::types::Tag;
+        /// As Elastic Load Balancing takes them.
+        to_elb -> aws_sdk_elasticloadbalancingv2::types::Tag;
+        /// As CodeBuild takes them.
+        to_codebuild -> aws_sdk_codebuild::types::Tag;
+    );
+    tags_to!(
+        required:
+        /// As IAM takes them.
+        to_iam -> aws_sdk_iam::types::Tag;
+        /// As ECR takes them.
+        to_ecr -> aws_sdk_ecr::types::Tag;
+    );
 
     /// As EKS takes them (a plain map).
     pub fn to_map(&self) -> HashMap<String, String> {

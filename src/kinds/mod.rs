@@ -126,7 +126,16 @@ impl<A> Found<A> {
     where
         A: HasTags,
     {
-        let who = attrs.tags().identity(stack, &untracked(physical_id));
+        Found::by_tags(stack, &untracked(physical_id), physical_id, attrs)
+    }
+
+    /// A found resource whose logical id and ownership come from its own tags, with `fallback`
+    /// as its logical id when they do not make it the stack's (the id its name would give it).
+    pub fn by_tags(stack: &str, fallback: &str, physical_id: impl Into<String>, attrs: A) -> Self
+    where
+        A: HasTags,
+    {
+        let who = attrs.tags().identity(stack, fallback);
         Found::identified(who, physical_id, attrs)
     }
 
@@ -142,6 +151,11 @@ impl<A> Found<A> {
     {
         let found = |item| Some(Found::tagged(snap.stack(), id(item)?, attrs(item)));
         items.iter().filter_map(found).collect()
+    }
+
+    /// Marks it as still `state` (coming up): apply waits until it is `ready`.
+    pub fn coming_up(&mut self, state: &str, ready: &str) {
+        self.pending = Some(format!("still {state}: apply waits until it is {ready}"));
     }
 
     /// Adds output `key` (builder style).
@@ -194,6 +208,16 @@ impl<A> Change<A> {
         A: HasTags,
     {
         crate::tags::sync(aws, target, self.have.tags(), self.want.tags()).await
+    }
+
+    /// Brings the tags to what the spec wants, for an update that changes nothing else:
+    /// the outputs stay as observed.
+    pub async fn retag(&self, aws: &Aws, target: Tagged<'_>) -> Result<Outputs>
+    where
+        A: HasTags,
+    {
+        self.sync_tags(aws, target).await?;
+        Ok(self.outputs.clone())
     }
 }
 

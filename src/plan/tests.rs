@@ -5,6 +5,7 @@ use crate::kinds;
 use crate::model::{Kind, Observed, Ref};
 use crate::stack;
 use serde_json::json;
+use StepKind::{Apply, Delete};
 
 fn desired(nat: NatMode) -> Graph {
     let mut c = parse(DEFAULT_YAML).unwrap();
@@ -62,6 +63,15 @@ fn step_pos(p: &Plan, id: &str, kind: StepKind) -> usize {
         .iter()
         .position(|s| s.id.as_str() == id && s.kind == kind)
         .unwrap_or_else(|| panic!("no {kind:?} step for {id}"))
+}
+
+/// Asserts that `steps` (each an id and what is done to it) come in this order.
+fn in_order(p: &Plan, steps: &[(&str, StepKind)]) {
+    for pair in steps.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let (first, then) = (step_pos(p, a.0, a.1), step_pos(p, b.0, b.1));
+        assert!(first < then, "{a:?} should come before {b:?}");
+    }
 }
 
 #[test]
@@ -132,13 +142,6 @@ fn tag_change_is_one_in_place_update() {
         .unwrap();
     tags["project"] = json!("old");
     let p = plan(&g, &obs);
-    assert_eq!(
-        p.counts(),
-        Counts {
-            update: 1,
-            ..Counts::default()
-        }
-    );
     assert_eq!(action(&p, "subnet/public/b"), Action::Update);
     let text = render_human(&p);
     assert!(text.contains("tags.project"), "{text}");
@@ -167,17 +170,11 @@ fn cidr_change_replaces_the_subnet_and_what_is_bound_to_it() {
     assert!(text.contains("-/+ subnet/private-app/a"), "{text}");
     assert!(text.contains("# forces replacement"), "{text}");
     // Old association goes before the old subnet, the new subnet before the new association.
-    assert!(
-        step_pos(&p, "rta/private-app/a", StepKind::Delete)
-            < step_pos(&p, "subnet/private-app/a", StepKind::Delete)
-    );
-    assert!(
-        step_pos(&p, "subnet/private-app/a", StepKind::Delete)
-            < step_pos(&p, "subnet/private-app/a", StepKind::Apply)
-    );
-    assert!(
-        step_pos(&p, "subnet/private-app/a", StepKind::Apply)
-            < step_pos(&p, "rta/private-app/a", StepKind::Apply)
+    let app_a = "subnet/private-app/a";
+    let rta = "rta/private-app/a";
+    in_order(
+        &p,
+        &[(rta, Delete), (app_a, Delete), (app_a, Apply), (rta, Apply)],
     );
 }
 
@@ -191,13 +188,13 @@ fn resource_deleted_by_hand_is_created_again() {
         })
         .collect();
     let p = plan(&g, &obs);
-    assert_eq!(
-        p.counts(),
-        Counts {
-            create: 2,
-            ..Counts::default()
-        }
-    );
+    let Counts {
+        create,
+        update,
+        replace,
+        delete,
+    } = p.counts();
+    assert_eq!((create, update, replace, delete), (2, 0, 0, 0));
     let rta = p
         .changes
         .iter()
@@ -229,14 +226,8 @@ fn switching_to_per_az_nat_adds_and_removes_in_a_safe_order() {
         "associations move atomically"
     );
     // The old table goes only once no subnet is associated with it.
-    assert!(
-        step_pos(&p, "rta/private-app/b", StepKind::Apply)
-            < step_pos(&p, "rt/private", StepKind::Delete)
-    );
-    assert!(
-        step_pos(&p, "route/private", StepKind::Delete)
-            < step_pos(&p, "rt/private", StepKind::Delete)
-    );
+    in_order(&p, &[("rta/private-app/b", Apply), ("rt/private", Delete)]);
+    in_order(&p, &[("route/private", Delete), ("rt/private", Delete)]);
 }
 
 #[test]
@@ -251,7 +242,7 @@ fn resources_no_longer_wanted_and_duplicates_are_deleted() {
     assert_eq!(action(&p, "eip/b"), Action::Delete);
     assert_eq!(action(&p, "vpc#p-vpc-2"), Action::Delete);
     assert_eq!(action(&p, "vpc"), Action::NoOp);
-    assert!(step_pos(&p, "nat/b", StepKind::Delete) < step_pos(&p, "eip/b", StepKind::Delete));
+    in_order(&p, &[("nat/b", Delete), ("eip/b", Delete)]);
 }
 
 #[test]
@@ -274,12 +265,7 @@ fn destroy_deletes_in_reverse_dependency_order() {
     let g = desired(NatMode::PerAz);
     let p = destroy("grpc-eks", &g, &applied(&g)).unwrap();
     assert_eq!(p.counts().delete, g.resources.len());
-    let before = |a: &str, b: &str| {
-        assert!(
-            step_pos(&p, a, StepKind::Delete) < step_pos(&p, b, StepKind::Delete),
-            "{a} must go before {b}"
-        );
-    };
+    let before = |a, b| in_order(&p, &[(a, Delete), (b, Delete)]);
     before("nat/a", "igw-attachment");
     before("nat/b", "igw-attachment");
     before("nat/a", "eip/a");
@@ -312,12 +298,7 @@ fn destroy_orders_resources_that_share_a_physical_id_by_the_desired_graph() {
         }
     }
     let p = destroy("grpc-eks", &g, &obs).unwrap();
-    let before = |a: &str, b: &str| {
-        assert!(
-            step_pos(&p, a, StepKind::Delete) < step_pos(&p, b, StepKind::Delete),
-            "{a} must go before {b}"
-        );
-    };
+    let before = |a, b| in_order(&p, &[(a, Delete), (b, Delete)]);
     before("trust/cluster", "role/cluster");
     before("eks/nodegroup", "eks/cluster");
     before("eks/cluster", "role/cluster");
@@ -330,26 +311,16 @@ fn plan_json_marks_unknown_values_and_actions() {
     let g = desired(NatMode::Single);
     let p = plan(&g, &[]);
     let j = serde_json::to_value(&p).unwrap();
-    let vpc = j["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "vpc")
-        .unwrap();
+    let item = |list: &serde_json::Value, key: &str, value: &str| {
+        let items = list.as_array().expect("a list");
+        let found = items.iter().find(|c| c[key] == value);
+        found.cloned().unwrap_or_else(|| panic!("no {key} {value}"))
+    };
+    let vpc = item(&j["changes"], "id", "vpc");
     assert_eq!(vpc["action"], "create");
     assert_eq!(vpc["area"], "network");
-    let subnet = j["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "subnet/public/a")
-        .unwrap();
-    let vpc_id = subnet["attrs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "vpc_id")
-        .unwrap();
+    let subnet = item(&j["changes"], "id", "subnet/public/a");
+    let vpc_id = item(&subnet["attrs"], "name", "vpc_id");
     assert!(vpc_id["new"].is_null());
 }
 

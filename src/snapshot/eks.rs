@@ -10,7 +10,10 @@ impl Snapshot {
     pub async fn cluster(&self) -> Result<Option<&Cluster>, AwsError> {
         let req = self.aws.eks.describe_cluster();
         let send = req.name(naming::cluster(&self.stack)).send();
-        read_once(&self.cluster, "DescribeCluster", send, |out| out.cluster).await
+        read_once(&self.cells.cluster, "DescribeCluster", send, |out| {
+            out.cluster
+        })
+        .await
     }
 
     /// The stack's node group as DescribeNodegroup shows it; `None` when absent (or when its
@@ -21,7 +24,7 @@ impl Snapshot {
             .cluster_name(naming::cluster(&self.stack))
             .nodegroup_name(naming::node_group(&self.stack))
             .send();
-        read_once(&self.node_group, "DescribeNodegroup", send, |out| {
+        read_once(&self.cells.node_group, "DescribeNodegroup", send, |out| {
             out.nodegroup
         })
         .await

@@ -22,7 +22,13 @@ impl Snapshot {
         let req = self.aws.elb.describe_load_balancers();
         let send = req.names(naming::load_balancer(&self.stack)).send();
         let first = |out: DescribeLoadBalancersOutput| out.load_balancers?.into_iter().next();
-        read_once(&self.load_balancer, "DescribeLoadBalancers", send, first).await
+        read_once(
+            &self.cells.load_balancer,
+            "DescribeLoadBalancers",
+            send,
+            first,
+        )
+        .await
     }
 
     /// The stack's target groups, asked for by name, one call per name (a missing name fails
@@ -30,6 +36,7 @@ impl Snapshot {
     /// with the target groups of the account.
     pub async fn target_groups(&self) -> Result<&[TargetGroup], AwsError> {
         let tgs = self
+            .cells
             .target_groups
             .get_or_try_init(|| async {
                 let reads = target_group_names(&self.stack).map(|(_, name)| async move {
@@ -53,6 +60,7 @@ impl Snapshot {
     /// The listeners of the stack's ALB; empty when there is no ALB.
     pub async fn listeners(&self) -> Result<&[Listener], AwsError> {
         let listeners = self
+            .cells
             .listeners
             .get_or_try_init(|| async {
                 let Some(arn) = self
@@ -86,7 +94,8 @@ impl Snapshot {
 
     /// Tags of every ALB resource found (ALB, target groups, listeners), by ARN.
     pub async fn elb_tags(&self) -> Result<&HashMap<String, Vec<Tag>>, AwsError> {
-        self.elb_tags
+        self.cells
+            .elb_tags
             .get_or_try_init(|| async {
                 let (lb, tgs, listeners) =
                     tokio::try_join!(self.load_balancer(), self.target_groups(), self.listeners())?;

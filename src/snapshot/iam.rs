@@ -50,6 +50,7 @@ impl Snapshot {
     /// The stack's roles (owned or not), read once per snapshot for all four IAM kinds.
     pub async fn roles(&self) -> Result<&[RoleDetail]> {
         let roles = self
+            .cells
             .roles
             .get_or_try_init(|| read_roles(&self.aws, &self.stack))
             .await?;

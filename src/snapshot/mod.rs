@@ -24,31 +24,42 @@ use std::collections::HashMap;
 use std::future::Future;
 use tokio::sync::OnceCell;
 
-/// A method returning every item of a paginated, stack-filtered describe call, read once.
+/// One method per row, returning every item of a paginated, stack-filtered EC2 describe call,
+/// read once into its cell of [`PagedCells`].
 macro_rules! paged {
-    ($(#[$doc:meta])* $name:ident, $cell:ident, $ty:ty, $call:ident, $filter:ident, $op:literal) => {
-        $(#[$doc])*
-        pub async fn $name(&self) -> Result<&[$ty], AwsError> {
-            let v = self
-                .$cell
-                .get_or_try_init(|| async {
-                    let mut pages = self
-                        .aws
-                        .ec2
-                        .$call()
-                        .$filter(self.owned())
-                        .into_paginator()
-                        .items()
-                        .send();
-                    let mut out = Vec::new();
-                    while let Some(item) = pages.next().await {
-                        out.push(item.aws($op)?);
-                    }
-                    Ok::<_, AwsError>(out)
-                })
-                .await?;
-            Ok(v)
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $call:ident($filter:ident), $op:literal;)*) => {
+        /// The paged reads' results, kept once they are made.
+        #[derive(Default)]
+        struct PagedCells {
+            $($name: OnceCell<Vec<$ty>>,)*
         }
+
+        impl Snapshot {$(
+            $(#[$doc])*
+            pub async fn $name(&self) -> Result<&[$ty], AwsError> {
+                let v = self
+                    .cells
+                    .paged
+                    .$name
+                    .get_or_try_init(|| async {
+                        let mut pages = self
+                            .aws
+                            .ec2
+                            .$call()
+                            .$filter(self.owned())
+                            .into_paginator()
+                            .items()
+                            .send();
+                        let mut out = Vec::new();
+                        while let Some(item) = pages.next().await {
+                            out.push(item.aws($op)?);
+                        }
+                        Ok::<_, AwsError>(out)
+                    })
+                    .await?;
+                Ok(v)
+            }
+        )*}
     };
 }
 
@@ -57,13 +68,14 @@ pub struct Snapshot {
     aws: Aws,
     stack: String,
     account: String,
-    vpcs: OnceCell<Vec<Vpc>>,
-    subnets: OnceCell<Vec<Subnet>>,
-    igws: OnceCell<Vec<InternetGateway>>,
-    route_tables: OnceCell<Vec<RouteTable>>,
-    nat_gateways: OnceCell<Vec<NatGateway>>,
+    cells: Cells,
+}
+
+/// Each read's result, kept once it is made.
+#[derive(Default)]
+struct Cells {
+    paged: PagedCells,
     addresses: OnceCell<Vec<Address>>,
-    security_groups: OnceCell<Vec<SecurityGroup>>,
     roles: OnceCell<Vec<RoleDetail>>,
     cluster: OnceCell<Option<Cluster>>,
     node_group: OnceCell<Option<Nodegroup>>,
@@ -73,6 +85,23 @@ pub struct Snapshot {
     elb_tags: OnceCell<HashMap<String, Vec<ElbTag>>>,
 }
 
+paged! {
+    /// The stack's VPCs.
+    vpcs: Vpc = describe_vpcs(filters), "DescribeVpcs";
+    /// The stack's subnets.
+    subnets: Subnet = describe_subnets(filters), "DescribeSubnets";
+    /// The stack's internet gateways, with their attachments.
+    internet_gateways: InternetGateway = describe_internet_gateways(filters),
+        "DescribeInternetGateways";
+    /// The stack's route tables, with their routes and associations.
+    route_tables: RouteTable = describe_route_tables(filters), "DescribeRouteTables";
+    /// The stack's NAT gateways in any state.
+    nat_gateways: NatGateway = describe_nat_gateways(filter), "DescribeNatGateways";
+    /// The stack's security groups, with their rules.
+    security_groups: SecurityGroup = describe_security_groups(filters),
+        "DescribeSecurityGroups";
+}
+
 impl Snapshot {
     /// An empty snapshot; nothing is read until a kind asks.
     pub fn new(aws: Aws, stack: &str, account: &str) -> Self {
@@ -80,20 +109,7 @@ impl Snapshot {
             aws,
             stack: stack.to_string(),
             account: account.to_string(),
-            vpcs: OnceCell::new(),
-            subnets: OnceCell::new(),
-            igws: OnceCell::new(),
-            route_tables: OnceCell::new(),
-            nat_gateways: OnceCell::new(),
-            addresses: OnceCell::new(),
-            security_groups: OnceCell::new(),
-            roles: OnceCell::new(),
-            cluster: OnceCell::new(),
-            node_group: OnceCell::new(),
-            load_balancer: OnceCell::new(),
-            target_groups: OnceCell::new(),
-            listeners: OnceCell::new(),
-            elb_tags: OnceCell::new(),
+            cells: Cells::default(),
         }
     }
 
@@ -119,38 +135,10 @@ impl Snapshot {
             .build()
     }
 
-    paged!(
-        /// The stack's VPCs.
-        vpcs, vpcs, Vpc, describe_vpcs, filters, "DescribeVpcs"
-    );
-    paged!(
-        /// The stack's subnets.
-        subnets, subnets, Subnet, describe_subnets, filters, "DescribeSubnets"
-    );
-    paged!(
-        /// The stack's internet gateways, with their attachments.
-        internet_gateways, igws, InternetGateway, describe_internet_gateways, filters,
-        "DescribeInternetGateways"
-    );
-    paged!(
-        /// The stack's route tables, with their routes and associations.
-        route_tables, route_tables, RouteTable, describe_route_tables, filters,
-        "DescribeRouteTables"
-    );
-    paged!(
-        /// The stack's NAT gateways in any state.
-        nat_gateways, nat_gateways, NatGateway, describe_nat_gateways, filter,
-        "DescribeNatGateways"
-    );
-    paged!(
-        /// The stack's security groups, with their rules.
-        security_groups, security_groups, SecurityGroup, describe_security_groups, filters,
-        "DescribeSecurityGroups"
-    );
-
     /// The stack's Elastic IPs.
     pub async fn addresses(&self) -> Result<&[Address], AwsError> {
         let v = self
+            .cells
             .addresses
             .get_or_try_init(|| async {
                 // DescribeAddresses is not paginated.

@@ -15,15 +15,11 @@ const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 pub(super) fn add(b: &mut Builder) {
     let c = b.config;
     let stack = &c.stack;
-    let public: Vec<Value> = network::public_subnets(b)
-        .iter()
-        .map(|s| Value::reference(s, "id"))
-        .collect();
     b.graph.add(
         Desired::new("alb", Kind::LoadBalancer)
             .with("name", Value::str(naming::load_balancer(stack)))
             .with("scheme", Value::str("internet-facing"))
-            .with("subnet_ids", Value::List(public))
+            .with("subnet_ids", network::public_subnet_ids(b))
             .with("security_group_ids", Value::List(vec![out("sg/alb", "id")]))
             .with("tags", b.tags("alb"))
             // An internet-facing ALB maps public addresses: the gateway must be attached first,

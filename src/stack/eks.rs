@@ -15,16 +15,13 @@ const DEPLOY_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClu
 pub(super) fn add(b: &mut Builder) {
     let c = b.config;
     let stack = &c.stack;
-    let app_subnets: Vec<Value> = network::private_app_subnets(b)
-        .iter()
-        .map(|s| Value::reference(s, "id"))
-        .collect();
+    let app_subnets = network::private_app_subnet_ids(b);
 
     let mut cluster = Desired::new("eks/cluster", Kind::EksCluster)
         .with("name", Value::str(naming::cluster(stack)))
         .with("version", Value::str(&c.eks.version))
         .with("role_arn", out("role/cluster", "arn"))
-        .with("subnet_ids", Value::List(app_subnets.clone()))
+        .with("subnet_ids", app_subnets.clone())
         // API_AND_CONFIG_MAP enables access entries while keeping the ConfigMap readable.
         .with("authentication_mode", Value::str("API_AND_CONFIG_MAP"))
         .with("tags", b.tags("eks/cluster"))
@@ -54,7 +51,7 @@ pub(super) fn add(b: &mut Builder) {
         .with("cluster_name", out("eks/cluster", "name"))
         .with("name", Value::str(naming::node_group(stack)))
         .with("node_role_arn", out("role/node", "arn"))
-        .with("subnet_ids", Value::List(app_subnets))
+        .with("subnet_ids", app_subnets)
         .with("instance_types", Value::Lit(json!(c.eks.instance_types)))
         .with("launch_template_id", out("lt/nodes", "id"))
         .with(

@@ -33,20 +33,19 @@ fn zone_suffixes(b: &Builder) -> Vec<String> {
         .collect()
 }
 
-/// Logical ids of the public subnets, in zone order.
-pub fn public_subnets(b: &Builder) -> Vec<LogicalId> {
-    zone_suffixes(b)
-        .iter()
-        .map(|z| LogicalId::new(subnet_id(PUBLIC, z)))
-        .collect()
+/// References to the ids of the public subnets (the ALB's), in zone order.
+pub fn public_subnet_ids(b: &Builder) -> Value {
+    subnet_ids(b, PUBLIC)
 }
 
-/// Logical ids of the private application subnets, in zone order.
-pub fn private_app_subnets(b: &Builder) -> Vec<LogicalId> {
-    zone_suffixes(b)
-        .iter()
-        .map(|z| LogicalId::new(subnet_id(PRIVATE_APP, z)))
-        .collect()
+/// References to the ids of the private application subnets (the nodes'), in zone order.
+pub fn private_app_subnet_ids(b: &Builder) -> Value {
+    subnet_ids(b, PRIVATE_APP)
+}
+
+fn subnet_ids(b: &Builder, tier: &str) -> Value {
+    let id = |z: &String| Value::reference(&LogicalId::new(subnet_id(tier, z)), "id");
+    Value::List(zone_suffixes(b).iter().map(id).collect())
 }
 
 /// Logical ids of the private default routes and the private subnets' associations.

@@ -200,23 +200,20 @@ fn every_role_comes_before_every_document_naming_it() {
 fn full_stack_inventory_and_relations() {
     let g = full();
     let get = |id: &str| &g.resources[&LogicalId::new(id)];
-    assert!(get("eks/cluster")
-        .deps()
-        .contains(&LogicalId::new("attach/cluster/AmazonEKSClusterPolicy")));
-    assert!(get("eks/nodegroup")
-        .deps()
-        .contains(&LogicalId::new("subnet/private-app/b")));
-    assert!(get("eks/nodegroup")
-        .deps()
-        .contains(&LogicalId::new("lt/nodes")));
-    assert!(get("alb")
-        .deps()
-        .contains(&LogicalId::new("subnet/public/a")));
+    let waits_for = |id: &str, dep: &str| {
+        let deps = get(id).deps();
+        assert!(
+            deps.contains(&LogicalId::new(dep)),
+            "{id} should wait for {dep}"
+        );
+    };
+    waits_for("eks/cluster", "attach/cluster/AmazonEKSClusterPolicy");
+    waits_for("eks/nodegroup", "subnet/private-app/b");
+    waits_for("eks/nodegroup", "lt/nodes");
+    waits_for("alb", "subnet/public/a");
+    waits_for("tg-attachment/http", "eks/nodegroup");
     assert!(get("listener/https").attrs.contains_key("certificate_arn"));
     assert_eq!(get("tg/grpc").attrs["protocol_version"], Value::str("GRPC"));
-    assert!(get("tg-attachment/http")
-        .deps()
-        .contains(&LogicalId::new("eks/nodegroup")));
     let project = &get("codebuild/project").attrs["environment"];
     let mut refs = Vec::new();
     project.visit_refs(&mut |r| refs.push(r.id.to_string()));

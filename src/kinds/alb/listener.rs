@@ -70,21 +70,6 @@ fn forward(tg: &str) -> Action {
         .build()
 }
 
-/// The listener's attributes as DescribeListeners shows it (tags come from DescribeTags).
-fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
-    // AWS reports a default SSL policy on plain HTTP listeners too; it means nothing there.
-    let https = l.protocol() == Some(&ProtocolEnum::Https);
-    ListenerAttrs {
-        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
-        port: l.port().unwrap_or_default(),
-        protocol: enum_text(l.protocol()),
-        target_group_arn: forward_target(l).unwrap_or_default().to_string(),
-        certificate_arn: https.then(|| certificate(l).unwrap_or_default().to_string()),
-        ssl_policy: https.then(|| l.ssl_policy().unwrap_or_default().to_string()),
-        tags,
-    }
-}
-
 impl Resource for Listener {
     type Attrs = ListenerAttrs;
 
@@ -99,8 +84,7 @@ impl Resource for Listener {
             let arn = l.listener_arn().unwrap_or_default();
             let attrs = attrs_of(l, tags_of(all_tags, arn));
             let fallback = format!("listener/{}", attrs.protocol.to_ascii_lowercase());
-            let who = attrs.tags.identity(snap.stack(), &fallback);
-            let found = Found::identified(who, arn, attrs).output("arn", arn);
+            let found = Found::by_tags(snap.stack(), &fallback, arn, attrs).output("arn", arn);
             out.push(found);
         }
         Ok(out)
@@ -179,10 +163,25 @@ impl Resource for Listener {
     }
 }
 
+/// The listener's attributes as DescribeListeners shows it (tags come from DescribeTags).
+fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
+    // AWS reports a default SSL policy on plain HTTP listeners too; it means nothing there.
+    let https = l.protocol() == Some(&ProtocolEnum::Https);
+    ListenerAttrs {
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        port: l.port().unwrap_or_default(),
+        protocol: enum_text(l.protocol()),
+        target_group_arn: forward_target(l).unwrap_or_default().to_string(),
+        certificate_arn: https.then(|| certificate(l).unwrap_or_default().to_string()),
+        ssl_policy: https.then(|| l.ssl_policy().unwrap_or_default().to_string()),
+        tags,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::tests_typed::{desired, resolved, richest_config};
+    use crate::kinds::tests_typed::{resolved, richest_config};
     use aws_sdk_elasticloadbalancingv2::types::{ForwardActionConfig, TargetGroupTuple};
 
     const ARN: &str =
@@ -190,38 +189,33 @@ mod tests {
 
     #[test]
     fn observed_attributes_equal_the_desired_ones() {
-        let want: ListenerAttrs = desired("listener/http");
-        // As DescribeListeners returns it: AWS names a default SSL policy even on HTTP.
-        let l = ElbListener::builder()
-            .listener_arn(ARN)
-            .load_balancer_arn("alb.arn")
-            .port(80)
-            .protocol(ProtocolEnum::Http)
-            .ssl_policy("ELBSecurityPolicy-2016-08")
-            .default_actions(forward("tg/http.arn"))
-            .build();
-        assert_eq!(attrs_of(&l, want.tags.clone()), want);
-    }
-
-    #[test]
-    fn observed_https_attributes_equal_the_desired_ones() {
         // The HTTPS listener exists only with a certificate.
         let graph = crate::stack::build(&richest_config(), "123456789012");
-        let want: ListenerAttrs = resolved(&graph, "listener/https").typed().unwrap();
-        let l = ElbListener::builder()
-            .listener_arn(ARN)
-            .load_balancer_arn("alb.arn")
-            .port(443)
-            .protocol(ProtocolEnum::Https)
-            .certificates(
-                Certificate::builder()
-                    .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
-                    .build(),
-            )
-            .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06")
-            .default_actions(forward("tg/grpc.arn"))
-            .build();
-        assert_eq!(attrs_of(&l, want.tags.clone()), want);
+        let cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+        // As DescribeListeners returns them: AWS names a default SSL policy even on HTTP.
+        let cases = [
+            ("listener/http", 80, None, "ELBSecurityPolicy-2016-08"),
+            (
+                "listener/https",
+                443,
+                Some(cert),
+                "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            ),
+        ];
+        for (id, port, cert, policy) in cases {
+            let want: ListenerAttrs = resolved(&graph, id).typed().unwrap();
+            let certificate = |c| vec![Certificate::builder().certificate_arn(c).build()];
+            let l = ElbListener::builder()
+                .listener_arn(ARN)
+                .load_balancer_arn("alb.arn")
+                .port(port)
+                .protocol(ProtocolEnum::from(want.protocol.as_str()))
+                .set_certificates(cert.map(certificate))
+                .ssl_policy(policy)
+                .default_actions(forward(&want.target_group_arn))
+                .build();
+            assert_eq!(attrs_of(&l, want.tags.clone()), want, "{id}");
+        }
     }
 
     #[test]

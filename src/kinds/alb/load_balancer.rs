@@ -87,22 +87,6 @@ async fn wait_active(cx: &StepCtx<'_>, name: &str, arn: &str) -> Result<()> {
     .await
 }
 
-/// The ALB's attributes as DescribeLoadBalancers shows it (tags come from DescribeTags).
-fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
-    LoadBalancerAttrs {
-        name: lb.load_balancer_name().unwrap_or_default().to_string(),
-        scheme: enum_text(lb.scheme()),
-        subnet_ids: lb
-            .availability_zones()
-            .iter()
-            .filter_map(|z| z.subnet_id())
-            .map(str::to_string)
-            .collect(),
-        security_group_ids: lb.security_groups().to_vec(),
-        tags,
-    }
-}
-
 impl Resource for LoadBalancer {
     type Attrs = LoadBalancerAttrs;
 
@@ -113,13 +97,12 @@ impl Resource for LoadBalancer {
         let arn = lb.load_balancer_arn().unwrap_or_default();
         let attrs = attrs_of(lb, tags_of(snap.elb_tags().await?, arn));
         // Only one ALB can carry the stack's name, so the id it would have is fixed.
-        let who = attrs.tags.identity(snap.stack(), ID);
-        let mut found = Found::identified(who, arn, attrs)
+        let mut found = Found::by_tags(snap.stack(), ID, arn, attrs)
             .output("arn", arn)
             .output("dns_name", lb.dns_name().unwrap_or_default());
         let state = lb.state();
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Provisioning) {
-            found.pending = Some("still provisioning: apply waits until it is active".into());
+            found.coming_up("provisioning", "active");
         }
         if state.and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Failed) {
             found.broken = Some(format!(
@@ -165,33 +148,22 @@ impl Resource for LoadBalancer {
         if c.pending.is_some() {
             wait_active(cx, &c.want.name, arn).await?;
         }
+        let elb = &cx.aws.elb;
         if differs(&have.subnet_ids, &c.want.subnet_ids) {
-            cx.aws
-                .elb
-                .set_subnets()
-                .load_balancer_arn(arn)
-                .set_subnets(Some(c.want.subnet_ids.clone()))
-                .send()
-                .await
-                .aws("SetSubnets")?;
+            let subnets = Some(c.want.subnet_ids.clone());
+            let req = elb.set_subnets().load_balancer_arn(arn);
+            req.set_subnets(subnets).send().await.aws("SetSubnets")?;
         }
         if differs(&have.security_group_ids, &c.want.security_group_ids) {
-            cx.aws
-                .elb
-                .set_security_groups()
-                .load_balancer_arn(arn)
-                .set_security_groups(Some(c.want.security_group_ids.clone()))
+            let groups = Some(c.want.security_group_ids.clone());
+            let req = elb.set_security_groups().load_balancer_arn(arn);
+            req.set_security_groups(groups)
                 .send()
                 .await
                 .aws("SetSecurityGroups")?;
         }
-        c.sync_tags(cx.aws, Tagged::Elb(arn)).await?;
-        let dns = c
-            .outputs
-            .get("dns_name")
-            .map(String::as_str)
-            .unwrap_or_default();
-        Ok(outputs(arn, dns))
+        // Neither call changes the ARN or the DNS name.
+        c.retag(cx.aws, Tagged::Elb(arn)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -210,6 +182,22 @@ impl Resource for LoadBalancer {
         let gone = || async { Ok(describe(cx.aws, arn).await?.is_none()) };
         cx.wait_deleted(&format!("load balancer {arn}"), TIMEOUT, gone)
             .await
+    }
+}
+
+/// The ALB's attributes as DescribeLoadBalancers shows it (tags come from DescribeTags).
+fn attrs_of(lb: &ElbLoadBalancer, tags: Tags) -> LoadBalancerAttrs {
+    LoadBalancerAttrs {
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        scheme: enum_text(lb.scheme()),
+        subnet_ids: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id())
+            .map(str::to_string)
+            .collect(),
+        security_group_ids: lb.security_groups().to_vec(),
+        tags,
     }
 }
 

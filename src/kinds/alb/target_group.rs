@@ -83,20 +83,6 @@ fn matcher(version: &str, code: &str) -> Matcher {
     }
 }
 
-/// The target group's attributes as DescribeTargetGroups shows it (tags come from DescribeTags).
-fn attrs_of(tg: &ElbTargetGroup, tags: Tags) -> TargetGroupAttrs {
-    TargetGroupAttrs {
-        name: tg.target_group_name().unwrap_or_default().to_string(),
-        protocol: enum_text(tg.protocol()),
-        protocol_version: tg.protocol_version().unwrap_or_default().to_string(),
-        port: tg.port().unwrap_or_default(),
-        vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
-        target_type: enum_text(tg.target_type()),
-        health_check: health_check_of(tg),
-        tags,
-    }
-}
-
 /// Who a target group found under one of the stack's names belongs to: the id it would have
 /// is `tg/<http|grpc>` after its name. `None` for a group with none of the stack's names.
 pub(super) fn identity(tg: &ElbTargetGroup, tags: &Tags, stack: &str) -> Option<Identity> {
@@ -200,6 +186,20 @@ impl Resource for TargetGroup {
             },
         )
         .await
+    }
+}
+
+/// The target group's attributes as DescribeTargetGroups shows it (tags come from DescribeTags).
+fn attrs_of(tg: &ElbTargetGroup, tags: Tags) -> TargetGroupAttrs {
+    TargetGroupAttrs {
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        protocol: enum_text(tg.protocol()),
+        protocol_version: tg.protocol_version().unwrap_or_default().to_string(),
+        port: tg.port().unwrap_or_default(),
+        vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
+        target_type: enum_text(tg.target_type()),
+        health_check: health_check_of(tg),
+        tags,
     }
 }
 

@@ -139,21 +139,6 @@ fn logs_group_of(logs: Option<&LogsConfig>, name: &str) -> Option<String> {
     }
 }
 
-/// The project's attributes as BatchGetProjects shows it. CodeBuild requires a source and an
-/// environment; a project without them (which CodeBuild never returns) reads as empty ones.
-fn attrs_of(p: &CbProject) -> ProjectAttrs {
-    let name = p.name().unwrap_or_default();
-    ProjectAttrs {
-        name: name.to_string(),
-        service_role: p.service_role().unwrap_or_default().to_string(),
-        source: p.source().map(source_of).unwrap_or_default(),
-        source_version: p.source_version().map(str::to_string),
-        environment: p.environment().map(environment_of).unwrap_or_default(),
-        logs_group_name: logs_group_of(p.logs_config(), name),
-        tags: Tags::from(p.tags()),
-    }
-}
-
 fn source_from(s: &Source) -> Result<ProjectSource> {
     ProjectSource::builder()
         .r#type(SourceType::from(s.kind.as_str()))
@@ -252,8 +237,7 @@ impl Resource for Project {
             return Ok(Vec::new());
         };
         let attrs = attrs_of(p);
-        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::identified(who, &name, attrs);
+        let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, &name, attrs);
         found.outputs = project_outputs(Some(p), &name);
         Ok(vec![found])
     }
@@ -340,6 +324,21 @@ impl Resource for Project {
             .map(|_| ())
             .aws("DeleteProject");
         gone_ok(r).context("deleting the CodeBuild project")
+    }
+}
+
+/// The project's attributes as BatchGetProjects shows it. CodeBuild requires a source and an
+/// environment; a project without them (which CodeBuild never returns) reads as empty ones.
+fn attrs_of(p: &CbProject) -> ProjectAttrs {
+    let name = p.name().unwrap_or_default();
+    ProjectAttrs {
+        name: name.to_string(),
+        service_role: p.service_role().unwrap_or_default().to_string(),
+        source: p.source().map(source_of).unwrap_or_default(),
+        source_version: p.source_version().map(str::to_string),
+        environment: p.environment().map(environment_of).unwrap_or_default(),
+        logs_group_name: logs_group_of(p.logs_config(), name),
+        tags: Tags::from(p.tags()),
     }
 }
 

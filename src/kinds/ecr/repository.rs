@@ -51,24 +51,6 @@ fn policy_text(v: &Json) -> Option<String> {
     }
 }
 
-/// The repository's attributes as DescribeRepositories shows it, with its lifecycle policy and
-/// tags (each from its own call).
-fn attrs_of(repo: &EcrRepo, lifecycle_policy: Json, tags: Tags) -> RepositoryAttrs {
-    RepositoryAttrs {
-        name: repo.repository_name().unwrap_or_default().to_string(),
-        image_tag_mutability: repo
-            .image_tag_mutability()
-            .map(ImageTagMutability::as_str)
-            .unwrap_or("MUTABLE")
-            .to_string(),
-        scan_on_push: repo
-            .image_scanning_configuration()
-            .is_some_and(|c| c.scan_on_push()),
-        lifecycle_policy,
-        tags,
-    }
-}
-
 fn outputs(repo: &EcrRepo) -> Result<Outputs> {
     let name = created("ECR", repo.repository_name())?;
     Ok(Outputs::from([
@@ -170,8 +152,7 @@ impl Resource for Repository {
         };
         let (tags, policy) = tokio::try_join!(tags, policy)?;
         let attrs = attrs_of(&repo, policy, Tags::from(tags.tags()));
-        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::identified(who, &name, attrs);
+        let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, &name, attrs);
         found.outputs = outputs(&repo)?;
         Ok(vec![found])
     }
@@ -225,11 +206,7 @@ impl Resource for Repository {
                 .await
                 .aws("PutImageScanningConfiguration")?;
         }
-        if differs(&have.tags, &c.want.tags) {
-            let arn = c.output("arn")?;
-            c.sync_tags(cx.aws, Tagged::Ecr(arn)).await?;
-        }
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ecr(c.output("arn")?)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -260,6 +237,24 @@ impl Resource for Repository {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// The repository's attributes as DescribeRepositories shows it, with its lifecycle policy and
+/// tags (each from its own call).
+fn attrs_of(repo: &EcrRepo, lifecycle_policy: Json, tags: Tags) -> RepositoryAttrs {
+    RepositoryAttrs {
+        name: repo.repository_name().unwrap_or_default().to_string(),
+        image_tag_mutability: repo
+            .image_tag_mutability()
+            .map(ImageTagMutability::as_str)
+            .unwrap_or("MUTABLE")
+            .to_string(),
+        scan_on_push: repo
+            .image_scanning_configuration()
+            .is_some_and(|c| c.scan_on_push()),
+        lifecycle_policy,
+        tags,
     }
 }
 

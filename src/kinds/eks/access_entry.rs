@@ -79,32 +79,6 @@ fn physical_id(cluster: &str, principal: &str) -> String {
     format!("{cluster}|{principal}")
 }
 
-/// The entry's attributes, from DescribeAccessEntry and ListAssociatedAccessPolicies.
-fn attrs_of(
-    cluster: &str,
-    principal: &str,
-    entry: &EksAccessEntry,
-    associated: &[AssociatedAccessPolicy],
-) -> AccessEntryAttrs {
-    let scope = associated
-        .first()
-        .and_then(|p| p.access_scope())
-        .and_then(|s| s.r#type())
-        .map(|t| t.as_str().to_string())
-        .unwrap_or_default();
-    let arns = associated
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
-    AccessEntryAttrs {
-        cluster_name: cluster.to_string(),
-        principal_arn: principal.to_string(),
-        policy_arn: PolicyArn::of(arns),
-        access_scope: scope,
-        tags: Tags::from(entry.tags()),
-    }
-}
-
 impl Resource for AccessEntry {
     type Attrs = AccessEntryAttrs;
 
@@ -161,12 +135,11 @@ impl Resource for AccessEntry {
                 &entry,
                 policies.associated_access_policies(),
             );
-            let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-            let mut f = Found::new(who.id, physical_id(cluster_name, principal), attrs);
+            let id = physical_id(cluster_name, principal);
+            let mut f = Found::by_tags(snap.stack(), LOGICAL_ID, id, attrs);
             if let Some(arn) = entry.access_entry_arn() {
                 f = f.output("arn", arn);
             }
-            f.unowned = !who.owned;
             found.push(f);
         }
         Ok(found)
@@ -257,11 +230,7 @@ impl Resource for AccessEntry {
                     .aws("DisassociateAccessPolicy")?;
             }
         }
-        if differs(&have.tags, &c.want.tags) {
-            let arn = c.output("arn")?;
-            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
-        }
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Eks(c.output("arn")?)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -272,7 +241,33 @@ impl Resource for AccessEntry {
             .delete_access_entry()
             .cluster_name(&have.cluster_name)
             .principal_arn(&have.principal_arn);
-        Ok(delete_once("DeleteAccessEntry", req.send()).await?)
+        delete_once("DeleteAccessEntry", req.send()).await
+    }
+}
+
+/// The entry's attributes, from DescribeAccessEntry and ListAssociatedAccessPolicies.
+fn attrs_of(
+    cluster: &str,
+    principal: &str,
+    entry: &EksAccessEntry,
+    associated: &[AssociatedAccessPolicy],
+) -> AccessEntryAttrs {
+    let scope = associated
+        .first()
+        .and_then(|p| p.access_scope())
+        .and_then(|s| s.r#type())
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    let arns = associated
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    AccessEntryAttrs {
+        cluster_name: cluster.to_string(),
+        principal_arn: principal.to_string(),
+        policy_arn: PolicyArn::of(arns),
+        access_scope: scope,
+        tags: Tags::from(entry.tags()),
     }
 }
 

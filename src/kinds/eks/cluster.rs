@@ -69,25 +69,6 @@ fn outputs(c: &EksCluster) -> Outputs {
     .collect()
 }
 
-/// The cluster's attributes as DescribeCluster shows them.
-fn attrs_of(c: &EksCluster) -> ClusterAttrs {
-    ClusterAttrs {
-        name: c.name().unwrap_or_default().to_string(),
-        version: c.version().unwrap_or_default().to_string(),
-        role_arn: c.role_arn().unwrap_or_default().to_string(),
-        subnet_ids: c
-            .resources_vpc_config()
-            .map(|v| v.subnet_ids().to_vec())
-            .unwrap_or_default(),
-        authentication_mode: c
-            .access_config()
-            .and_then(|a| a.authentication_mode())
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_default(),
-        tags: Tags::from(c.tags()),
-    }
-}
-
 impl Resource for Cluster {
     type Attrs = ClusterAttrs;
 
@@ -100,17 +81,13 @@ impl Resource for Cluster {
             return Ok(Vec::new());
         }
         let attrs = attrs_of(c);
-        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::identified(who, attrs.name.clone(), attrs);
+        let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, attrs.name.clone(), attrs);
         found.outputs = outputs(c);
         if c.status() == Some(&ClusterStatus::Failed) {
             found.broken = Some(cluster_failure(c));
         }
         if let Some(s @ (ClusterStatus::Creating | ClusterStatus::Updating)) = c.status() {
-            found.pending = Some(format!(
-                "still {}: apply waits until it is ACTIVE",
-                s.as_str()
-            ));
+            found.coming_up(s.as_str(), "ACTIVE");
         }
         Ok(vec![found])
     }
@@ -256,6 +233,25 @@ impl Resource for Cluster {
         let gone = || async { Ok(cluster_now(cx.aws, name).await?.is_none()) };
         cx.wait_deleted(&format!("EKS cluster {name}"), CLUSTER_TIMEOUT, gone)
             .await
+    }
+}
+
+/// The cluster's attributes as DescribeCluster shows them.
+fn attrs_of(c: &EksCluster) -> ClusterAttrs {
+    ClusterAttrs {
+        name: c.name().unwrap_or_default().to_string(),
+        version: c.version().unwrap_or_default().to_string(),
+        role_arn: c.role_arn().unwrap_or_default().to_string(),
+        subnet_ids: c
+            .resources_vpc_config()
+            .map(|v| v.subnet_ids().to_vec())
+            .unwrap_or_default(),
+        authentication_mode: c
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
+        tags: Tags::from(c.tags()),
     }
 }
 

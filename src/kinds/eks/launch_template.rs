@@ -153,7 +153,7 @@ impl Resource for LaunchTemplate {
         let req = ec2
             .delete_launch_template()
             .launch_template_id(&c.physical_id);
-        Ok(delete_once("DeleteLaunchTemplate", req.send()).await?)
+        delete_once("DeleteLaunchTemplate", req.send()).await
     }
 }
 

@@ -27,15 +27,6 @@ fn physical_id(role: &str, policy: &str) -> String {
     format!("{role}:{policy}")
 }
 
-/// An inline policy's attributes as the snapshot read them with its role.
-fn attrs_of(role_name: &str, policy_name: &str, document: &Json) -> InlinePolicyAttrs {
-    InlinePolicyAttrs {
-        role_name: role_name.to_string(),
-        policy_name: policy_name.to_string(),
-        document: document.clone(),
-    }
-}
-
 async fn put(cx: &StepCtx<'_>, want: &InlinePolicyAttrs) -> Result<Outputs> {
     cx.aws
         .iam
@@ -81,7 +72,16 @@ impl Resource for InlinePolicy {
             .delete_role_policy()
             .role_name(&have.role_name)
             .policy_name(&have.policy_name);
-        Ok(delete_once("DeleteRolePolicy", req.send()).await?)
+        delete_once("DeleteRolePolicy", req.send()).await
+    }
+}
+
+/// An inline policy's attributes as the snapshot read them with its role.
+fn attrs_of(role_name: &str, policy_name: &str, document: &Json) -> InlinePolicyAttrs {
+    InlinePolicyAttrs {
+        role_name: role_name.to_string(),
+        policy_name: policy_name.to_string(),
+        document: document.clone(),
     }
 }
 

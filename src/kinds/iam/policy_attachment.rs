@@ -25,14 +25,6 @@ fn physical_id(role: &str, arn: &str) -> String {
     format!("{role}|{arn}")
 }
 
-/// An attachment's attributes as the snapshot read them with its role.
-fn attrs_of(role_name: &str, policy_arn: &str) -> PolicyAttachmentAttrs {
-    PolicyAttachmentAttrs {
-        role_name: role_name.to_string(),
-        policy_arn: policy_arn.to_string(),
-    }
-}
-
 impl Resource for PolicyAttachment {
     type Attrs = PolicyAttachmentAttrs;
 
@@ -69,7 +61,15 @@ impl Resource for PolicyAttachment {
             .detach_role_policy()
             .role_name(&have.role_name)
             .policy_arn(&have.policy_arn);
-        Ok(delete_once("DetachRolePolicy", req.send()).await?)
+        delete_once("DetachRolePolicy", req.send()).await
+    }
+}
+
+/// An attachment's attributes as the snapshot read them with its role.
+fn attrs_of(role_name: &str, policy_arn: &str) -> PolicyAttachmentAttrs {
+    PolicyAttachmentAttrs {
+        role_name: role_name.to_string(),
+        policy_arn: policy_arn.to_string(),
     }
 }
 

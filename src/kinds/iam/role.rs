@@ -45,16 +45,6 @@ fn outputs(name: &str, arn: &str) -> Outputs {
     ])
 }
 
-/// The role's attributes as the snapshot read them.
-fn attrs_of(r: &RoleDetail) -> RoleAttrs {
-    RoleAttrs {
-        name: r.name.clone(),
-        description: r.description.clone(),
-        initial_trust_policy: None,
-        tags: r.tags.clone(),
-    }
-}
-
 impl Resource for Role {
     type Attrs = RoleAttrs;
 
@@ -106,8 +96,7 @@ impl Resource for Role {
                 .await
                 .aws("UpdateRole")?;
         }
-        c.sync_tags(cx.aws, Tagged::IamRole(name)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::IamRole(name)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -118,6 +107,16 @@ impl Resource for Role {
             || cx.aws.iam.delete_role().role_name(&c.physical_id).send(),
         )
         .await
+    }
+}
+
+/// The role's attributes as the snapshot read them.
+fn attrs_of(r: &RoleDetail) -> RoleAttrs {
+    RoleAttrs {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        initial_trust_policy: None,
+        tags: r.tags.clone(),
     }
 }
 

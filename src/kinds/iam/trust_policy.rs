@@ -33,14 +33,6 @@ fn invalid_principal(e: &AwsError) -> bool {
     e.is("MalformedPolicyDocument") && e.detail.contains("Invalid principal")
 }
 
-/// The trust policy's attributes as the snapshot read them with its role.
-fn attrs_of(r: &RoleDetail) -> TrustPolicyAttrs {
-    TrustPolicyAttrs {
-        role_name: r.name.clone(),
-        document: r.trust.clone(),
-    }
-}
-
 async fn put(cx: &StepCtx<'_>, want: &TrustPolicyAttrs) -> Result<()> {
     let document = document_text(&want.document)?;
     send_eventually(
@@ -87,6 +79,14 @@ impl Resource for TrustPolicy {
     async fn delete(&self, _cx: &StepCtx<'_>, _c: &Current<Self::Attrs>) -> Result<()> {
         // A role always has a trust policy; it goes when the role goes.
         Ok(())
+    }
+}
+
+/// The trust policy's attributes as the snapshot read them with its role.
+fn attrs_of(r: &RoleDetail) -> TrustPolicyAttrs {
+    TrustPolicyAttrs {
+        role_name: r.name.clone(),
+        document: r.trust.clone(),
     }
 }
 

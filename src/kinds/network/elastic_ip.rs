@@ -28,14 +28,6 @@ fn outputs(allocation: &str, public_ip: Option<&str>) -> Outputs {
     out
 }
 
-/// The address's attributes as EC2 describes them.
-fn attrs_of(a: &Address) -> ElasticIpAttrs {
-    ElasticIpAttrs {
-        domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
-        tags: Tags::from(a.tags()),
-    }
-}
-
 impl Resource for ElasticIp {
     type Attrs = ElasticIpAttrs;
 
@@ -64,8 +56,7 @@ impl Resource for ElasticIp {
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
-        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(&c.physical_id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -83,6 +74,14 @@ impl Resource for ElasticIp {
             },
         )
         .await
+    }
+}
+
+/// The address's attributes as EC2 describes them.
+fn attrs_of(a: &Address) -> ElasticIpAttrs {
+    ElasticIpAttrs {
+        domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+        tags: Tags::from(a.tags()),
     }
 }
 

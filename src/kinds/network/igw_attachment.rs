@@ -4,7 +4,7 @@ use crate::aws::gone_ok;
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
 use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
-use crate::tags::Tags;
+use crate::tags::{untracked, Tags};
 use anyhow::{bail, Result};
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
 
@@ -24,7 +24,7 @@ attrs! {
 /// The attachments of gateway `g`, named after the gateway (`igw` has `igw-attachment`).
 fn found_in(g: &InternetGateway, stack: &str) -> Vec<Found<IgwAttachmentAttrs>> {
     let igw = g.internet_gateway_id().unwrap_or_default();
-    let parent = Tags::from(g.tags()).identity(stack, &format!("untracked/{igw}"));
+    let parent = Tags::from(g.tags()).identity(stack, &untracked(igw));
     g.attachments()
         .iter()
         .filter(|a| !matches!(a.state(), Some(AttachmentStatus::Detached)))

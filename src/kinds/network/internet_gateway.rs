@@ -19,13 +19,6 @@ attrs! {
     }
 }
 
-/// The gateway's attributes as EC2 describes them.
-fn attrs_of(g: &aws_sdk_ec2::types::InternetGateway) -> InternetGatewayAttrs {
-    InternetGatewayAttrs {
-        tags: Tags::from(g.tags()),
-    }
-}
-
 impl Resource for InternetGateway {
     type Attrs = InternetGatewayAttrs;
 
@@ -56,8 +49,7 @@ impl Resource for InternetGateway {
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
-        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(&c.physical_id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -65,7 +57,14 @@ impl Resource for InternetGateway {
         let req = ec2
             .delete_internet_gateway()
             .internet_gateway_id(&c.physical_id);
-        Ok(delete_once("DeleteInternetGateway", req.send()).await?)
+        delete_once("DeleteInternetGateway", req.send()).await
+    }
+}
+
+/// The gateway's attributes as EC2 describes them.
+fn attrs_of(g: &aws_sdk_ec2::types::InternetGateway) -> InternetGatewayAttrs {
+    InternetGatewayAttrs {
+        tags: Tags::from(g.tags()),
     }
 }
 

@@ -67,20 +67,6 @@ async fn wait_available(cx: &StepCtx<'_>, id: &str) -> Result<()> {
     .await
 }
 
-/// The gateway's attributes as EC2 describes them.
-fn attrs_of(g: &aws_sdk_ec2::types::NatGateway) -> NatGatewayAttrs {
-    let allocation = g
-        .nat_gateway_addresses()
-        .first()
-        .and_then(|a| a.allocation_id())
-        .unwrap_or_default();
-    NatGatewayAttrs {
-        subnet_id: g.subnet_id().unwrap_or_default().to_string(),
-        allocation_id: allocation.to_string(),
-        tags: Tags::from(g.tags()),
-    }
-}
-
 /// The gateway as observe reports it: none once deleted or deleting, pending while it comes
 /// up, broken when it failed.
 fn found(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<NatGatewayAttrs>> {
@@ -93,10 +79,9 @@ fn found(g: &aws_sdk_ec2::types::NatGateway, stack: &str) -> Option<Found<NatGat
     }
     let id = g.nat_gateway_id().unwrap_or_default();
     let attrs = attrs_of(g);
-    let who = attrs.tags.identity(stack, &untracked(id));
-    let mut found = Found::identified(who, id, attrs);
+    let mut found = Found::by_tags(stack, &untracked(id), id, attrs);
     if g.state() == Some(&NatGatewayState::Pending) {
-        found.pending = Some("still pending: apply waits until it is available".into());
+        found.coming_up("pending", "available");
     }
     if g.state() == Some(&NatGatewayState::Failed) {
         found.broken = Some(format!(
@@ -143,8 +128,7 @@ impl Resource for NatGateway {
         if c.pending.is_some() {
             wait_available(cx, id).await?;
         }
-        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -167,6 +151,20 @@ impl Resource for NatGateway {
         };
         cx.wait_deleted(&format!("NAT gateway {id}"), TIMEOUT, gone)
             .await
+    }
+}
+
+/// The gateway's attributes as EC2 describes them.
+fn attrs_of(g: &aws_sdk_ec2::types::NatGateway) -> NatGatewayAttrs {
+    let allocation = g
+        .nat_gateway_addresses()
+        .first()
+        .and_then(|a| a.allocation_id())
+        .unwrap_or_default();
+    NatGatewayAttrs {
+        subnet_id: g.subnet_id().unwrap_or_default().to_string(),
+        allocation_id: allocation.to_string(),
+        tags: Tags::from(g.tags()),
     }
 }
 

@@ -5,7 +5,7 @@ use crate::aws::{delete_once, Aws, AwsError, AwsResultExt};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
 use crate::retry::{eventually, not_found_yet, Budget};
-use crate::tags::Tags;
+use crate::tags::{untracked, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{RouteOrigin, RouteTable};
 
@@ -39,7 +39,7 @@ fn route_id(table: &LogicalId) -> LogicalId {
 /// The routes of table `t` that someone created, named after the table.
 fn found_in(t: &RouteTable, stack: &str) -> Vec<Found<RouteAttrs>> {
     let table = t.route_table_id().unwrap_or_default();
-    let parent = Tags::from(t.tags()).identity(stack, &format!("untracked/{table}"));
+    let parent = Tags::from(t.tags()).identity(stack, &untracked(table));
     let mut out = Vec::new();
     for r in t.routes() {
         // The VPC's local route is AWS's own; only routes someone created are managed.
@@ -132,7 +132,7 @@ impl Resource for Route {
             .delete_route()
             .route_table_id(&c.attrs.route_table_id)
             .destination_cidr_block(&c.attrs.destination);
-        Ok(delete_once("DeleteRoute", req.send()).await?)
+        delete_once("DeleteRoute", req.send()).await
     }
 }
 

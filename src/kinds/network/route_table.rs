@@ -21,14 +21,6 @@ attrs! {
     }
 }
 
-/// The table's attributes as EC2 describes them.
-fn attrs_of(t: &aws_sdk_ec2::types::RouteTable) -> RouteTableAttrs {
-    RouteTableAttrs {
-        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
-        tags: Tags::from(t.tags()),
-    }
-}
-
 impl Resource for RouteTable {
     type Attrs = RouteTableAttrs;
 
@@ -60,8 +52,7 @@ impl Resource for RouteTable {
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
-        c.sync_tags(cx.aws, Tagged::Ec2(&c.physical_id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(&c.physical_id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -73,6 +64,14 @@ impl Resource for RouteTable {
                 .send()
         })
         .await
+    }
+}
+
+/// The table's attributes as EC2 describes them.
+fn attrs_of(t: &aws_sdk_ec2::types::RouteTable) -> RouteTableAttrs {
+    RouteTableAttrs {
+        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+        tags: Tags::from(t.tags()),
     }
 }
 

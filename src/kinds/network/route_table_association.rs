@@ -7,7 +7,7 @@ use crate::kinds::{
 };
 use crate::model::LogicalId;
 use crate::retry::{not_found_yet, send_eventually, Budget};
-use crate::tags::Tags;
+use crate::tags::{untracked, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{RouteTable, Subnet};
 use std::collections::HashMap;
@@ -31,7 +31,7 @@ fn subnet_ids<'a>(subnets: &'a [Subnet], stack: &str) -> HashMap<&'a str, Logica
         .iter()
         .filter_map(|s| {
             let id = s.subnet_id()?;
-            let who = Tags::from(s.tags()).identity(stack, &format!("untracked/{id}"));
+            let who = Tags::from(s.tags()).identity(stack, &untracked(id));
             Some((id, who.id))
         })
         .collect()
@@ -46,7 +46,7 @@ fn found_in(
 ) -> Vec<Found<RouteTableAssociationAttrs>> {
     let table = t.route_table_id().unwrap_or_default();
     let owned = Tags::from(t.tags())
-        .identity(stack, &format!("untracked/{table}"))
+        .identity(stack, &untracked(table))
         .owned;
     t.associations()
         .iter()
@@ -126,7 +126,7 @@ impl Resource for RouteTableAssociation {
         let req = ec2
             .disassociate_route_table()
             .association_id(&c.physical_id);
-        Ok(delete_once("DisassociateRouteTable", req.send()).await?)
+        delete_once("DisassociateRouteTable", req.send()).await
     }
 }
 

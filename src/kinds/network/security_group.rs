@@ -104,17 +104,6 @@ async fn authorize(aws: &Aws, group: &str, add: &[&IngressRule]) -> Result<()> {
     Ok(())
 }
 
-/// The group's attributes as EC2 describes them.
-fn attrs_of(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupAttrs {
-    SecurityGroupAttrs {
-        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
-        name: g.group_name().unwrap_or_default().to_string(),
-        description: g.description().unwrap_or_default().to_string(),
-        ingress: rules_of(g.ip_permissions()),
-        tags: Tags::from(g.tags()),
-    }
-}
-
 impl Resource for SecurityGroup {
     type Attrs = SecurityGroupAttrs;
 
@@ -173,8 +162,7 @@ impl Resource for SecurityGroup {
                 .collect();
             authorize(cx.aws, id, &new).await?;
         }
-        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -189,6 +177,17 @@ impl Resource for SecurityGroup {
         .await;
         // InvalidGroup.NotFound is among the not-found codes gone_ok takes as done.
         Ok(gone_ok(r)?)
+    }
+}
+
+/// The group's attributes as EC2 describes them.
+fn attrs_of(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupAttrs {
+    SecurityGroupAttrs {
+        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+        name: g.group_name().unwrap_or_default().to_string(),
+        description: g.description().unwrap_or_default().to_string(),
+        ingress: rules_of(g.ip_permissions()),
+        tags: Tags::from(g.tags()),
     }
 }
 

@@ -46,17 +46,6 @@ async fn set_public_ip(aws: &Aws, subnet: &str, on: bool) -> Result<()> {
     Ok(())
 }
 
-/// The subnet's attributes as EC2 describes them.
-fn attrs_of(s: &aws_sdk_ec2::types::Subnet) -> SubnetAttrs {
-    SubnetAttrs {
-        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-        cidr_block: s.cidr_block().unwrap_or_default().to_string(),
-        availability_zone: s.availability_zone().unwrap_or_default().to_string(),
-        map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-        tags: Tags::from(s.tags()),
-    }
-}
-
 impl Resource for Subnet {
     type Attrs = SubnetAttrs;
 
@@ -90,8 +79,7 @@ impl Resource for Subnet {
         if have.map_public_ip_on_launch != c.want.map_public_ip_on_launch {
             set_public_ip(cx.aws, id, c.want.map_public_ip_on_launch).await?;
         }
-        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -99,6 +87,17 @@ impl Resource for Subnet {
             cx.aws.ec2.delete_subnet().subnet_id(&c.physical_id).send()
         })
         .await
+    }
+}
+
+/// The subnet's attributes as EC2 describes them.
+fn attrs_of(s: &aws_sdk_ec2::types::Subnet) -> SubnetAttrs {
+    SubnetAttrs {
+        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+        cidr_block: s.cidr_block().unwrap_or_default().to_string(),
+        availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+        map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+        tags: Tags::from(s.tags()),
     }
 }
 

@@ -5,7 +5,7 @@ use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
 use crate::retry::{delete_eventually, eventually, not_found_yet, still_in_use, Budget};
-use crate::tags::{untracked, Tagged, Tags};
+use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
@@ -65,16 +65,6 @@ fn dns_flags(a: &VpcAttrs) -> [(VpcAttributeName, bool); 2] {
     ]
 }
 
-/// The VPC's attributes as EC2 describes them (the DNS flags come from separate calls).
-fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcAttrs {
-    VpcAttrs {
-        cidr_block: v.cidr_block().unwrap_or_default().to_string(),
-        enable_dns_support: support,
-        enable_dns_hostnames: hostnames,
-        tags: Tags::from(v.tags()),
-    }
-}
-
 impl Resource for Vpc {
     type Attrs = VpcAttrs;
 
@@ -87,8 +77,7 @@ impl Resource for Vpc {
                 dns_attribute(snap.aws(), id, VpcAttributeName::EnableDnsHostnames),
             )?;
             let attrs = attrs_of(v, support, hostnames);
-            let who = attrs.tags.identity(snap.stack(), &untracked(id));
-            out.push(Found::new(who.id, id, attrs));
+            out.push(Found::tagged(snap.stack(), id, attrs));
         }
         Ok(out)
     }
@@ -119,8 +108,7 @@ impl Resource for Vpc {
                 set_dns(cx.aws, id, name, on).await?;
             }
         }
-        c.sync_tags(cx.aws, Tagged::Ec2(id)).await?;
-        Ok(c.outputs.clone())
+        c.retag(cx.aws, Tagged::Ec2(id)).await
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
@@ -129,6 +117,16 @@ impl Resource for Vpc {
             cx.aws.ec2.delete_vpc().vpc_id(&c.physical_id).send()
         })
         .await
+    }
+}
+
+/// The VPC's attributes as EC2 describes them (the DNS flags come from separate calls).
+fn attrs_of(v: &aws_sdk_ec2::types::Vpc, support: bool, hostnames: bool) -> VpcAttrs {
+    VpcAttrs {
+        cidr_block: v.cidr_block().unwrap_or_default().to_string(),
+        enable_dns_support: support,
+        enable_dns_hostnames: hostnames,
+        tags: Tags::from(v.tags()),
     }
 }
 
