@@ -37,6 +37,11 @@ DURATIONS = {
     "eks_nodegroup_version_update": 600.0,
     # ELBv2 load balancer: provisioning -> active, 1-3 min (ELB User Guide; commonly ~2 min).
     "alb_provision": 120.0,
+    # Kubernetes namespace Terminating -> gone: the namespace controller deletes everything in it,
+    # then removes the `kubernetes` finalizer (Kubernetes docs, "Namespaces" walkthrough and the
+    # namespace lifecycle in "Finalizers"). Seconds for an empty namespace; pods first wait out
+    # their terminationGracePeriodSeconds (20 s in manifests/). Typical ~15 s.
+    "k8s_namespace_delete": 15.0,
     # IAM: "changes ... take time to become visible ... typically a few seconds", ~10 s is the
     # figure terraform-provider-aws and eksctl retry for (IAM User Guide, "Troubleshooting IAM:
     # changes that I make are not always immediately visible").

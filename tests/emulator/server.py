@@ -5,6 +5,7 @@ SIGTERM/SIGINT.
 """
 
 import argparse
+import http
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ import fidelity  # noqa: E402
 import state  # noqa: E402
 from calls import CALLS, action_of, service_of  # noqa: E402
 from faults import fault_response, should_fault  # noqa: E402
+from fidelity import kubernetes  # noqa: E402
 from state import LOCK, SETTINGS  # noqa: E402
 
 
@@ -40,7 +42,8 @@ def _json(start_response, status: str, payload) -> list[bytes]:
 
 
 class EmulatorApp:
-    """WSGI app: control endpoints under /_emulator, everything else is an AWS call to moto."""
+    """WSGI app: control endpoints under /_emulator, the clusters' Kubernetes APIs under /_k8s,
+    everything else is an AWS call to moto."""
 
     def __init__(self) -> None:
         self.moto = DomainDispatcherApplication(create_backend_app)
@@ -49,7 +52,25 @@ class EmulatorApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/"):
             return self.control(environ, start_response, path[len("/_emulator/"):])
+        if path.startswith(kubernetes.PREFIX):
+            return self.kubernetes(environ, start_response)
         return self.aws(environ, start_response)
+
+    def kubernetes(self, environ, start_response):
+        """A cluster's Kubernetes API (fidelity/kubernetes.py): delayed, faulted (in the API
+        server's own 429/500 form) and logged like an AWS call, as service `kubernetes`."""
+        arrived = time.time()
+        action = kubernetes.request_action(environ)
+        if SETTINGS.call_latency > 0:
+            time.sleep(SETTINGS.call_latency)
+        with LOCK:
+            if should_fault():
+                status, payload = kubernetes.fault()
+            else:
+                state.run_due()
+                status, payload = kubernetes.handle(environ)
+            CALLS.add("kubernetes", action, status, arrived)
+        return _json(start_response, f"{status} {http.HTTPStatus(status).phrase}", payload)
 
     def control(self, environ, start_response, name: str):
         method = environ.get("REQUEST_METHOD")

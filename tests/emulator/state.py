@@ -27,6 +27,10 @@ class Settings:
         self.codebuild_fail_phase: str | None = None
         # Seconds every AWS call takes before it is served, as a network round trip would.
         self.call_latency = 0.0
+        # Named transitions (latency.py keys) that do not happen while listed, even when due: a
+        # test holds a resource in a state (a node group CREATING) until it has seen what it
+        # needs, instead of racing the clock. Released, they happen at the next request.
+        self.hold: set[str] = set()
 
     def update(self, values: dict) -> None:
         if "time_scale" in values:
@@ -42,6 +46,8 @@ class Settings:
             self.codebuild_fail_phase = values["codebuild_fail_phase"] or None
         if "call_latency" in values:
             self.call_latency = float(values["call_latency"])
+        if "hold" in values:
+            self.hold = {str(name) for name in values["hold"] or []}
 
     def as_dict(self) -> dict:
         return {
@@ -51,6 +57,7 @@ class Settings:
             "iam_propagation": self.iam_propagation,
             "codebuild_fail_phase": self.codebuild_fail_phase,
             "call_latency": self.call_latency,
+            "hold": sorted(self.hold),
         }
 
 
@@ -66,9 +73,10 @@ _timers: list = []
 _counter = itertools.count()
 
 
-def after(seconds: float, action: Callable[[], None]) -> None:
-    """Run `action` once `seconds` (already scaled) have passed, at the next request."""
-    heapq.heappush(_timers, (time.time() + seconds, next(_counter), action))
+def after(seconds: float, action: Callable[[], None], name: str | None = None) -> None:
+    """Run `action` once `seconds` (already scaled) have passed, at the next request; a `name`d
+    transition waits while the settings hold it."""
+    heapq.heappush(_timers, (time.time() + seconds, next(_counter), name, action))
 
 
 # Every named transition scheduled since start/reset: when it was scheduled and when it is due
@@ -83,14 +91,20 @@ def later(name: str, action: Callable[[], None], subject: str | None = None) -> 
     now = time.time()
     seconds = scaled(name)
     TRANSITIONS.append({"name": name, "subject": subject, "scheduled": now, "due": now + seconds})
-    after(seconds, action)
+    after(seconds, action, name)
 
 
 def run_due() -> None:
     now = time.time()
+    held = []
     while _timers and _timers[0][0] <= now:
-        _, _, action = heapq.heappop(_timers)
-        action()
+        timer = heapq.heappop(_timers)
+        if timer[2] in SETTINGS.hold:
+            held.append(timer)
+        else:
+            timer[3]()
+    for timer in held:
+        heapq.heappush(_timers, timer)
 
 
 _reset_hooks: list[Callable[[], None]] = []

@@ -155,3 +155,78 @@ def test_launch_template_tags_change_after_creation(emu):
     ec2.delete_tags(Resources=[lt_id], Tags=[{"Key": "infra:id"}])
     [found] = ec2.describe_launch_templates(LaunchTemplateIds=[lt_id])["LaunchTemplates"]
     assert {t["Key"]: t["Value"] for t in found["Tags"]} == {"infra:stack": "s", "team": "platform"}
+
+
+NODE_TEMPLATE = {
+    "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"},
+    "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {
+        "VolumeSize": 20, "VolumeType": "gp3", "Throughput": 125, "Iops": 3000, "Encrypted": True,
+        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abcd", "DeleteOnTermination": True}}],
+}
+
+
+def test_launch_template_imds_and_block_device_checks(emu):
+    ec2 = emu.client("ec2")
+
+    def with_metadata(**options):
+        return {**NODE_TEMPLATE, "MetadataOptions": {**NODE_TEMPLATE["MetadataOptions"], **options}}
+
+    def with_ebs(drop=(), **ebs):
+        volume = {k: v for k, v in {**NODE_TEMPLATE["BlockDeviceMappings"][0]["Ebs"], **ebs}.items() if k not in drop}
+        return {**NODE_TEMPLATE, "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": volume}]}
+
+    refused = [
+        (with_metadata(HttpPutResponseHopLimit=0), "InvalidParameterValue"),
+        (with_metadata(HttpPutResponseHopLimit=65), "InvalidParameterValue"),
+        (with_metadata(HttpTokens="always"), "InvalidParameterValue"),
+        (with_ebs(VolumeType="gp4"), "InvalidParameterValue"),
+        (with_ebs(VolumeType="gp2", Iops=None, drop=("Iops",)), "InvalidParameterCombination"),
+        (with_ebs(drop=("VolumeType", "Iops")), "InvalidParameterCombination"),  # gp2 by default
+        (with_ebs(drop=("Encrypted",)), "InvalidParameterDependency"),
+        (with_ebs(Encrypted=False), "InvalidParameterDependency"),
+    ]
+    for data, expected in refused:
+        with pytest.raises(ClientError) as err:
+            ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=data)
+        assert error_code(err) == expected, data
+    assert ec2.describe_launch_templates()["LaunchTemplates"] == []
+    with pytest.raises(ClientError) as err:
+        ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=with_ebs(VolumeType="gp2", drop=("Iops",)))
+    assert err.value.response["Error"]["Message"] == "The throughput parameter is not supported for gp2 volumes."
+    with pytest.raises(ClientError) as err:
+        ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=with_ebs(drop=("Encrypted",)))
+    assert err.value.response["Error"]["Message"] == "The parameter KmsKeyId requires the parameter Encrypted to be set."
+
+    # The boundaries are accepted; versions are checked the same way.
+    ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=with_metadata(HttpPutResponseHopLimit=64))
+    with pytest.raises(ClientError) as err:
+        ec2.create_launch_template_version(LaunchTemplateName="nodes", LaunchTemplateData=with_metadata(HttpTokens="v2"))
+    assert error_code(err) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as err:
+        ec2.create_launch_template_version(LaunchTemplateName="nodes", LaunchTemplateData=with_ebs(drop=("Encrypted",)))
+    assert error_code(err) == "InvalidParameterDependency"
+    versions = ec2.describe_launch_template_versions(LaunchTemplateName="nodes")["LaunchTemplateVersions"]
+    assert [v["VersionNumber"] for v in versions] == [1]
+
+
+def test_launch_template_new_default_version_round_trip(emu):
+    ec2 = emu.client("ec2")
+    v1 = {**NODE_TEMPLATE, "MetadataOptions": {"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}}
+    template = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=v1)["LaunchTemplate"]
+    assert template["DefaultVersionNumber"] == 1
+    v2 = ec2.create_launch_template_version(LaunchTemplateId=template["LaunchTemplateId"],
+                                            LaunchTemplateData=NODE_TEMPLATE)["LaunchTemplateVersion"]
+    assert (v2["VersionNumber"], v2["DefaultVersion"]) == (2, False)
+    [default] = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"],
+                                                      Versions=["$Default"])["LaunchTemplateVersions"]
+    assert default["VersionNumber"] == 1
+    modified = ec2.modify_launch_template(LaunchTemplateId=template["LaunchTemplateId"], DefaultVersion="2")
+    assert modified["LaunchTemplate"]["DefaultVersionNumber"] == 2
+    [default] = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"],
+                                                      Versions=["$Default"])["LaunchTemplateVersions"]
+    assert default["VersionNumber"] == 2 and default["DefaultVersion"] is True
+    data = default["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert data["BlockDeviceMappings"] == NODE_TEMPLATE["BlockDeviceMappings"]
+    assert ec2.describe_launch_templates(LaunchTemplateNames=["nodes"])["LaunchTemplates"][0]["LatestVersionNumber"] == 2

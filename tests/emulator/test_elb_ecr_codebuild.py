@@ -2,10 +2,12 @@
 
 import json
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support import wait_for
+from support import botocore_config, wait_for
 
 ACCOUNT = "123456789012"
 
@@ -179,3 +181,207 @@ def test_codebuild_failure_and_stop(emu):
     stopped = cb.stop_build(id=build["id"])["build"]
     assert stopped["buildStatus"] == "STOPPED" and stopped["buildComplete"] is True
     assert cb.batch_get_builds(ids=[build["id"]])["builds"][0]["buildStatus"] == "STOPPED"
+
+
+# ---------------------------------------------------------------- ALB redirect
+
+
+def test_http_to_https_redirect_listener(emu, lb_setup):
+    elb, lb_arn = lb_setup["elb"], lb_setup["lb"]["LoadBalancerArn"]
+    redirect = {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+    for bad, where in (({"StatusCode": "HTTP_399"}, "statusCode"), ({"Protocol": "FTP"}, "protocol"),
+                       ({"Protocol": "https"}, "protocol")):
+        action = {"Type": "redirect", "RedirectConfig": {**redirect["RedirectConfig"], **bad}}
+        with pytest.raises(ClientError) as err:
+            elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80, DefaultActions=[action])
+        assert code(err) == "ValidationError"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert f"at 'defaultActions.1.member.redirectConfig.{where}' failed to satisfy constraint" in \
+            err.value.response["Error"]["Message"]
+    assert elb.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"] == []
+    # #{protocol} (keep the request's protocol) is allowed by the pattern.
+    keep = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=8080, DefaultActions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "#{protocol}", "Port": "8443", "StatusCode": "HTTP_302"}}])
+    assert keep["Listeners"][0]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "#{protocol}"
+
+    listener = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+                                   DefaultActions=[redirect])["Listeners"][0]
+    [found] = elb.describe_listeners(ListenerArns=[listener["ListenerArn"]])["Listeners"]
+    assert found["DefaultActions"][0]["Type"] == "redirect"
+    assert found["DefaultActions"][0]["RedirectConfig"] == {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}
+
+    # forward -> redirect -> forward through ModifyListener.
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=30080, VpcId=lb_setup["vpc"])["TargetGroups"][0]
+    forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+    elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward)
+    assert elb.describe_listeners(ListenerArns=[listener["ListenerArn"]])["Listeners"][0]["DefaultActions"][0]["Type"] == "forward"
+    with pytest.raises(ClientError) as err:
+        elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[
+            {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "StatusCode": "HTTP_308"}}])
+    assert code(err) == "ValidationError"
+    elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[redirect])
+    [found] = elb.describe_listeners(ListenerArns=[listener["ListenerArn"]])["Listeners"]
+    assert found["DefaultActions"][0]["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    assert found["Protocol"] == "HTTP" and found["Port"] == 80
+
+
+# ---------------------------------------------------------------- ECR tag immutability
+
+
+def manifest(layer: str) -> str:
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"digest": "sha256:" + "c" * 64, "size": 1,
+                                  "mediaType": "application/vnd.docker.container.image.v1+json"},
+                       "layers": [{"digest": "sha256:" + layer * 64, "size": 1,
+                                   "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"}]})
+
+
+def test_ecr_immutable_tag_cannot_move(emu):
+    ecr = emu.client("ecr")
+    ecr.create_repository(repositoryName="svc", imageTagMutability="IMMUTABLE")
+    ecr.put_image(repositoryName="svc", imageManifest=manifest("a"), imageTag="0123456789ab")
+    # A rebuild of the same commit: same tag, new digest.
+    with pytest.raises(ClientError) as err:
+        ecr.put_image(repositoryName="svc", imageManifest=manifest("b"), imageTag="0123456789ab")
+    assert code(err) == "ImageTagAlreadyExistsException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err.value.response["Error"]["Message"] == (
+        "The image tag '0123456789ab' already exists in the 'svc' repository and cannot be overwritten "
+        "because the repository is immutable.")
+    # The very same image again: nothing changes, ImageAlreadyExistsException.
+    with pytest.raises(ClientError) as err:
+        ecr.put_image(repositoryName="svc", imageManifest=manifest("a"), imageTag="0123456789ab")
+    assert code(err) == "ImageAlreadyExistsException"
+    # A new tag is fine; the old one still names the first image.
+    ecr.put_image(repositoryName="svc", imageManifest=manifest("b"), imageTag="0123456789ab-2")
+    images = ecr.describe_images(repositoryName="svc", imageIds=[{"imageTag": "0123456789ab"}])["imageDetails"]
+    assert len(images) == 1 and images[0]["imageDigest"] != ecr.describe_images(
+        repositoryName="svc", imageIds=[{"imageTag": "0123456789ab-2"}])["imageDetails"][0]["imageDigest"]
+    # Mutable again: the tag moves.
+    ecr.put_image_tag_mutability(repositoryName="svc", imageTagMutability="MUTABLE")
+    assert ecr.describe_repositories(repositoryNames=["svc"])["repositories"][0]["imageTagMutability"] == "MUTABLE"
+    ecr.put_image(repositoryName="svc", imageManifest=manifest("d"), imageTag="0123456789ab")
+    ecr.put_image_tag_mutability(repositoryName="svc", imageTagMutability="IMMUTABLE")
+    assert ecr.describe_repositories(repositoryNames=["svc"])["repositories"][0]["imageTagMutability"] == "IMMUTABLE"
+
+
+# ---------------------------------------------------------------- CodeBuild limits, variables, logs
+
+
+def base_project(role, **extra):
+    return dict(source={"type": "GITHUB", "location": "https://github.com/example/app.git"},
+                artifacts={"type": "NO_ARTIFACTS"}, serviceRole=role,
+                environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                             "computeType": "BUILD_GENERAL1_SMALL"}, **extra)
+
+
+def unvalidated(emu, service):
+    """A client that sends out-of-range values, as SDKs without client-side range checks (the
+    Rust SDK) do; boto3 would refuse values below a model minimum itself."""
+    return boto3.client(service, endpoint_url=emu.url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=botocore_config().merge(Config(parameter_validation=False)))
+
+
+def test_codebuild_timeouts_and_variable_types(emu):
+    role = emu.client("iam").create_role(RoleName="cb", AssumeRolePolicyDocument=trust("codebuild.amazonaws.com"))["Role"]["Arn"]
+    cb = unvalidated(emu, "codebuild")
+    refused = [
+        ({"timeoutInMinutes": 4}, "Value '4' at 'timeoutInMinutes' failed to satisfy constraint: "
+                                  "Member must have value greater than or equal to 5"),
+        ({"timeoutInMinutes": 2161}, "Value '2161' at 'timeoutInMinutes' failed to satisfy constraint: "
+                                     "Member must have value less than or equal to 2160"),
+        ({"queuedTimeoutInMinutes": 481}, "Value '481' at 'queuedTimeoutInMinutes' failed to satisfy "
+                                          "constraint: Member must have value less than or equal to 480"),
+        ({"queuedTimeoutInMinutes": 1}, "greater than or equal to 5"),
+    ]
+    for extra, text in refused:
+        with pytest.raises(ClientError) as err:
+            cb.create_project(name="app", **base_project(role, **extra))
+        assert code(err) == "InvalidInputException"
+        assert text in err.value.response["Error"]["Message"]
+    bad_vars = base_project(role)
+    bad_vars["environment"]["environmentVariables"] = [
+        {"name": "A", "value": "x", "type": "PLAINTEXT"}, {"name": "B", "value": "y", "type": "SECRET"}]
+    with pytest.raises(ClientError) as err:
+        cb.create_project(name="app", **bad_vars)
+    assert code(err) == "InvalidInputException"
+    assert err.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'SECRET' at 'environment.environmentVariables.2.member.type' "
+        "failed to satisfy constraint: Member must satisfy enum value set: [PLAINTEXT, PARAMETER_STORE, SECRETS_MANAGER]")
+    assert cb.list_projects()["projects"] == []
+
+    # Omitted: AWS's defaults. The limits themselves are accepted.
+    cb.create_project(name="app", **base_project(role))
+    project = cb.batch_get_projects(names=["app"])["projects"][0]
+    assert (project["timeoutInMinutes"], project["queuedTimeoutInMinutes"]) == (60, 480)
+    cb.update_project(name="app", timeoutInMinutes=2160, queuedTimeoutInMinutes=5)
+    with pytest.raises(ClientError) as err:
+        cb.update_project(name="app", timeoutInMinutes=3000)
+    assert code(err) == "InvalidInputException"
+    with pytest.raises(ClientError) as err:
+        cb.update_project(name="app", environment={**bad_vars["environment"]})
+    assert code(err) == "InvalidInputException"
+    project = cb.batch_get_projects(names=["app"])["projects"][0]
+    assert (project["timeoutInMinutes"], project["queuedTimeoutInMinutes"]) == (2160, 5)
+    with pytest.raises(ClientError) as err:
+        cb.start_build(projectName="app", environmentVariablesOverride=[{"name": "X", "value": "1", "type": "plain"}])
+    assert code(err) == "InvalidInputException"
+    with pytest.raises(ClientError) as err:
+        cb.start_build(projectName="app", timeoutInMinutesOverride=1)
+    assert code(err) == "InvalidInputException"
+    with pytest.raises(ClientError) as err:
+        cb.start_build(projectName="missing")
+    assert code(err) == "ResourceNotFoundException"
+
+
+def test_codebuild_build_variables_and_log_groups(emu):
+    emu.config(time_scale=0.002)
+    role = emu.client("iam").create_role(RoleName="cb", AssumeRolePolicyDocument=trust("codebuild.amazonaws.com"))["Role"]["Arn"]
+    cb, logs = emu.client("codebuild"), emu.client("logs")
+    project = base_project(role, logsConfig={"cloudWatchLogs": {
+        "status": "ENABLED", "groupName": "/infra/builds", "streamName": "app"}})
+    project["environment"]["environmentVariables"] = [
+        {"name": "IMAGE_REPO", "value": "svc", "type": "PLAINTEXT"},
+        {"name": "TOKEN", "value": "/infra/app/token", "type": "PARAMETER_STORE"}]
+    cb.create_project(name="app", **project)
+
+    build = cb.start_build(projectName="app", environmentVariablesOverride=[
+        {"name": "TOKEN", "value": "app/token:key", "type": "SECRETS_MANAGER"},
+        {"name": "GIT_SHA", "value": "0123456789ab"}])["build"]
+    assert build["environment"]["environmentVariables"] == [
+        {"name": "IMAGE_REPO", "value": "svc", "type": "PLAINTEXT"},
+        {"name": "TOKEN", "value": "app/token:key", "type": "SECRETS_MANAGER"},
+        {"name": "GIT_SHA", "value": "0123456789ab", "type": "PLAINTEXT"}]
+    build_uuid = build["id"].split(":", 1)[1]
+    assert build["logs"]["groupName"] == "/infra/builds"
+    assert build["logs"]["streamName"] == f"app/{build_uuid}"
+    assert build["logs"]["cloudWatchLogs"]["status"] == "ENABLED"
+    # The project keeps its own variables.
+    assert [v["name"] for v in cb.batch_get_projects(names=["app"])["projects"][0]["environment"]["environmentVariables"]] \
+        == ["IMAGE_REPO", "TOKEN"]
+
+    # CodeBuild creates the group when the build starts provisioning: no retention, no tags.
+    wait_for(lambda: logs.describe_log_groups(logGroupNamePrefix="/infra/builds")["logGroups"])
+    [group] = logs.describe_log_groups(logGroupNamePrefix="/infra/builds")["logGroups"]
+    assert "retentionInDays" not in group
+    assert logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"] == {}
+    streams = logs.describe_log_streams(logGroupName="/infra/builds")["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [f"app/{build_uuid}"]
+
+    # The default group, adopted unchanged when the tool created it first.
+    logs.create_log_group(logGroupName="/aws/codebuild/web", tags={"infra:stack": "s"})
+    logs.put_retention_policy(logGroupName="/aws/codebuild/web", retentionInDays=14)
+    cb.create_project(name="web", **base_project(role))
+    web = cb.start_build(projectName="web")["build"]
+    assert web["logs"]["groupName"] == "/aws/codebuild/web"
+    wait_for(lambda: logs.describe_log_streams(logGroupName="/aws/codebuild/web")["logStreams"])
+    [group] = logs.describe_log_groups(logGroupNamePrefix="/aws/codebuild/web")["logGroups"]
+    assert group["retentionInDays"] == 14
+
+    # Logging disabled: no group in the build, none created.
+    cb.create_project(name="quiet", **base_project(role, logsConfig={"cloudWatchLogs": {"status": "DISABLED"}}))
+    quiet = cb.start_build(projectName="quiet")["build"]
+    assert "groupName" not in quiet["logs"] and quiet["logs"]["cloudWatchLogs"] == {"status": "DISABLED"}
+    wait_for(lambda: cb.batch_get_builds(ids=[quiet["id"]])["builds"][0]["buildComplete"])
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/codebuild/quiet")["logGroups"] == []

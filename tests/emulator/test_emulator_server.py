@@ -62,6 +62,24 @@ def test_call_latency_is_waited_out_concurrently(emu):
     assert max(c["arrived"] for c in calls) < min(c["t"] for c in calls)
 
 
+def test_a_held_transition_waits_until_released(emu):
+    ec2 = emu.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    emu.config(hold=["nat_gateway_create"])
+    try:
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"]  # noqa: E731
+        time.sleep(emu.config()["time_scale"] * 90 * 2)  # twice the time it would take
+        assert state() == "pending"
+    finally:
+        emu.config(hold=[])
+    assert state() == "available"
+
+
 def test_reset_clears_state(emu):
     emu.client("ecr").create_repository(repositoryName="svc")
     emu.reset()

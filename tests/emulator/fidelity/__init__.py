@@ -4,9 +4,9 @@ Each module patches one service and documents, next to the code, what plain moto
 and what AWS does instead. See ../README.md for the table.
 """
 
-from . import autoscaling, codebuild, ec2, eks, elbv2, iam
+from . import autoscaling, codebuild, ec2, ecr, eks, elbv2, iam, logs
 
 
 def install() -> None:
-    for module in (ec2, iam, eks, elbv2, autoscaling, codebuild):
+    for module in (ec2, iam, eks, elbv2, autoscaling, codebuild, logs, ecr):
         module.install()

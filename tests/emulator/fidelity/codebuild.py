@@ -8,10 +8,19 @@ What moto 5.2.5 does differently (moto/codebuild/models.py, responses.py):
 - a build is QUEUED when started and COMPLETED/SUCCEEDED with random phase durations on the first
   BatchGetBuilds; logs point at group "null".
 
+- no range or enum checks: timeoutInMinutes 3 or 3000, queuedTimeoutInMinutes 1000 and an
+  environment variable of type "BOGUS" are stored; AWS refuses values outside the model's
+  BuildTimeOut (5-2160), TimeOut (5-480) and EnvironmentVariableType enum;
+- a project created without timeouts reports 0/0 (AWS: 60/480);
+- StartBuild ignores environmentVariablesOverride, and the build reports no log group.
+
 Here a build's state is a pure function of the time since StartBuild: phases follow each other
 with the durations of latency.CODEBUILD_PHASES (scaled), so BatchGetBuilds shows the current
 phase, finished phases with their durations, and the final status. With the runtime setting
 `codebuild_fail_phase`, builds started afterwards fail in that phase, as AWS reports it.
+A build keeps the environment (with its overrides) and the logs settings it started with. When
+it reaches PROVISIONING with CloudWatch logs enabled, CodeBuild creates its log group (the
+configured one, else /aws/codebuild/<project>) if absent - no retention, no tags - and its stream.
 """
 
 import time
@@ -26,7 +35,7 @@ from moto.core.responses import ActionResult
 import state
 from latency import CODEBUILD_PHASES
 
-from . import iam
+from . import iam, logs
 from .util import wrap
 
 NOT_AUTHORIZED = "CodeBuild is not authorized to perform: sts:AssumeRole on {arn}"
@@ -43,25 +52,155 @@ def _ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def _check_role(role_arn: str) -> None:
-    if role_arn and not iam.assumable(role_arn, "codebuild.amazonaws.com"):
+def _project_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:codebuild:{region}:{account}:project/{name}"
+
+
+def _check_role(role_arn: str, region: str, account: str, project_name: str) -> None:
+    # CodeBuild assumes the role with the confused-deputy keys of the project it acts for.
+    context = {"aws:SourceAccount": account,
+               "aws:SourceArn": _project_arn(region, account, project_name)}
+    if role_arn and not iam.assumable(role_arn, "codebuild.amazonaws.com", context):
         raise InvalidInputException(NOT_AUTHORIZED.format(arn=role_arn))
+
+
+# ---------------------------------------------------------------- model constraints
+
+VARIABLE_TYPES = ["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"]  # EnvironmentVariableType
+RANGES = {  # member: (min, max) of BuildTimeOut / TimeOut in the codebuild 2016-10-06 model
+    "timeoutInMinutes": (5, 2160), "timeoutInMinutesOverride": (5, 2160),
+    "queuedTimeoutInMinutes": (5, 480), "queuedTimeoutInMinutesOverride": (5, 480),
+}
+
+
+def _range_errors(resp, names) -> list[str]:
+    errors = []
+    for name in names:
+        value = resp._get_param(name)
+        if value is None:
+            continue
+        low, high = RANGES[name]
+        if int(value) < low:
+            errors.append(f"Value '{value}' at '{name}' failed to satisfy constraint: "
+                          f"Member must have value greater than or equal to {low}")
+        elif int(value) > high:
+            errors.append(f"Value '{value}' at '{name}' failed to satisfy constraint: "
+                          f"Member must have value less than or equal to {high}")
+    return errors
+
+
+def _variable_errors(variables, path: str) -> list[str]:
+    errors = []
+    for index, variable in enumerate(variables or [], start=1):
+        kind = variable.get("type")
+        if kind is not None and kind not in VARIABLE_TYPES:
+            errors.append(f"Value '{kind}' at '{path}.{index}.member.type' failed to satisfy "
+                          f"constraint: Member must satisfy enum value set: [{', '.join(VARIABLE_TYPES)}]")
+    return errors
+
+
+def _refuse(errors: list[str]) -> None:
+    """AWS's model-validation answer: every violation, counted, in one message."""
+    if errors:
+        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
+        raise InvalidInputException(count + "; ".join(errors))
+
+
+def _check_project_input(resp) -> None:
+    environment = resp._get_param("environment") or {}
+    _refuse(_range_errors(resp, ["timeoutInMinutes", "queuedTimeoutInMinutes"])
+            + _variable_errors(environment.get("environmentVariables"),
+                               "environment.environmentVariables"))
+
+
+# ---------------------------------------------------------------- builds
+
+
+def _merged_variables(project_variables, overrides) -> list[dict]:
+    """The project's variables with each override replacing the one of the same name (type
+    included, as sent) and new names added after them."""
+    merged = [dict(v) for v in project_variables or []]
+    for override in overrides or []:
+        entry = {"name": override["name"], "value": override.get("value", ""),
+                 "type": override.get("type") or "PLAINTEXT"}
+        same = next((i for i, v in enumerate(merged) if v.get("name") == entry["name"]), None)
+        if same is None:
+            merged.append(entry)
+        else:
+            merged[same] = entry
+    return merged
+
+
+def _cloudwatch_logs(meta: dict) -> dict:
+    """The project's CloudWatch Logs setting; CodeBuild logs there by default."""
+    config = (meta.get("logsConfig") or {}).get("cloudWatchLogs") or {"status": "ENABLED"}
+    return dict(config)
 
 
 class Build:
     """One build; its phases are laid out at start and revealed as time passes."""
 
-    def __init__(self, backend: CodeBuildBackend, project, number: int, source_version) -> None:
+    def __init__(self, backend: CodeBuildBackend, project, number: int, source_version,
+                 variables_override=None, timeout_override=None) -> None:
         self.uuid = str(uuid.uuid4())
         self.project_name = project.project_metadata["name"]
         self.id = f"{self.project_name}:{self.uuid}"
-        self.arn = f"arn:aws:codebuild:{backend.region_name}:{backend.account_id}:build/{self.id}"
+        self.region, self.account = backend.region_name, backend.account_id
+        self.arn = f"arn:aws:codebuild:{self.region}:{self.account}:build/{self.id}"
         self.number = number
         self.started = time.time()
         self.stopped_at: float | None = None
         self.source_version = source_version
         self.project = project
+        meta = project.project_metadata
+        # A build runs with the settings it started with; later project updates do not change it.
+        environment = dict(meta.get("environment") or {})
+        environment["environmentVariables"] = _merged_variables(
+            environment.get("environmentVariables"), variables_override)
+        self.environment = environment
+        self.cloudwatch = _cloudwatch_logs(meta)
+        self.timeout = timeout_override or meta.get("timeoutInMinutes") or 60
         self.plan = self._plan(state.SETTINGS.codebuild_fail_phase)
+        self._schedule_log_group()
+
+    @property
+    def logs_enabled(self) -> bool:
+        return self.cloudwatch.get("status") == "ENABLED"
+
+    @property
+    def log_group(self) -> str:
+        return self.cloudwatch.get("groupName") or f"/aws/codebuild/{self.project_name}"
+
+    @property
+    def log_stream(self) -> str:
+        # streamName in logsConfig is a prefix: CodeBuild names the stream <prefix>/<build uuid>.
+        prefix = self.cloudwatch.get("streamName")
+        return f"{prefix}/{self.uuid}" if prefix else self.uuid
+
+    def _schedule_log_group(self) -> None:
+        """The log stream (and the group, if missing) appear when PROVISIONING starts."""
+        start = next((begin for name, _, begin, _ in self.plan if name == "PROVISIONING"), None)
+        if not self.logs_enabled or start is None:  # a build failing before PROVISIONING logs nothing
+            return
+
+        def create() -> None:
+            if self.stopped_at is None or self.stopped_at >= self.started + start:
+                logs.ensure_group(self.account, self.region, self.log_group, self.log_stream)
+
+        state.after(start, create)
+
+    def _logs_view(self) -> dict:
+        view = {"cloudWatchLogs": self.cloudwatch, "s3Logs": {"status": "DISABLED"}}
+        if self.logs_enabled:
+            group, stream = self.log_group, self.log_stream
+            view.update(
+                groupName=group, streamName=stream,
+                deepLink="https://console.aws.amazon.com/cloudwatch/home?region="
+                f"{self.region}#logEvent:group={group};stream={stream}",
+                cloudWatchLogsArn=f"arn:aws:logs:{self.region}:{self.account}:log-group:{group}"
+                f":log-stream:{stream}",
+            )
+        return view
 
     def _plan(self, fail_phase):
         """[(phase, status, start, end)] in real (scaled) seconds since start."""
@@ -122,13 +261,9 @@ class Build:
             "sourceVersion": self.source_version or meta.get("sourceVersion") or "refs/heads/main",
             "projectName": self.project_name, "phases": phases,
             "source": meta.get("source"), "artifacts": {"location": ""},
-            "environment": meta.get("environment"), "serviceRole": meta.get("serviceRole"),
-            "logs": {
-                "groupName": f"/aws/codebuild/{self.project_name}", "streamName": self.uuid,
-                "deepLink": "https://console.aws.amazon.com/cloudwatch/home?region="
-                f"{self.arn.split(':')[3]}#logEvent:group=/aws/codebuild/{self.project_name};stream={self.uuid}",
-            },
-            "timeoutInMinutes": meta.get("timeoutInMinutes") or 60,
+            "environment": self.environment, "serviceRole": meta.get("serviceRole"),
+            "logs": self._logs_view(),
+            "timeoutInMinutes": self.timeout,
             "queuedTimeoutInMinutes": meta.get("queuedTimeoutInMinutes") or 480,
             "buildComplete": complete, "initiator": "infra",
         }
@@ -143,10 +278,11 @@ def _builds(backend: CodeBuildBackend) -> dict:
     return backend._emu_builds
 
 
-def start_build(self, project_name, source_version=None, artifact_override=None):
+def start_build(self, project_name, source_version=None, artifact_override=None,
+                variables_override=None, timeout_override=None):
     project = self.codebuild_projects[project_name]
     history = self.build_history.setdefault(project_name, [])
-    build = Build(self, project, len(history) + 1, source_version)
+    build = Build(self, project, len(history) + 1, source_version, variables_override, timeout_override)
     _builds(self)[build.id] = build
     history.append(build.id)
     return build.view()
@@ -169,10 +305,31 @@ def list_builds_for_project(self, project_name):
     return list(reversed(self.build_history.get(project_name, [])))
 
 
+def start_build_response(self):
+    name = self._get_param("projectName")
+    if name not in self.codebuild_backend.codebuild_projects:
+        raise ResourceNotFoundException(
+            f"Project cannot be found: {_project_arn(self.region, self.current_account, name)}")
+    overrides = self._get_param("environmentVariablesOverride")
+    _refuse(_range_errors(self, ["timeoutInMinutesOverride", "queuedTimeoutInMinutesOverride"])
+            + _variable_errors(overrides, "environmentVariablesOverride"))
+    build = self.codebuild_backend.start_build(
+        name, self._get_param("sourceVersion"), self._get_param("artifactsOverride"),
+        variables_override=overrides, timeout_override=self._get_param("timeoutInMinutesOverride"))
+    return ActionResult({"build": build})
+
+
 def _create_project(original):
     def create_project(self):
-        _check_role(self._get_param("serviceRole"))
-        return original(self)
+        _check_project_input(self)
+        _check_role(self._get_param("serviceRole"), self.region, self.current_account,
+                    self._get_param("name"))
+        result = original(self)
+        # moto stores 0 for omitted timeouts; AWS applies its defaults, 60 and 480 minutes.
+        meta = self.codebuild_backend.codebuild_projects[self._get_param("name")].project_metadata
+        meta["timeoutInMinutes"] = meta.get("timeoutInMinutes") or 60
+        meta["queuedTimeoutInMinutes"] = meta.get("queuedTimeoutInMinutes") or 480
+        return result
 
     return create_project
 
@@ -193,9 +350,10 @@ def update_project(self):
         raise ResourceNotFoundException(
             f"Failed to call UpdateProject, reason: Project not found: "
             f"arn:aws:codebuild:{self.region}:{self.current_account}:project/{name}")
+    _check_project_input(self)
     role = self._get_param("serviceRole")
     if role:
-        _check_role(role)
+        _check_role(role, self.region, self.current_account, name)
     meta = project.project_metadata
     for param, key in UPDATABLE.items():
         value = self._get_param(param)
@@ -218,3 +376,4 @@ def install() -> None:
     CodeBuildBackend.list_builds_for_project = list_builds_for_project
     wrap(CodeBuildResponse, "create_project", _create_project)
     CodeBuildResponse.update_project = update_project
+    CodeBuildResponse.start_build = start_build_response

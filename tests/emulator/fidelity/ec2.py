@@ -9,6 +9,10 @@ What moto 5.2.5 does differently (checked against its source and by probing it):
   DeleteSecurityGroup; DeleteVpc ignores an attached internet gateway and leftover security
   groups. (DeleteRouteTable with associations is already refused by moto, with AWS's code.)
 - DescribeLaunchTemplates shows the tags a template was created with, never later changes.
+- CreateLaunchTemplate/CreateLaunchTemplateVersion store any MetadataOptions and block device
+  settings: a hop limit of 0 or 65, HttpTokens "bogus", VolumeType "gp4", Throughput on gp2,
+  KmsKeyId without Encrypted. The layer refuses them with the codes and texts EC2 answers for the
+  same parameters (see launch templates below for how that differs from AWS's timing).
 """
 
 from typing import Any
@@ -269,6 +273,60 @@ def _delete_vpc(original):
     return delete_vpc
 
 
+# ---------------------------------------------------------------- launch template data
+#
+# AWS documents launch template parameters as "not fully validated" at creation: values that are
+# wrong for an instance make the launch fail later (EC2 User Guide, "Restrictions for Amazon EC2
+# launch templates"). The emulator never launches instances, so it refuses them here, with the
+# error EC2 gives for the same parameters at launch: the mistake surfaces earlier than on AWS,
+# but it surfaces.
+
+HTTP_TOKENS = ("optional", "required")  # LaunchTemplateHttpTokensState
+VOLUME_TYPES = ("standard", "io1", "io2", "gp2", "sc1", "st1", "gp3")  # VolumeType
+
+
+def _bad_value(value, parameter: str) -> EC2ClientError:
+    return EC2ClientError("InvalidParameterValue", f"Value ({value}) for parameter {parameter} is invalid.")
+
+
+def _check_metadata_options(options: dict) -> None:
+    hop_limit = options.get("HttpPutResponseHopLimit")
+    if hop_limit is not None and not 1 <= int(hop_limit) <= 64:  # "Integers from 1 to 64"
+        raise _bad_value(hop_limit, "httpPutResponseHopLimit")
+    tokens = options.get("HttpTokens")
+    if tokens is not None and tokens not in HTTP_TOKENS:
+        raise _bad_value(tokens, "httpTokens")
+
+
+def _check_ebs(ebs: dict) -> None:
+    volume_type = ebs.get("VolumeType")
+    if volume_type is not None and volume_type not in VOLUME_TYPES:
+        raise _bad_value(volume_type, "volumeType")
+    if ebs.get("Throughput") is not None and (volume_type or "gp2") != "gp3":
+        # Throughput applies to gp3 only; the default volume type is gp2.
+        raise EC2ClientError("InvalidParameterCombination",
+                             f"The throughput parameter is not supported for {volume_type or 'gp2'} volumes.")
+    if ebs.get("KmsKeyId") and ebs.get("Encrypted") is not True:
+        raise EC2ClientError("InvalidParameterDependency",
+                             "The parameter KmsKeyId requires the parameter Encrypted to be set.")
+
+
+def _check_template_data(data: dict) -> None:
+    _check_metadata_options((data or {}).get("MetadataOptions") or {})
+    for mapping in (data or {}).get("BlockDeviceMappings") or []:
+        _check_ebs(mapping.get("Ebs") or {})
+
+
+def _create_version(original):
+    # LaunchTemplate.__init__ creates version 1 through this too, so both CreateLaunchTemplate
+    # and CreateLaunchTemplateVersion are checked before anything is stored.
+    def create_version(self, data, description):
+        _check_template_data(data)
+        return original(self, data, description)
+
+    return create_version
+
+
 def _live_tags(self) -> list:
     return self.get_tags()
 
@@ -277,6 +335,7 @@ def install() -> None:
     # A launch template's tags are copied once at creation; CreateTags/DeleteTags later never
     # show in DescribeLaunchTemplates. Read them live, as AWS does.
     LaunchTemplate.tags = property(_live_tags, lambda self, _value: None)
+    wrap(LaunchTemplate, "create_version", _create_version)
     wrap(NatGatewayBackend, "create_nat_gateway", _create_nat_gateway)
     wrap(NatGatewayBackend, "delete_nat_gateway", _delete_nat_gateway)
     wrap(NatGatewayBackend, "describe_nat_gateways", _describe_nat_gateways)

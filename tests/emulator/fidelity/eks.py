@@ -9,9 +9,19 @@ What moto 5.2.5 does differently (checked against moto/eks/models.py and respons
   DescribeUpdate, ListUpdates and all access-entry operations are not implemented;
 - TagResource/ListTagsForResource only know clusters, not node groups or access entries, and
   UntagResource removes only the first of several keys;
-- any syntactically valid role ARN is accepted; AWS checks that the service can assume it.
+- any syntactically valid role ARN is accepted; AWS checks that the service can assume it;
+- endpointPublicAccess/endpointPrivateAccess/publicAccessCidrs are echoed only when sent (AWS
+  reports its defaults true/false/["0.0.0.0/0"]) and any string passes as a CIDR;
+- logging is echoed as sent; AWS reports one entry with the enabled types and one with the rest,
+  and creates the log group /aws/eks/<cluster>/cluster (adopting an existing one) once any type
+  is enabled;
+- UpdateClusterConfig (moto's) replaces resourcesVpcConfig wholesale and accepts anything: AWS
+  allows exactly one kind of update per call, refuses one that changes nothing, and refuses
+  any while another update of the cluster is in progress.
 """
 
+import ipaddress
+import json
 import types
 import uuid
 from datetime import datetime, timezone
@@ -32,7 +42,7 @@ from moto.eks.responses import EKSResponse
 
 import state
 
-from . import iam
+from . import iam, kubernetes, logs
 from .util import wrap
 
 ROLE_NOT_ASSUMABLE = (
@@ -58,10 +68,67 @@ def _in_use(message: str, cluster: str | None = None) -> ResourceInUseException:
     return ResourceInUseException(clusterName=cluster, nodegroupName=None, addonName=None, message=message)
 
 
+def _invalid(message: str, cluster: str | None = None) -> InvalidParameterException:
+    return InvalidParameterException(clusterName=cluster, message=message)
+
+
 def _check_role(role_arn: str, service: str, cluster_name: str) -> None:
-    if not iam.assumable(role_arn, service):
-        raise InvalidParameterException(clusterName=cluster_name,
-                                        message=ROLE_NOT_ASSUMABLE.format(arn=role_arn))
+    # EKS assumes its roles without aws:SourceAccount/aws:SourceArn in the request context, so a
+    # trust statement conditioned on them does not let it in (iam.py).
+    if not iam.assumable(role_arn, service, context={}):
+        raise _invalid(ROLE_NOT_ASSUMABLE.format(arn=role_arn), cluster_name)
+
+
+# ---------------------------------------------------------------- endpoint access and logging
+
+ENDPOINT_DEFAULTS = {"endpointPublicAccess": True, "endpointPrivateAccess": False,
+                     "publicAccessCidrs": ["0.0.0.0/0"]}
+ENDPOINT_KEYS = tuple(ENDPOINT_DEFAULTS)
+VPC_KEYS = ("subnetIds", "securityGroupIds")
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")  # model LogType
+
+
+def _check_cidrs(cidrs, cluster_name: str) -> None:
+    def valid(cidr) -> bool:
+        try:
+            return "/" in cidr and ipaddress.ip_network(cidr, strict=False).version == 4
+        except (TypeError, ValueError):
+            return False
+
+    bad = [c for c in cidrs or [] if not valid(c)]
+    if bad:
+        # AWS's text, quoted in aws-cdk#33176.
+        raise _invalid(f"The following CIDRs are invalid in publicAccessCidrs: [{','.join(bad)}]",
+                       cluster_name)
+
+
+def _enabled_types(entries, start=()) -> list[str]:
+    """The enabled log types after applying `entries` ({types, enabled}, in order) to `start`;
+    a type no entry names keeps its state."""
+    enabled = set(start)
+    for entry in entries or []:
+        for kind in entry.get("types") or []:
+            (enabled.add if entry.get("enabled") else enabled.discard)(kind)
+    return [t for t in LOG_TYPES if t in enabled]
+
+
+def _logging_view(enabled: list[str]) -> dict:
+    """As DescribeCluster reports it: the enabled types, then the disabled ones."""
+    disabled = [t for t in LOG_TYPES if t not in enabled]
+    entries = [{"types": list(types_), "enabled": flag}
+               for types_, flag in ((enabled, True), (disabled, False)) if types_]
+    return {"clusterLogging": entries}
+
+
+def _current_enabled(cluster: Cluster) -> list[str]:
+    return _enabled_types((cluster.logging or {}).get("clusterLogging"))
+
+
+def _log_group(backend: EKSBackend, cluster: Cluster) -> None:
+    """EKS ships control-plane logs to /aws/eks/<name>/cluster, creating the group (no
+    retention, no tags) if it does not exist; an existing one is used unchanged."""
+    if _current_enabled(cluster):
+        logs.ensure_group(backend.account_id, backend.region_name, f"/aws/eks/{cluster.name}/cluster")
 
 
 # ---------------------------------------------------------------- updates (DescribeUpdate)
@@ -198,15 +265,21 @@ def _delete_cluster_security_group(backend: EKSBackend, cluster: Cluster) -> Non
 def _create_cluster(original):
     def create_cluster(self, name, role_arn, resources_vpc_config, *args, **kwargs):
         if name not in self.clusters:
+            _check_cidrs((resources_vpc_config or {}).get("publicAccessCidrs"), name)
             _check_role(role_arn, "eks.amazonaws.com", name)
         cluster = original(self, name, role_arn, resources_vpc_config, *args, **kwargs)
         cluster.status = "CREATING"
+        # Its Kubernetes API, served by the emulator (moto names a random host nobody answers).
+        cluster.endpoint = kubernetes.serve(self, cluster) or cluster.endpoint
         cluster._emu_access_entries = {}
+        cluster.resources_vpc_config = {**ENDPOINT_DEFAULTS, **(resources_vpc_config or {})}
+        cluster.logging = _logging_view(_enabled_types((kwargs.get("logging") or {}).get("clusterLogging")))
         _create_cluster_security_group(self, cluster)
 
         def activate() -> None:
             if cluster.status == "CREATING":
                 cluster.status = "ACTIVE"
+                _log_group(self, cluster)  # the control plane starts shipping its logs
 
         state.later("eks_cluster_create", activate, subject=name)
         return cluster
@@ -351,34 +424,121 @@ def _create_cluster_response(original):
     return create_cluster
 
 
-def update_cluster_config(self):
-    cluster = _cluster(self)
-    _require_active(cluster, "Cluster", cluster.name)
-    params = []
-    changes = {}
-    for key, attr in (("resourcesVpcConfig", "resources_vpc_config"), ("logging", "logging"),
-                      ("kubernetesNetworkConfig", "kubernetes_network_config")):
-        value = self._get_param(key)
-        if value:
-            changes[attr] = value
-            params.append({"type": key, "value": str(value)})
-    access = self._get_param("accessConfig")
+def _require_no_update(cluster: Cluster, kind: str) -> None:
+    """AWS runs one cluster update at a time (aws-controllers-k8s/community#1192, aws-cdk#33452)."""
+    running = next((u for u in getattr(cluster, "_emu_updates", {}).values()
+                    if u["status"] == "InProgress"), None)
+    if running is not None:
+        raise _in_use(f"Cannot {kind} because cluster {cluster.name} currently has update "
+                      f"{running['id']} in progress", cluster.name)
+
+
+def _update_kinds(vpc: dict, logging, access) -> list[str]:
+    kinds = []
+    if any(key in vpc for key in ENDPOINT_KEYS):
+        kinds.append("EndpointAccessUpdate")
+    if any(key in vpc for key in VPC_KEYS):
+        kinds.append("VpcConfigUpdate")
+    if logging:
+        kinds.append("LoggingUpdate")
     if access:
-        changes["access_config"] = {**getattr(cluster, "access_config", {}), **access}
-        params.append({"type": "AuthenticationMode", "value": access.get("authenticationMode", "")})
+        kinds.append("AccessConfigUpdate")
+    return kinds
 
-    def apply() -> None:
-        for attr, value in changes.items():
-            if attr == "resources_vpc_config":
-                value = {**(cluster.resources_vpc_config or {}), **value}
-            setattr(cluster, attr, value)
 
-    kind = "AccessConfigUpdate" if access else ("LoggingUpdate" if "logging" in changes else "EndpointAccessUpdate")
+def _flag(value) -> str:
+    return "true" if value else "false"
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _endpoint_update(cluster: Cluster, vpc: dict) -> tuple[list[dict], dict]:
+    current = cluster.resources_vpc_config or {}
+    sent = {key: vpc[key] for key in ENDPOINT_KEYS if key in vpc}
+    _check_cidrs(sent.get("publicAccessCidrs"), cluster.name)
+    if all(current.get(key) == value for key, value in sent.items()):
+        # AWS's text (eksctl#4043, aws-controllers-k8s/community#1855).
+        raise _invalid(
+            f"Cluster is already at the desired configuration with endpointPrivateAccess: "
+            f"{_flag(current.get('endpointPrivateAccess'))} , endpointPublicAccess: "
+            f"{_flag(current.get('endpointPublicAccess'))}, and Public Endpoint Restrictions: "
+            f"[{', '.join(current.get('publicAccessCidrs') or [])}]", cluster.name)
+    params = []
+    for key, kind, shape in (("endpointPrivateAccess", "EndpointPrivateAccess", _flag),
+                             ("endpointPublicAccess", "EndpointPublicAccess", _flag),
+                             ("publicAccessCidrs", "PublicAccessCidrs", _compact)):
+        if key in sent:
+            params.append({"type": kind, "value": shape(sent[key])})
+    return params, sent
+
+
+def _vpc_update(cluster: Cluster, vpc: dict) -> tuple[list[dict], dict]:
+    current = cluster.resources_vpc_config or {}
+    sent = {key: vpc[key] for key in VPC_KEYS if key in vpc}
+    if all(sorted(current.get(key) or []) == sorted(value or []) for key, value in sent.items()):
+        # The text is modelled on the endpoint one; AWS's own wording was not found.
+        raise _invalid(f"Cluster is already at the desired configuration with subnetIds: "
+                       f"[{', '.join(current.get('subnetIds') or [])}] and securityGroupIds: "
+                       f"[{', '.join(current.get('securityGroupIds') or [])}]", cluster.name)
+    names = {"subnetIds": "Subnets", "securityGroupIds": "SecurityGroups"}
+    return [{"type": names[key], "value": _compact(value)} for key, value in sent.items()], sent
+
+
+def _logging_update(cluster: Cluster, logging: dict) -> tuple[list[dict], list[str]]:
+    entries = [{"types": list(e.get("types") or []), "enabled": bool(e.get("enabled"))}
+               for e in logging.get("clusterLogging") or []]
+    enabled = _enabled_types(entries, _current_enabled(cluster))
+    if enabled == _current_enabled(cluster):
+        # AWS's text (aws-quickstart/quickstart-amazon-eks-cluster-resource-provider#38).
+        raise _invalid("No changes needed for the logging config provided", cluster.name)
+    return [{"type": "ClusterLogging", "value": _compact({"clusterLogging": entries})}], enabled
+
+
+def update_cluster_config(self):
+    """One kind of update per call, as AWS allows: endpoint access (EndpointAccessUpdate),
+    subnets/security groups (VpcConfigUpdate), logging (LoggingUpdate) or the authentication
+    mode (AccessConfigUpdate). Applied when the update finishes, merged into what is there."""
+    cluster = _cluster(self)
+    vpc = self._get_param("resourcesVpcConfig") or {}
+    logging = self._get_param("logging")
+    access = self._get_param("accessConfig")
+    kinds = _update_kinds(vpc, logging, access)
+    if len(kinds) > 1:
+        # AWS's text (cloud-custodian#9250, aws-cdk#21439, cluster-api-provider-aws#4918).
+        raise _invalid("Only one type of update can be allowed.", cluster.name)
+    if not kinds:
+        # AWS's text (aws-controllers-k8s/community#3046).
+        raise _invalid("The type for cluster update was not provided.", cluster.name)
+    kind = kinds[0]
+    _require_no_update(cluster, kind)
+    _require_active(cluster, "Cluster", cluster.name)
+    backend = self.eks_backend
+
+    if kind in ("EndpointAccessUpdate", "VpcConfigUpdate"):
+        params, sent = (_endpoint_update if kind == "EndpointAccessUpdate" else _vpc_update)(cluster, vpc)
+
+        def apply() -> None:
+            cluster.resources_vpc_config = {**(cluster.resources_vpc_config or {}), **sent}
+    elif kind == "LoggingUpdate":
+        params, enabled = _logging_update(cluster, logging)
+
+        def apply() -> None:
+            cluster.logging = _logging_view(enabled)
+            _log_group(backend, cluster)
+    else:
+        params = [{"type": "AuthenticationMode", "value": access.get("authenticationMode", "")}]
+
+        def apply() -> None:
+            cluster.access_config = {**getattr(cluster, "access_config", {}), **access}
+
     return ActionResult({"update": _start_update(cluster, kind, params, "eks_cluster_config_update", apply)})
 
 
 def update_cluster_version(self):
     cluster = _cluster(self)
+    _require_no_update(cluster, "VersionUpdate")
     _require_active(cluster, "Cluster", cluster.name)
     version = self._get_param("version")
 
@@ -426,17 +586,48 @@ def update_nodegroup_version(self):
     _require_active(ng, "Nodegroup", ng.nodegroup_name)
     version = self._get_param("version") or cluster.version
     release = self._get_param("releaseVersion")
+    template = _new_template_version(self, ng)
 
     def apply() -> None:
         ng.version = version
         if release:
             ng.release_version = release
+        if template:
+            ng.launch_template.update(template)
 
     params = [{"type": "Version", "value": version}]
     if release:
         params.append({"type": "ReleaseVersion", "value": release})
+    if template:
+        params.append({"type": "LaunchTemplateVersion", "value": template["version"]})
     update = _start_update(ng, "VersionUpdate", params, "eks_nodegroup_version_update", apply, nodegroup=True)
     return ActionResult({"update": update})
+
+
+def _new_template_version(self, ng) -> dict | None:
+    """The launch template version UpdateNodegroupVersion rolls out, checked as EKS checks it:
+    only a node group made from a launch template can move to another version of that same
+    template, and the version must exist."""
+    wanted = self._get_param("launchTemplate")
+    if not wanted:
+        return None
+    current = ng.launch_template
+    if not current:
+        raise _invalid(
+            "You cannot specify a launch template for a node group that was not created with one."
+        )
+    if wanted.get("id", current.get("id")) != current.get("id") or wanted.get(
+        "name", current.get("name")
+    ) != current.get("name"):
+        raise _invalid("You cannot change the launch template of a node group, only its version.")
+    version = str(wanted.get("version", ""))
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[self.current_account][self.region]
+    lt = ec2.describe_launch_templates(template_ids=[current["id"]])[0]
+    if not version.isdigit() or not any(str(v.number) == version for v in lt.versions):
+        raise _invalid(f"Launch template version {version} does not exist.")
+    return {"version": version}
 
 
 def describe_update(self):
@@ -546,6 +737,12 @@ def associate_access_policy(self):
         raise InvalidParameterException(clusterName=cluster.name,
                                         message=f"The policyArn {policy_arn} is not a valid access policy.")
     scope = self._get_param("accessScope") or {"type": "cluster"}
+    if scope.get("type") == "namespace" and not scope.get("namespaces"):
+        # The model: namespaces "is required if you specified namespace for Type". AWS's exact
+        # text was not found; code and status are those of the other parameter errors.
+        raise InvalidParameterException(
+            clusterName=cluster.name,
+            message="The namespaces field is required when the access scope type is namespace.")
     now = _now()
     previous = entry["_policies"].get(policy_arn)
     entry["_policies"][policy_arn] = {
