@@ -28,8 +28,13 @@ pub struct Aws {
     pub codebuild: aws_sdk_codebuild::Client,
     /// STS: who we are (the account id).
     pub sts: aws_sdk_sts::Client,
+    /// CloudWatch Logs: the log groups the build and the cluster write to.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The stack's region.
     pub region: String,
+    /// The configuration the clients were built from: credentials and endpoints for the one
+    /// request no SDK client makes, the EKS token for the cluster's Kubernetes API (`kube`).
+    pub sdk: aws_types::SdkConfig,
 }
 
 impl Aws {
@@ -70,7 +75,9 @@ impl Aws {
             ecr: client!(aws_sdk_ecr),
             codebuild: client!(aws_sdk_codebuild),
             sts: client!(aws_sdk_sts),
+            logs: client!(aws_sdk_cloudwatchlogs),
             region: region.to_string(),
+            sdk: conf,
         }
     }
 

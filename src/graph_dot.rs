@@ -15,6 +15,7 @@ fn fill(area: Area) -> &'static str {
         Area::Alb => "#fce7f3",
         Area::Ecr => "#ede9fe",
         Area::CodeBuild => "#ffedd5",
+        Area::Logs => "#e5e7eb",
     }
 }
 

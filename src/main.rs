@@ -9,6 +9,7 @@ mod exec;
 mod graph;
 mod graph_dot;
 mod kinds;
+mod kube;
 mod model;
 mod naming;
 mod observe;

@@ -51,6 +51,8 @@ pub enum Area {
     /// Build project.
     #[serde(rename = "codebuild")]
     CodeBuild,
+    /// Log groups.
+    Logs,
 }
 
 impl fmt::Display for Area {
@@ -62,6 +64,7 @@ impl fmt::Display for Area {
             Area::Alb => "alb",
             Area::Ecr => "ecr",
             Area::CodeBuild => "codebuild",
+            Area::Logs => "logs",
         })
     }
 }
@@ -112,7 +115,13 @@ pub enum AttrRule {
     ForceNew,
     /// Only given to the create call; never compared afterwards.
     CreateOnly,
+    /// Changed in place by a new version of the resource: its [`VERSION_OUTPUT`] changes, so
+    /// whatever references it is planned with the new version, known only after apply.
+    NewVersion,
 }
+
+/// The output naming a resource's current version (a launch template's default version).
+pub const VERSION_OUTPUT: &str = "version";
 
 /// JSON with every array sorted, so that the order AWS returns lists in does not count as a
 /// change.

@@ -52,6 +52,16 @@ pub fn build_project(stack: &str) -> String {
     stack.to_string()
 }
 
+/// The log group the build project writes to (CodeBuild's default for the project).
+pub fn build_log_group(stack: &str) -> String {
+    format!("/aws/codebuild/{}", build_project(stack))
+}
+
+/// The log group EKS sends the cluster's control-plane logs to (a name EKS fixes).
+pub fn cluster_log_group(stack: &str) -> String {
+    format!("/aws/eks/{}/cluster", cluster(stack))
+}
+
 /// Every name the stack uses, with its limit (AWS service quotas pages for each kind).
 pub fn all(stack: &str) -> Vec<NameRule> {
     let rule = |what, name, limit| NameRule { what, name, limit };

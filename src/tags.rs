@@ -194,6 +194,8 @@ pub enum Tagged<'a> {
     Elb(&'a str),
     /// An ECR repository, by ARN.
     Ecr(&'a str),
+    /// A CloudWatch Logs log group, by ARN (without the `:*` DescribeLogGroups adds to `arn`).
+    Logs(&'a str),
 }
 
 /// Brings the tags of `target` from `have` to `want`: sets what differs, removes what is gone,
@@ -241,6 +243,11 @@ async fn add(aws: &Aws, target: Tagged<'_>, set: &Tags) -> Result<()> {
             let req = aws.ecr.tag_resource().resource_arn(arn).set_tags(tags);
             req.send().await.aws("TagResource")?;
         }
+        Tagged::Logs(arn) => {
+            let tags = Some(set.to_map());
+            let req = aws.logs.tag_resource().resource_arn(arn).set_tags(tags);
+            req.send().await.aws("TagResource")?;
+        }
     }
     Ok(())
 }
@@ -284,6 +291,10 @@ async fn drop_keys(aws: &Aws, target: Tagged<'_>, keys: Vec<String>) -> Result<(
         }
         Tagged::Ecr(arn) => {
             let req = aws.ecr.untag_resource().resource_arn(arn);
+            req.set_tag_keys(some).send().await.aws("UntagResource")?;
+        }
+        Tagged::Logs(arn) => {
+            let req = aws.logs.untag_resource().resource_arn(arn);
             req.set_tag_keys(some).send().await.aws("UntagResource")?;
         }
     }

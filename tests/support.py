@@ -6,6 +6,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -49,6 +50,45 @@ class Emulator:
             aws_access_key_id="testing", aws_secret_access_key="testing",
             config=botocore_config(),
         )
+
+
+def eks_token(emulator: "Emulator", cluster: str, region: str = "us-east-1") -> str:
+    """A bearer token for `cluster`'s Kubernetes API, made as `aws eks get-token` makes it: an
+    STS GetCallerIdentity URL presigned by botocore with `x-k8s-aws-id: <cluster>` signed in."""
+    import base64
+
+    sts = boto3.client("sts", endpoint_url=emulator.url, region_name=region,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def keep_cluster(params, context, **kwargs):
+        if "x-k8s-aws-id" in params:
+            context["x-k8s-aws-id"] = params.pop("x-k8s-aws-id")
+
+    def add_header(request, **kwargs):
+        if "x-k8s-aws-id" in request.context:
+            request.headers["x-k8s-aws-id"] = request.context["x-k8s-aws-id"]
+
+    sts.meta.events.register("provide-client-params.sts.GetCallerIdentity", keep_cluster)
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
+    url = sts.generate_presigned_url("get_caller_identity", Params={"x-k8s-aws-id": cluster},
+                                     ExpiresIn=60, HttpMethod="GET")
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def kube(emulator: "Emulator", cluster: str, method: str, path: str, body=None, token=None,
+         content_type: str = "application/json"):
+    """Calls `cluster`'s Kubernetes API at its DescribeCluster endpoint; returns (status, JSON)."""
+    endpoint = emulator.client("eks").describe_cluster(name=cluster)["cluster"]["endpoint"]
+    data = json.dumps(body).encode() if body is not None else None
+    token = eks_token(emulator, cluster) if token is None else token
+    headers = {"Authorization": f"Bearer {token}",
+               "Accept": "application/json", "Content-Type": content_type}
+    req = urllib.request.Request(endpoint.rstrip("/") + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
 
 
 def botocore_config():

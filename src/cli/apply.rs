@@ -46,6 +46,7 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
     if !(cli.quiet && args.auto_approve) {
         print!("{}", plan::render_human(&p));
+        super::print_warnings(&cx.loaded.config);
     }
     p.check_conflicts()
         .map_err(|e| e.context("apply stopped before touching anything"))?;

@@ -131,6 +131,13 @@ struct Session {
     observed: Vec<Observed>,
 }
 
+/// Prints the config's warnings (an open endpoint, no audit log) in yellow, under the plan.
+fn print_warnings(config: &config::Config) {
+    for w in config::warnings(config) {
+        println!("{} {w}", console::style("Warning:").yellow().bold());
+    }
+}
+
 /// Loads and validates the config (no AWS call before it is valid), then reads the account.
 async fn load_and_observe(cli: &Cli) -> Result<Session> {
     let loaded = config::load(cli.config.as_deref())?;

@@ -30,6 +30,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&p)?);
     } else {
         print!("{}", plan::render_human(&p));
+        super::print_warnings(&cx.loaded.config);
     }
     p.check_conflicts()?;
     Ok(if args.detailed_exitcode && !p.is_empty() {

@@ -37,10 +37,27 @@ fn parse_env(s: &str) -> Result<(String, String)> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// Words that make a variable name look like it holds a secret.
+const SECRET_WORDS: [&str; 5] = ["PASSWORD", "TOKEN", "SECRET", "KEY", "CREDENTIAL"];
+
+/// Whether `name` looks like it holds a secret (`DB_PASSWORD`, `ApiKey`, `GITHUB_TOKEN`).
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| upper.contains(w))
+}
+
 /// Starts the build and, with --wait, follows it to its end.
 pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let loaded = config::load(cli.config.as_deref())?;
     let c = &loaded.config;
+    for (name, _) in args.env.iter().filter(|(k, _)| looks_secret(k)) {
+        eprintln!(
+            "{} --env {name} looks like a secret: it goes to CodeBuild as plain text, visible \
+             in BatchGetBuilds, the console and this machine's process list. Name it in \
+             codebuild.secrets (ssm:<parameter> or secretsmanager:<secret>) instead.",
+            console::style("Warning:").yellow().bold()
+        );
+    }
     let aws = Aws::connect(&c.region).await;
     let project = naming::build_project(&c.stack);
     let build = delivery::start(
@@ -98,4 +115,25 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let phase = delivery::failed_phase(&finished).unwrap_or_else(|| "an unknown phase".into());
     println!("{}: build {id} in phase {phase}", status.as_str());
     Ok(ExitCode::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_looking_names_are_recognised() {
+        for name in [
+            "DB_PASSWORD",
+            "GITHUB_TOKEN",
+            "ApiKey",
+            "client_secret",
+            "AWS_CREDENTIALS",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in ["IMAGE_TAG", "LOG_LEVEL", "REPLICAS"] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
 }

@@ -2,7 +2,9 @@
 
 mod locate;
 mod schema;
+mod secrets;
 mod validate;
+mod warnings;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use locate::Locations;
 pub use schema::json_schema;
+pub use secrets::SecretRef;
+pub use warnings::warnings;
 
 /// The config `infra init` writes and `infra` uses when no file is given or found.
 pub const DEFAULT_YAML: &str = include_str!("default.yaml");
@@ -55,6 +59,9 @@ pub struct Config {
     /// Build project.
     #[serde(default)]
     pub codebuild: CodeBuild,
+    /// Log groups the stack owns.
+    #[serde(default)]
+    pub logs: Logs,
 }
 
 /// VPC, zones and NAT layout.
@@ -119,6 +126,11 @@ pub struct Service {
     #[serde(default = "default_health_path")]
     #[schemars(regex(pattern = schema::HTTP_PATH))]
     pub health_check_path: String,
+    /// Kubernetes namespace the service runs in: infra makes it, and the build may deploy only
+    /// into it.
+    #[serde(default = "default_namespace")]
+    #[schemars(regex(pattern = schema::K8S_NAMESPACE), length(min = 1, max = 63))]
+    pub namespace: String,
 }
 
 fn default_node_port() -> u16 {
@@ -133,12 +145,17 @@ fn default_health_path() -> String {
     "/healthz".to_string()
 }
 
+fn default_namespace() -> String {
+    "grpc-app".to_string()
+}
+
 impl Default for Service {
     fn default() -> Self {
         Service {
             node_port: default_node_port(),
             grpc_node_port: default_grpc_node_port(),
             health_check_path: default_health_path(),
+            namespace: default_namespace(),
         }
     }
 }
@@ -156,6 +173,15 @@ pub struct Eks {
     pub instance_types: Vec<String>,
     /// Node group size.
     pub scaling: Scaling,
+    /// Where the Kubernetes API endpoint can be reached from.
+    pub endpoint: EndpointAccess,
+    /// CIDR blocks that may reach the public endpoint (with `public-and-private`).
+    #[schemars(length(min = 1, max = 40), inner(regex(pattern = schema::ANY_CIDR)))]
+    pub public_access_cidrs: Vec<String>,
+    /// Control-plane log types sent to CloudWatch Logs; an empty list turns logging off.
+    pub logging: Vec<ControlPlaneLog>,
+    /// The nodes' root volume (always gp3 and encrypted).
+    pub root_volume: RootVolume,
 }
 
 impl Default for Eks {
@@ -164,6 +190,80 @@ impl Default for Eks {
             version: "1.31".to_string(),
             instance_types: vec!["t3.medium".to_string()],
             scaling: Scaling::default(),
+            endpoint: EndpointAccess::default(),
+            public_access_cidrs: vec![ANYWHERE.to_string()],
+            logging: vec![
+                ControlPlaneLog::Api,
+                ControlPlaneLog::Audit,
+                ControlPlaneLog::Authenticator,
+            ],
+            root_volume: RootVolume::default(),
+        }
+    }
+}
+
+/// The CIDR block of every IPv4 address.
+pub const ANYWHERE: &str = "0.0.0.0/0";
+
+/// Where the cluster's Kubernetes API endpoint can be reached from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndpointAccess {
+    /// From the VPC, and from the internet within `eks.public_access_cidrs`.
+    #[default]
+    PublicAndPrivate,
+    /// From the VPC only; the build then runs in the private subnets to reach it.
+    Private,
+}
+
+/// A control-plane log type EKS can send to CloudWatch Logs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ControlPlaneLog {
+    /// The API server's log.
+    Api,
+    /// The audit log: who did what in the cluster.
+    Audit,
+    /// The IAM authenticator's log: which IAM identity became which Kubernetes user.
+    Authenticator,
+    /// The controller manager's log.
+    ControllerManager,
+    /// The scheduler's log.
+    Scheduler,
+}
+
+impl ControlPlaneLog {
+    /// The name EKS uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlPlaneLog::Api => "api",
+            ControlPlaneLog::Audit => "audit",
+            ControlPlaneLog::Authenticator => "authenticator",
+            ControlPlaneLog::ControllerManager => "controllerManager",
+            ControlPlaneLog::Scheduler => "scheduler",
+        }
+    }
+}
+
+/// The nodes' root volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RootVolume {
+    /// Size in GiB (the EKS AMIs need 20).
+    #[schemars(range(min = 20, max = 16384))]
+    pub size_gib: u32,
+    /// KMS key that encrypts it; null uses the account's default EBS key (`aws/ebs`).
+    #[schemars(regex(pattern = schema::KMS_KEY_ARN))]
+    pub kms_key_arn: Option<String>,
+}
+
+impl Default for RootVolume {
+    fn default() -> Self {
+        RootVolume {
+            size_gib: 20,
+            kms_key_arn: None,
         }
     }
 }
@@ -205,9 +305,9 @@ pub struct Alb {
 #[serde(rename_all = "UPPERCASE")]
 pub enum TagMutability {
     /// Tags can be pushed again (rebuilding a commit overwrites its image).
-    #[default]
     Mutable,
-    /// A pushed tag never changes.
+    /// A pushed tag never changes: what was deployed as a commit stays that commit's image.
+    #[default]
     Immutable,
 }
 
@@ -237,7 +337,7 @@ pub struct Ecr {
 impl Default for Ecr {
     fn default() -> Self {
         Ecr {
-            image_tag_mutability: TagMutability::Mutable,
+            image_tag_mutability: TagMutability::Immutable,
             scan_on_push: true,
             keep_images: 10,
         }
@@ -263,6 +363,16 @@ pub struct CodeBuild {
     /// CodeBuild compute type.
     #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub compute_type: String,
+    /// Minutes a build may run before CodeBuild stops it.
+    #[schemars(range(min = 5, max = 2160))]
+    pub timeout_minutes: u32,
+    /// Build secrets by reference: variable name to `ssm:<parameter name>` or
+    /// `secretsmanager:<secret name or ARN>`. The build reads them; the config never holds them.
+    #[schemars(extend(
+        "propertyNames" = {"pattern": schema::VARIABLE_NAME},
+        "additionalProperties" = {"type": "string", "pattern": schema::SECRET_REFERENCE}
+    ))]
+    pub secrets: BTreeMap<String, String>,
 }
 
 impl Default for CodeBuild {
@@ -273,6 +383,8 @@ impl Default for CodeBuild {
             buildspec: "buildspec.yml".to_string(),
             image: "aws/codebuild/standard:7.0".to_string(),
             compute_type: "BUILD_GENERAL1_SMALL".to_string(),
+            timeout_minutes: 30,
+            secrets: BTreeMap::new(),
         }
     }
 }
@@ -292,6 +404,21 @@ impl CodeBuild {
             h if h.starts_with("git-codecommit.") => Some("CODECOMMIT"),
             _ => None,
         }
+    }
+}
+
+/// Log group settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logs {
+    /// Days CloudWatch Logs keeps the stack's logs (one of the values CloudWatch Logs accepts).
+    #[schemars(extend("enum" = validate::RETENTION_DAYS))]
+    pub retention_days: u32,
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Logs { retention_days: 30 }
     }
 }
 

@@ -24,6 +24,21 @@ pub(super) const CIDR: &str = concat!(
     r"(25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})/(1[6-9]|2[0-8])$"
 );
 
+/// Any IPv4 CIDR block (/0 to /32), as EKS takes for who may reach its public endpoint.
+pub(super) const ANY_CIDR: &str = concat!(
+    r"^((25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})\.){3}",
+    r"(25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})/([0-9]|[12][0-9]|3[0-2])$"
+);
+
+/// A KMS key or alias ARN; the region must also be the stack's, which no pattern can check.
+pub(super) const KMS_KEY_ARN: &str = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/\S+$";
+
+/// A build environment variable name.
+pub(super) const VARIABLE_NAME: &str = r"^[A-Za-z_][A-Za-z0-9_]*$";
+
+/// A build secret reference: a Parameter Store name or a Secrets Manager secret.
+pub(super) const SECRET_REFERENCE: &str = r"^(ssm:[a-zA-Z0-9_.\-/]+|secretsmanager:\S+)$";
+
 /// A Kubernetes minor version as EKS names it (`1.31`).
 pub(super) const K8S_VERSION: &str = r"^1\.[0-9]+$";
 
@@ -32,6 +47,10 @@ pub(super) const INSTANCE_TYPE: &str = r"^\S*\.\S*$";
 
 /// An HTTP path.
 pub(super) const HTTP_PATH: &str = r"^/";
+
+/// A Kubernetes namespace name: a DNS-1123 label (lowercase letters, digits and hyphens, a
+/// letter or digit at each end), not one of Kubernetes' own (`default`, `kube-*`).
+pub(super) const K8S_NAMESPACE: &str = r"^(?!default$|kube-)[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 /// An ACM certificate ARN; the region must also be the stack's, which no pattern can check.
 pub(super) const CERTIFICATE_ARN: &str = r"^arn:aws(?=.*:acm:)(?=.*:certificate/)";

@@ -120,9 +120,72 @@ fn each_bad_value_is_reported_once_at_its_field_and_line() {
             says: "us-east-1",
             line: None,
         },
+        Rejected {
+            from: "public_access_cidrs: [0.0.0.0/0]",
+            to: "public_access_cidrs: [203.0.113.7/24]",
+            field: "eks.public_access_cidrs[0]",
+            says: "did you mean 203.0.113.0/24",
+            line: None,
+        },
+        Rejected {
+            from: "kms_key_arn: null",
+            to: "kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/abc",
+            field: "eks.root_volume.kms_key_arn",
+            says: "not in region us-east-1",
+            line: None,
+        },
+        Rejected {
+            from: "size_gib: 20",
+            to: "size_gib: 8",
+            field: "eks.root_volume.size_gib",
+            says: "outside 20-16384",
+            line: None,
+        },
+        Rejected {
+            from: "timeout_minutes: 30",
+            to: "timeout_minutes: 3",
+            field: "codebuild.timeout_minutes",
+            says: "5-2160",
+            line: None,
+        },
+        Rejected {
+            from: "secrets: {}",
+            to: "secrets: {API_TOKEN: hunter2}",
+            field: "codebuild.secrets.API_TOKEN",
+            says: "is not a secret reference",
+            line: None,
+        },
+        Rejected {
+            from: "secrets: {}",
+            to: "secrets: {CLUSTER_NAME: ssm:/x}",
+            field: "codebuild.secrets.CLUSTER_NAME",
+            says: "set by the project itself",
+            line: None,
+        },
+        Rejected {
+            from: "retention_days: 30",
+            to: "retention_days: 31",
+            field: "logs.retention_days",
+            says: "not a retention CloudWatch Logs accepts",
+            line: None,
+        },
+        Rejected {
+            from: "nat: single",
+            to: "nat: none",
+            field: "eks.endpoint",
+            says: "no way out",
+            line: None,
+        },
     ];
     for c in cases {
-        let p = problems(&default_with(c.from, c.to));
+        let text = default_with(c.from, c.to);
+        // The last case needs both: a private endpoint and no NAT gateway.
+        let text = if c.field == "eks.endpoint" {
+            text.replace("endpoint: public-and-private", "endpoint: private")
+        } else {
+            text
+        };
+        let p = problems(&text);
         assert_eq!(p.len(), 1, "{}: {p:?}", c.to);
         assert_eq!(p[0].field, c.field, "{}", c.to);
         assert!(p[0].message.contains(c.says), "{}", p[0].message);
@@ -210,6 +273,21 @@ fn stack_sections_are_validated() {
             "grpc_node_port: 30090",
             "grpc_node_port: 30080",
             "service.grpc_node_port",
+        ),
+        (
+            "namespace: grpc-app",
+            "namespace: Grpc_App",
+            "service.namespace",
+        ),
+        (
+            "namespace: grpc-app",
+            "namespace: kube-system",
+            "service.namespace",
+        ),
+        (
+            "namespace: grpc-app",
+            "namespace: grpc-app-",
+            "service.namespace",
         ),
     ];
     for (from, to, field) in cases {

@@ -1,9 +1,16 @@
 //! Checks a deserialised config against AWS's rules, before anything is sent to AWS.
 
-use super::{Config, Locations, Problem};
+use super::{secrets, Config, EndpointAccess, Locations, NatMode, Problem, SecretRef};
 use crate::naming;
 use ipnet::Ipv4Net;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
+
+/// The retention periods CloudWatch Logs accepts (PutRetentionPolicy's documented values).
+pub(super) const RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// AWS allows 50 tags per resource; infra sets three of its own (Name, infra:stack, infra:id).
 pub(super) const MAX_USER_TAGS: usize = 47;
@@ -22,6 +29,14 @@ impl Checker<'_> {
             field: field.to_string(),
             message,
         });
+    }
+
+    /// Reports `value` at `field` when it is outside `range`; `what` says whose limits they are.
+    fn within(&mut self, field: &str, value: u32, range: RangeInclusive<u32>, what: &str) {
+        if !range.contains(&value) {
+            let (lo, hi) = range.into_inner();
+            self.report(field, format!("{value} is outside {lo}-{hi} ({what})"));
+        }
     }
 
     /// Parses a CIDR that must be a network address with a prefix AWS accepts for VPCs and subnets.
@@ -68,6 +83,7 @@ pub fn check(config: &Config, locations: &Locations) -> Vec<Problem> {
     check_eks(&mut c, config);
     check_alb(&mut c, config);
     check_ecr_and_codebuild(&mut c, config);
+    check_security(&mut c, config);
     c.problems
 }
 
@@ -98,6 +114,31 @@ fn check_service(c: &mut Checker, config: &Config) {
             "service.health_check_path",
             format!("{:?} must start with /", s.health_check_path),
         );
+    }
+    if let Some(problem) = namespace_problem(&s.namespace) {
+        c.report("service.namespace", format!("{:?} {problem}", s.namespace));
+    }
+}
+
+/// Why `name` cannot be the service's namespace: it must be a DNS-1123 label, and not one of
+/// the namespaces every cluster has (Kubernetes reserves `kube-`), which infra would never own.
+fn namespace_problem(name: &str) -> Option<&'static str> {
+    let label = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if !label {
+        Some(
+            "is not a Kubernetes namespace name: at most 63 lowercase letters, digits and \
+             hyphens, starting and ending with a letter or digit",
+        )
+    } else if name == "default" || name.starts_with("kube-") {
+        Some("is a namespace Kubernetes itself keeps; choose one for the service (e.g. grpc-app)")
+    } else {
+        None
     }
 }
 
@@ -165,9 +206,12 @@ fn check_alb(c: &mut Checker, config: &Config) {
 
 fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
     let keep = config.ecr.keep_images;
-    if !(1..=1000).contains(&keep) {
-        c.report("ecr.keep_images", format!("{keep} is outside 1-1000"));
-    }
+    c.within(
+        "ecr.keep_images",
+        keep,
+        1..=1000,
+        "images the lifecycle policy keeps",
+    );
     let b = &config.codebuild;
     if b.source_type().is_none() {
         c.report(
@@ -350,5 +394,115 @@ fn check_network(c: &mut Checker, config: &Config) {
             }
             subnets.push((format!("{field} ({text})"), subnet));
         }
+    }
+}
+
+/// The settings that close the cluster, encrypt the nodes' disks and keep secrets out of the
+/// config.
+fn check_security(c: &mut Checker, config: &Config) {
+    let e = &config.eks;
+    if e.endpoint == EndpointAccess::PublicAndPrivate && e.public_access_cidrs.is_empty() {
+        c.report(
+            "eks.public_access_cidrs",
+            "at least one CIDR block is needed with a public endpoint \
+             (or set eks.endpoint: private)"
+                .to_string(),
+        );
+    }
+    if e.endpoint == EndpointAccess::Private && config.network.nat == NatMode::None {
+        c.report(
+            "eks.endpoint",
+            "private runs the builds in the private subnets, which then have no way out to \
+             fetch the source and images; set network.nat to single or per-az"
+                .to_string(),
+        );
+    }
+    if e.public_access_cidrs.len() > 40 {
+        c.report(
+            "eks.public_access_cidrs",
+            format!(
+                "{} blocks given; EKS allows 40",
+                e.public_access_cidrs.len()
+            ),
+        );
+    }
+    for (i, text) in e.public_access_cidrs.iter().enumerate() {
+        let field = format!("eks.public_access_cidrs[{i}]");
+        match Ipv4Net::from_str(text) {
+            Ok(net) if net.addr() == net.network() => {}
+            Ok(net) => c.report(
+                &field,
+                format!("{text:?} has host bits set; did you mean {}?", net.trunc()),
+            ),
+            Err(_) => c.report(
+                &field,
+                format!("{text:?} is not an IPv4 CIDR block (expected e.g. 203.0.113.0/24)"),
+            ),
+        }
+    }
+    let mut logs = e.logging.clone();
+    logs.sort();
+    logs.dedup();
+    if logs.len() != e.logging.len() {
+        c.report("eks.logging", "a log type is listed twice".to_string());
+    }
+    let v = &e.root_volume;
+    let why = "GiB: the EKS AMIs need 20, gp3 allows 16384";
+    c.within("eks.root_volume.size_gib", v.size_gib, 20..=16384, why);
+    if let Some(arn) = &v.kms_key_arn {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "kms"
+            && parts[4].len() == 12
+            && parts[4].chars().all(|ch| ch.is_ascii_digit())
+            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"))
+            && parts[5].len() > 6;
+        if !ok {
+            c.report(
+                "eks.root_volume.kms_key_arn",
+                format!(
+                    "{arn:?} is not a KMS key ARN \
+                     (expected arn:aws:kms:<region>:<account>:key/<id> or .../alias/<name>)"
+                ),
+            );
+        } else if parts[3] != config.region {
+            c.report(
+                "eks.root_volume.kms_key_arn",
+                format!(
+                    "{arn:?} is not in region {}; EBS encrypts only with keys of its own region",
+                    config.region
+                ),
+            );
+        }
+    }
+    let b = &config.codebuild;
+    let why = "the minutes CodeBuild allows";
+    c.within(
+        "codebuild.timeout_minutes",
+        b.timeout_minutes,
+        5..=2160,
+        why,
+    );
+    for (name, reference) in &b.secrets {
+        let field = format!("codebuild.secrets.{name}");
+        if let Some(problem) = secrets::name_problem(name) {
+            c.report(&field, problem);
+        }
+        if let Err(problem) = SecretRef::parse(reference) {
+            c.report(&field, problem);
+        }
+    }
+    let days = config.logs.retention_days;
+    if !RETENTION_DAYS.contains(&days) {
+        let allowed: Vec<String> = RETENTION_DAYS.iter().map(u32::to_string).collect();
+        c.report(
+            "logs.retention_days",
+            format!(
+                "{days} is not a retention CloudWatch Logs accepts ({})",
+                allowed.join(", ")
+            ),
+        );
     }
 }

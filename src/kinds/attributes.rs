@@ -32,7 +32,8 @@ pub fn differs<T: Serialize>(have: &T, want: &T) -> bool {
 }
 
 /// Declares a kind's attribute struct. Each field may end in `=> ForceNew` (a change replaces
-/// the resource) or `=> CreateOnly` (given to create, never compared); the rest update in place.
+/// the resource), `=> CreateOnly` (given to create, never compared) or `=> NewVersion` (changed
+/// in place by a new version, see [`AttrRule::NewVersion`]); the rest update in place.
 /// Unknown or missing attributes are refused when a desired spec is converted.
 ///
 /// ```ignore

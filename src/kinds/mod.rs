@@ -7,6 +7,7 @@ pub mod codebuild;
 pub mod ecr;
 pub mod eks;
 pub mod iam;
+pub mod logs;
 pub mod network;
 
 mod attributes;

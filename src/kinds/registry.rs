@@ -47,16 +47,22 @@ macro_rules! kind_registry {
             EksNodeGroup = "eks_node_group", Eks, eks::node_group::NodeGroup;
             /// EKS access entry with its access policy association.
             EksAccessEntry = "eks_access_entry", Eks, eks::access_entry::AccessEntry;
+            /// Kubernetes namespace of the service, made through the cluster's API.
+            K8sNamespace = "k8s_namespace", Eks, eks::namespace::Namespace;
             /// Application Load Balancer.
             LoadBalancer = "load_balancer", Alb, alb::load_balancer::LoadBalancer;
             /// ALB target group.
             TargetGroup = "target_group", Alb, alb::target_group::TargetGroup;
             /// ALB listener.
             Listener = "listener", Alb, alb::listener::Listener;
+            /// ALB listener rule (gRPC by content-type on the HTTPS listener).
+            ListenerRule = "listener_rule", Alb, alb::listener_rule::ListenerRule;
             /// A target group attached to the node group's Auto Scaling group (untaggable).
             TargetGroupAttachment = "target_group_attachment", Alb, alb::target_group_attachment::TargetGroupAttachment;
             /// ECR repository with its lifecycle policy.
             EcrRepository = "ecr_repository", Ecr, ecr::repository::Repository;
+            /// CloudWatch Logs log group (the build's and the cluster's).
+            LogGroup = "log_group", Logs, logs::log_group::LogGroup;
             /// CodeBuild project.
             CodeBuildProject = "codebuild_project", CodeBuild, codebuild::project::Project;
         }

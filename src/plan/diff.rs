@@ -2,9 +2,9 @@
 
 use super::{steps, Action, AttrChange, Change, Conflict, Plan};
 use crate::graph::{Graph, GraphError};
-use crate::model::{canonical, AttrRule, Kind, LogicalId, Observed, Ref};
+use crate::model::{canonical, AttrRule, Kind, LogicalId, Observed, Ref, VERSION_OUTPUT};
 use serde_json::Value as Json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Plans the changes that make `observed` match `desired`. `rule` says how a change to each
 /// attribute of a kind is carried out (in place, by replacement, or not at all).
@@ -29,6 +29,8 @@ pub fn diff(
         .collect();
     let (by_id, extra) = index(observed);
     let mut actions: HashMap<LogicalId, Action> = HashMap::new();
+    // Resources updated by a new version: their version output is known only after apply.
+    let mut new_version: HashSet<LogicalId> = HashSet::new();
     let mut changes = Vec::new();
 
     for id in &order {
@@ -40,6 +42,9 @@ pub fn diff(
         let lookup = |r: &Ref| -> Option<Json> {
             match actions.get(&r.id) {
                 Some(Action::Create | Action::Replace) | None => None,
+                Some(Action::Update) if r.attr == VERSION_OUTPUT && new_version.contains(&r.id) => {
+                    None
+                }
                 Some(_) => by_id
                     .get(&r.id)
                     .and_then(|o| o.outputs.get(&r.attr))
@@ -77,6 +82,13 @@ pub fn diff(
             }
             Some(_) => (Action::NoOp, None),
         };
+        if action == Action::Update
+            && attrs
+                .iter()
+                .any(|a| rule(want.kind, &a.name) == AttrRule::NewVersion)
+        {
+            new_version.insert(id.clone());
+        }
         actions.insert(id.clone(), action);
         changes.push(Change {
             id: id.clone(),

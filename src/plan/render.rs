@@ -25,9 +25,10 @@ pub fn render_human(plan: &Plan) -> String {
     if !plan.conflicts.is_empty() {
         let _ = writeln!(
             out,
-            "Conflicts: these exist under stack {}'s names but lack its tag infra:stack={}.\n\
+            "Conflicts: these exist under stack {}'s names but lack its tag infra:stack={} (for \
+             a Kubernetes namespace, its label infra/stack={}).\n\
              infra never touches resources it does not own:",
-            plan.stack, plan.stack
+            plan.stack, plan.stack, plan.stack
         );
         for c in &plan.conflicts {
             let _ = writeln!(

@@ -1,11 +1,14 @@
-//! Elastic Load Balancing reads: the load balancer, the target groups and the listeners are each
-//! described once per run, and all their tags come from a single DescribeTags.
+//! Elastic Load Balancing reads: the load balancer, the target groups, the listeners and the
+//! HTTPS listener's rules are each described once per run, and all their tags come from a single
+//! DescribeTags.
 
 use super::{read_once, Snapshot};
 use crate::aws::{absent_ok, AwsError, AwsResultExt};
 use crate::naming;
 use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
-use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag, TargetGroup};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Listener, LoadBalancer, ProtocolEnum, Rule, Tag, TargetGroup,
+};
 use std::collections::HashMap;
 
 /// The two target groups the stack may have, as `(which, name)`.
@@ -92,22 +95,53 @@ impl Snapshot {
         Ok(listeners)
     }
 
-    /// Tags of every ALB resource found (ALB, target groups, listeners), by ARN.
+    /// The rules other than the default of the stack's HTTPS listeners (the stack puts rules only
+    /// there), as `(listener ARN, rule)`; empty without one.
+    pub async fn listener_rules(&self) -> Result<&[(String, Rule)], AwsError> {
+        let rules = self
+            .cells
+            .listener_rules
+            .get_or_try_init(|| async {
+                let https = self.listeners().await?.iter().filter_map(|l| {
+                    let arn = l.listener_arn()?;
+                    (l.protocol() == Some(&ProtocolEnum::Https)).then_some(arn)
+                });
+                let reads = https.map(|arn| async move {
+                    let req = self.aws.elb.describe_rules().listener_arn(arn);
+                    let r = req.send().await.aws("DescribeRules");
+                    // A listener deleted since it was listed has no rules either.
+                    let rules = absent_ok(r)?.and_then(|out| out.rules).unwrap_or_default();
+                    Ok::<_, AwsError>(rules.into_iter().map(move |r| (arn.to_string(), r)))
+                });
+                let found = futures::future::try_join_all(reads).await?;
+                let not_default = |(_, r): &(String, Rule)| r.is_default() != Some(true);
+                Ok::<_, AwsError>(found.into_iter().flatten().filter(not_default).collect())
+            })
+            .await?;
+        Ok(rules)
+    }
+
+    /// Tags of every ALB resource found (ALB, target groups, listeners, rules), by ARN.
     pub async fn elb_tags(&self) -> Result<&HashMap<String, Vec<Tag>>, AwsError> {
         self.cells
             .elb_tags
             .get_or_try_init(|| async {
-                let (lb, tgs, listeners) =
-                    tokio::try_join!(self.load_balancer(), self.target_groups(), self.listeners())?;
+                let (lb, tgs, listeners, rules) = tokio::try_join!(
+                    self.load_balancer(),
+                    self.target_groups(),
+                    self.listeners(),
+                    self.listener_rules()
+                )?;
                 let arns: Vec<String> = lb
                     .iter()
                     .filter_map(|lb| lb.load_balancer_arn())
                     .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
                     .chain(listeners.iter().filter_map(|l| l.listener_arn()))
+                    .chain(rules.iter().filter_map(|(_, r)| r.rule_arn()))
                     .map(str::to_string)
                     .collect();
                 let mut out = HashMap::new();
-                // DescribeTags takes at most 20 ARNs; the stack has at most 5.
+                // DescribeTags takes at most 20 ARNs; the stack has at most 6.
                 for chunk in arns.chunks(20) {
                     let r = self
                         .aws

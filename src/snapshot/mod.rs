@@ -5,11 +5,13 @@
 mod eks;
 mod elb;
 mod iam;
+mod logs;
 
 pub use elb::target_group_names;
 pub use iam::RoleDetail;
 #[cfg(test)]
 pub(crate) use iam::{decode_document, role_detail, ROLES};
+pub use logs::LogGroupDetail;
 
 use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::model::STACK_TAG;
@@ -17,7 +19,9 @@ use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, Subnet, Vpc,
 };
 use aws_sdk_eks::types::{Cluster, Nodegroup};
-use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer, Tag as ElbTag, TargetGroup};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Listener, LoadBalancer, Rule, Tag as ElbTag, TargetGroup,
+};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
@@ -82,6 +86,8 @@ struct Cells {
     load_balancer: OnceCell<Option<LoadBalancer>>,
     target_groups: OnceCell<Vec<TargetGroup>>,
     listeners: OnceCell<Vec<Listener>>,
+    listener_rules: OnceCell<Vec<(String, Rule)>>,
+    log_groups: OnceCell<Vec<LogGroupDetail>>,
     elb_tags: OnceCell<HashMap<String, Vec<ElbTag>>>,
 }
 

@@ -1,15 +1,25 @@
-//! The internet-facing ALB: HTTP on 80 to the client Service's NodePort; with a certificate,
-//! HTTPS on 443 sending gRPC straight to the server's NodePort (ALB speaks gRPC to targets only
-//! behind HTTPS). Target groups are attached to the node group's Auto Scaling group, so replaced
-//! nodes register themselves.
+//! The internet-facing ALB: HTTP on 80 to the client Service's NodePort. With a certificate,
+//! HTTPS on 443 serves the client Service too, and a rule sends gRPC (by content-type) straight
+//! to the server's NodePort (ALB speaks gRPC to targets only behind HTTPS); port 80 then only
+//! redirects to 443. Target groups are attached to the node group's Auto Scaling group, so
+//! replaced nodes register themselves.
 
 use super::{network, out, Builder};
 use crate::model::{Desired, Kind, LogicalId, Value};
 use crate::naming;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// The TLS policy of the HTTPS listener: TLS 1.3 with 1.2 fallback, AWS's recommended default.
 const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/// Logical id of the HTTPS listener's rule sending gRPC to the server.
+const GRPC_RULE: &str = "rule/grpc";
+
+/// A listener action forwarding to target group `tg`.
+fn forward(tg: &str) -> Value {
+    Value::Map(BTreeMap::from([("forward".to_string(), out(tg, "arn"))]))
+}
 
 /// Adds the load balancer, target groups, listeners and ASG attachments.
 pub(super) fn add(b: &mut Builder) {
@@ -71,12 +81,35 @@ pub(super) fn add(b: &mut Builder) {
             .with("load_balancer_arn", out("alb", "arn"))
             .with("port", Value::Lit(json!(listen)))
             .with("protocol", Value::str(protocol))
-            .with("target_group_arn", out(&tg, "arn"))
+            .with("default_action", forward(&tg))
             .with("tags", b.tags(&listener_id));
         if let (Some(cert), "HTTPS") = (&c.alb.certificate_arn, protocol) {
             listener = listener
                 .with("certificate_arn", Value::str(cert))
-                .with("ssl_policy", Value::str(SSL_POLICY));
+                .with("ssl_policy", Value::str(SSL_POLICY))
+                // Browsers and plain HTTP clients reach the client Service on 443 too; gRPC
+                // goes to the server by the rule below.
+                .with("default_action", forward("tg/http"));
+            b.graph.add(
+                Desired::new(GRPC_RULE, Kind::ListenerRule)
+                    .with("listener_arn", out(&listener_id, "arn"))
+                    .with("priority", Value::Lit(json!(10)))
+                    .with(
+                        "header",
+                        // gRPC requests carry application/grpc, optionally with +proto etc.
+                        Value::Lit(
+                            json!({"name": "content-type", "values": ["application/grpc*"]}),
+                        ),
+                    )
+                    .with("target_group_arn", out(&tg, "arn"))
+                    .with("tags", b.tags(GRPC_RULE)),
+            );
+        } else if c.alb.certificate_arn.is_some() {
+            // With a certificate, nothing is served in plaintext: port 80 only redirects.
+            listener = listener.with(
+                "default_action",
+                Value::Lit(json!({"redirect_to_https": "443"})),
+            );
         }
         b.graph.add(listener);
         b.graph.add(

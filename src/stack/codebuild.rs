@@ -1,9 +1,22 @@
 //! The CodeBuild project that builds the image, pushes it and deploys it.
 
-use super::{out, Builder};
+use super::{network, out, Builder};
+use crate::config::{Config, EndpointAccess, SecretRef};
 use crate::model::{Desired, Kind, LogicalId, Value};
 use crate::naming;
+use serde_json::json;
 use std::collections::BTreeMap;
+
+/// Logical id of the log group builds write to.
+pub const BUILD_LOG_GROUP: &str = "logs/codebuild";
+
+/// The config's build secrets, parsed (validation has refused any that do not parse).
+pub fn build_secrets(c: &Config) -> impl Iterator<Item = (&String, SecretRef)> {
+    c.codebuild
+        .secrets
+        .iter()
+        .filter_map(|(name, r)| Some((name, SecretRef::parse(r).ok()?)))
+}
 
 /// Adds the project: privileged (docker builds), the stack's role, and the environment the
 /// buildspec reads.
@@ -21,7 +34,7 @@ pub(super) fn add(b: &mut Builder) {
         ),
         ("buildspec".to_string(), Value::str(&c.codebuild.buildspec)),
     ]);
-    let variables = BTreeMap::from([
+    let mut variables = BTreeMap::from([
         ("AWS_ACCOUNT_ID".to_string(), Value::str(b.account)),
         ("AWS_REGION".to_string(), Value::str(&c.region)),
         ("REPOSITORY_URI".to_string(), out("ecr/repository", "uri")),
@@ -29,7 +42,16 @@ pub(super) fn add(b: &mut Builder) {
             "CLUSTER_NAME".to_string(),
             Value::str(naming::cluster(&c.stack)),
         ),
+        ("K8S_NAMESPACE".into(), Value::str(&c.service.namespace)),
+        // The buildspec deploys as this role assuming itself (its self-trust statement).
+        ("BUILD_ROLE_ARN".to_string(), out("role/codebuild", "arn")),
     ]);
+    // Secrets by reference: CodeBuild resolves them when the build starts; their values are
+    // never in the config, the project or the plan.
+    for (name, reference) in build_secrets(c) {
+        let typed = format!("{}:{}", reference.variable_type(), reference.value());
+        variables.insert(name.clone(), Value::str(typed));
+    }
     let environment = BTreeMap::from([
         ("type".to_string(), Value::str("LINUX_CONTAINER")),
         ("image".to_string(), Value::str(&c.codebuild.image)),
@@ -48,13 +70,31 @@ pub(super) fn add(b: &mut Builder) {
             .with("source", Value::Map(source))
             .with("source_version", Value::str(&c.codebuild.branch))
             .with("environment", Value::Map(environment))
+            .with("logs_group_name", out(BUILD_LOG_GROUP, "name"))
             .with(
-                "logs_group_name",
-                Value::str(format!("/aws/codebuild/{name}")),
+                "timeout_minutes",
+                Value::Lit(json!(c.codebuild.timeout_minutes)),
             )
+            .with("vpc", build_vpc(b))
             .with("tags", b.tags(id))
             // The project is usable only once its role may do the build's work.
             .after(&LogicalId::new("trust/codebuild"))
             .after(&LogicalId::new("policy/codebuild/deploy")),
     );
+}
+
+/// Where builds run: outside any VPC, unless the cluster's endpoint is private; then in the
+/// private app subnets (which reach the internet through the NAT gateway), in their own group.
+fn build_vpc(b: &Builder) -> Value {
+    if b.config.eks.endpoint != EndpointAccess::Private {
+        return Value::Lit(serde_json::Value::Null);
+    }
+    Value::Map(BTreeMap::from([
+        ("vpc_id".to_string(), out(network::VPC, "id")),
+        ("subnets".to_string(), network::private_app_subnet_ids(b)),
+        (
+            "security_group_ids".to_string(),
+            Value::List(vec![out(network::BUILD_SG, "id")]),
+        ),
+    ]))
 }

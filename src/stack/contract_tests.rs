@@ -1,6 +1,7 @@
 //! The stack and the files that ship the service must agree: the ports the ALB targets are the
-//! NodePorts the manifests declare, the health check path is one the client serves, and the
-//! buildspec reads only variables the CodeBuild project (or CodeBuild itself) provides.
+//! NodePorts the manifests declare, the health check path is one the client serves, every object
+//! lives in the namespace the stack makes, and the buildspec reads only variables the CodeBuild
+//! project (or CodeBuild itself) provides.
 
 use super::build;
 use crate::config::{parse, DEFAULT_YAML};
@@ -10,7 +11,6 @@ use serde_yaml::Value as Yaml;
 
 const CLIENT: &str = include_str!("../../manifests/client.yaml");
 const SERVER: &str = include_str!("../../manifests/server.yaml");
-const NAMESPACE: &str = include_str!("../../manifests/namespace.yaml");
 const BUILDSPEC: &str = include_str!("../../buildspec.yml");
 
 fn docs(text: &str) -> Vec<Yaml> {
@@ -67,9 +67,16 @@ fn alb_targets_the_node_ports_the_manifests_declare() {
 
 #[test]
 fn every_object_lives_in_the_namespace_and_runs_the_pushed_image() {
-    let ns = docs(NAMESPACE);
-    let name = ns[0]["metadata"]["name"].as_str().expect("namespace name");
+    let c = parse(DEFAULT_YAML).unwrap();
+    let g = build(&c, "123456789012");
+    let name = c.service.namespace.as_str();
+    // The stack makes the namespace, enforcing the Pod Security Standard the pods are built to;
+    // the manifests hold no Namespace (the build role could not apply one).
+    let ns = &g.resources[&LogicalId::new(format!("k8s/namespace/{name}"))];
+    let labels = lit(ns.attrs.get("labels"));
+    assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
     for d in docs(CLIENT).iter().chain(docs(SERVER).iter()) {
+        assert_ne!(d["kind"], "Namespace");
         assert_eq!(
             d["metadata"]["namespace"], name,
             "{:?}",

@@ -1,17 +1,21 @@
 //! The EKS cluster, the node group (with the launch template that puts the node security group
-//! on the nodes) and the CodeBuild role's access entry.
+//! on the nodes), the service's namespace and the CodeBuild role's access entry.
 
-use super::{iam, network, out, Builder};
+use super::{iam, logs, network, out, Builder};
 use crate::config::NatMode;
-use crate::model::{Desired, Kind, LogicalId, Value};
+use crate::config::{Config, EndpointAccess, RootVolume};
+use crate::model::{Desired, Kind, LogicalId, Value, VERSION_OUTPUT};
 use crate::naming;
 use serde_json::json;
 
-/// Lets the CodeBuild role apply the manifests, Namespace included (namespaces are
-/// cluster-scoped, which only the cluster admin policy covers among EKS's access policies).
-const DEPLOY_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/// Lets the CodeBuild role apply the workload manifests and watch their rollouts in the
+/// service's namespace, and nothing else: the narrowest EKS access policy that can create
+/// Deployments, Services, ConfigMaps and PodDisruptionBudgets (it grants no RBAC, and only reads
+/// of Namespace objects). The namespace itself is cluster-scoped, which no namespace-scoped
+/// policy can create: `infra` makes it (`k8s/namespace/...`).
+const DEPLOY_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 
-/// Adds cluster, launch template, node group and access entry.
+/// Adds cluster, launch template, node group, namespace and access entry.
 pub(super) fn add(b: &mut Builder) {
     let c = b.config;
     let stack = &c.stack;
@@ -24,10 +28,18 @@ pub(super) fn add(b: &mut Builder) {
         .with("subnet_ids", app_subnets.clone())
         // API_AND_CONFIG_MAP enables access entries while keeping the ConfigMap readable.
         .with("authentication_mode", Value::str("API_AND_CONFIG_MAP"))
+        .with("security_group_ids", control_plane_groups(c))
+        .with("endpoint", endpoint(c))
+        .with("logging", logging(c))
         .with("tags", b.tags("eks/cluster"))
         .after(&LogicalId::new("trust/cluster"));
     for a in iam::attachments_of("cluster") {
         cluster = cluster.after(&LogicalId::new(a));
+    }
+    // EKS creates its log group on first use, untagged and kept forever, unless it exists:
+    // the stack's comes first, and goes only after the cluster.
+    if !c.eks.logging.is_empty() {
+        cluster = cluster.after(&LogicalId::new(logs::CLUSTER_LOG_GROUP));
     }
     b.graph.add(cluster);
 
@@ -43,6 +55,12 @@ pub(super) fn add(b: &mut Builder) {
                     out("eks/cluster", "cluster_security_group_id"),
                 ]),
             )
+            // IMDSv2 only, and no further than the node: pods cannot take its credentials.
+            .with(
+                "metadata",
+                Value::Lit(json!({"http_tokens": "required", "hop_limit": 1})),
+            )
+            .with("root_volume", root_volume(&c.eks.root_volume))
             .with("tags", b.tags("lt/nodes")),
     );
 
@@ -54,6 +72,7 @@ pub(super) fn add(b: &mut Builder) {
         .with("subnet_ids", app_subnets)
         .with("instance_types", Value::Lit(json!(c.eks.instance_types)))
         .with("launch_template_id", out("lt/nodes", "id"))
+        .with("launch_template_version", out("lt/nodes", VERSION_OUTPUT))
         .with(
             "scaling",
             Value::Lit(json!({"min": s.min, "desired": s.desired, "max": s.max})),
@@ -72,13 +91,78 @@ pub(super) fn add(b: &mut Builder) {
     }
     b.graph.add(nodes);
 
+    let namespace = &c.service.namespace;
+    b.graph.add(
+        Desired::new(format!("k8s/namespace/{namespace}"), Kind::K8sNamespace)
+            .with("cluster_name", out("eks/cluster", "name"))
+            .with("name", Value::str(namespace))
+            .with("labels", namespace_labels(stack)),
+    );
+
     b.graph.add(
         Desired::new("eks/access/codebuild", Kind::EksAccessEntry)
             .with("cluster_name", out("eks/cluster", "name"))
             .with("principal_arn", out("role/codebuild", "arn"))
             .with("policy_arn", Value::str(DEPLOY_POLICY))
-            .with("access_scope", Value::str("cluster"))
+            .with(
+                "access_scope",
+                Value::Lit(json!({"type": "namespace", "namespaces": [namespace]})),
+            )
             .with("tags", b.tags("eks/access/codebuild"))
             .after(&LogicalId::new("trust/codebuild")),
     );
+}
+
+/// The service namespace's labels: the workloads are built to the "restricted" Pod Security
+/// Standard and the namespace enforces it (the latest version of it), and the ownership labels
+/// that make the namespace this stack's (`infra/stack`, as the `infra:stack` tag does elsewhere).
+fn namespace_labels(stack: &str) -> Value {
+    Value::Lit(json!({
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "app.kubernetes.io/managed-by": "infra",
+        "infra/stack": stack,
+    }))
+}
+
+/// The nodes' root volume: gp3, always encrypted (with the config's key, or EBS's default).
+fn root_volume(v: &RootVolume) -> Value {
+    let mut volume = json!({
+        // The root device of the EKS-optimized AMIs.
+        "device_name": "/dev/xvda",
+        "size_gib": v.size_gib,
+        "volume_type": "gp3",
+        "encrypted": true,
+    });
+    if let Some(key) = &v.kms_key_arn {
+        volume["kms_key_id"] = json!(key);
+    }
+    Value::Lit(volume)
+}
+
+/// Who can reach the cluster's API: the VPC always; the internet within the config's CIDRs
+/// unless the endpoint is private.
+fn endpoint(c: &Config) -> Value {
+    let public = c.eks.endpoint == EndpointAccess::PublicAndPrivate;
+    let cidrs = if public {
+        c.eks.public_access_cidrs.clone()
+    } else {
+        Vec::new()
+    };
+    Value::Lit(json!({"public": public, "private": true, "public_access_cidrs": cidrs}))
+}
+
+/// The control-plane log types to send, sorted as observe reports them.
+fn logging(c: &Config) -> Value {
+    let mut types: Vec<&str> = c.eks.logging.iter().map(|t| t.as_str()).collect();
+    types.sort();
+    Value::Lit(json!(types))
+}
+
+/// The control plane's own security groups: with a private endpoint, the one admitting builds.
+fn control_plane_groups(c: &Config) -> Value {
+    match c.eks.endpoint {
+        EndpointAccess::Private => Value::List(vec![out(network::API_SG, "id")]),
+        EndpointAccess::PublicAndPrivate => Value::List(Vec::new()),
+    }
 }

@@ -3,7 +3,9 @@
 //! policy, which may name roles (the CodeBuild role trusts itself), is a separate resource whose
 //! references to role ARNs make it wait for those roles to exist.
 
-use super::{out, Builder};
+use super::codebuild::build_secrets;
+use super::{network, out, Builder};
+use crate::config::EndpointAccess;
 use crate::model::{Desired, Kind, Value};
 use crate::naming;
 use serde_json::json;
@@ -22,13 +24,21 @@ const MANAGED: [(&str, &[&str]); 2] = [
     ),
 ];
 
-/// The statement letting `service` assume a role.
-fn service_statement(service: &str) -> Value {
-    Value::Lit(json!({
+/// The statement letting `service` assume a role; `source` limits it to one resource of the
+/// stack's account acting for it (the confused-deputy guard).
+fn service_statement(service: &str, source: Option<(&str, &str)>) -> Value {
+    let mut statement = json!({
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
-    }))
+    });
+    if let Some((account, arn)) = source {
+        statement["Condition"] = json!({
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": arn},
+        });
+    }
+    Value::Lit(statement)
 }
 
 fn policy(statements: Vec<Value>) -> Value {
@@ -55,6 +65,12 @@ pub fn attachments_of(role: &str) -> Vec<String> {
 /// Adds the three roles, their trust policies, managed attachments and the CodeBuild policy.
 pub(super) fn add(b: &mut Builder) {
     let stack = b.config.stack.clone();
+    let project = format!(
+        "arn:aws:codebuild:{}:{}:project/{}",
+        b.config.region,
+        b.account,
+        naming::build_project(&stack)
+    );
     for (which, service, purpose) in [
         ("cluster", "eks.amazonaws.com", "EKS control plane"),
         ("node", "ec2.amazonaws.com", "EKS worker nodes"),
@@ -65,6 +81,10 @@ pub(super) fn add(b: &mut Builder) {
         ),
     ] {
         let role_id = format!("role/{which}");
+        // CodeBuild names the project it assumes the role for; EKS supports no such condition
+        // for its cluster and node roles (AWS Support, prowler#4745), so those trust the
+        // service alone.
+        let source = (which == "codebuild").then_some((b.account, project.as_str()));
         b.graph.add(
             Desired::new(&role_id, Kind::IamRole)
                 .with("name", Value::str(naming::role(&stack, which)))
@@ -74,14 +94,14 @@ pub(super) fn add(b: &mut Builder) {
                 )
                 .with(
                     "initial_trust_policy",
-                    policy(vec![service_statement(service)]),
+                    policy(vec![service_statement(service, source)]),
                 )
                 .with("tags", b.tags(&role_id)),
         );
-        let mut trust = vec![service_statement(service)];
+        let mut trust = vec![service_statement(service, source)];
         if which == "codebuild" {
             // Since 2022 a role no longer trusts itself implicitly; the build assumes its own role
-            // (to run aws eks update-kubeconfig with an explicit role), so it needs the statement.
+            // (aws eks update-kubeconfig --role-arn), so it needs the statement.
             trust.push(Value::Map(BTreeMap::from([
                 ("Effect".to_string(), Value::str("Allow")),
                 (
@@ -129,6 +149,8 @@ pub(super) fn add(b: &mut Builder) {
                 "ecr:BatchCheckLayerAvailability",
                 "ecr:BatchGetImage",
                 "ecr:CompleteLayerUpload",
+                // The build skips a commit already pushed: tags are immutable.
+                "ecr:DescribeImages",
                 "ecr:GetDownloadUrlForLayer",
                 "ecr:InitiateLayerUpload",
                 "ecr:PutImage",
@@ -141,16 +163,34 @@ pub(super) fn add(b: &mut Builder) {
             &["eks:DescribeCluster"],
             out("eks/cluster", "arn"),
         ),
+        // The stack creates the group (with its retention): the build only writes to it.
         statement(
             "WriteItsLogs",
-            &[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-            ],
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
             Value::Lit(json!([log_group, format!("{log_group}:*")])),
         ),
+        statement(
+            "AssumeItselfToDeploy",
+            &["sts:AssumeRole"],
+            out("role/codebuild", "arn"),
+        ),
     ];
+    let mut statements = statements;
+    if b.config.eks.endpoint == EndpointAccess::Private {
+        statements.extend(vpc_build_statements(b));
+    }
+    for (action, sid) in [
+        ("ssm:GetParameters", "ReadItsParameters"),
+        ("secretsmanager:GetSecretValue", "ReadItsSecrets"),
+    ] {
+        let resources: Vec<String> = build_secrets(b.config)
+            .filter(|(_, r)| r.read_action() == action)
+            .map(|(_, r)| r.resource_arn(region, b.account))
+            .collect();
+        if !resources.is_empty() {
+            statements.push(statement(sid, &[action], Value::Lit(json!(resources))));
+        }
+    }
     b.graph.add(
         Desired::new("policy/codebuild/deploy", Kind::IamInlinePolicy)
             .with("role_name", out("role/codebuild", "name"))
@@ -166,4 +206,59 @@ fn statement(sid: &str, actions: &[&str], resource: Value) -> Value {
         ("Action".to_string(), Value::Lit(json!(actions))),
         ("Resource".to_string(), resource),
     ]))
+}
+
+/// What a build running in the VPC needs (CodeBuild User Guide, "Allow CodeBuild access to AWS
+/// services required to create a VPC network interface"): EC2's describe calls and network
+/// interface creation have no resource-level permissions, so AWS requires `*` for them; the
+/// interfaces may be attached only for CodeBuild and only in the stack's private app subnets.
+fn vpc_build_statements(b: &Builder) -> Vec<Value> {
+    let region = &b.config.region;
+    vec![
+        Value::Lit(json!({
+            "Sid": "RunInTheVpc",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            "Resource": "*",
+        })),
+        Value::Map(BTreeMap::from([
+            ("Sid".to_string(), Value::str("AttachInItsSubnets")),
+            ("Effect".to_string(), Value::str("Allow")),
+            (
+                "Action".to_string(),
+                Value::Lit(json!(["ec2:CreateNetworkInterfacePermission"])),
+            ),
+            (
+                "Resource".to_string(),
+                Value::str(format!(
+                    "arn:aws:ec2:{region}:{}:network-interface/*",
+                    b.account
+                )),
+            ),
+            (
+                "Condition".to_string(),
+                Value::Map(BTreeMap::from([
+                    (
+                        "StringEquals".to_string(),
+                        Value::Lit(json!({"ec2:AuthorizedService": "codebuild.amazonaws.com"})),
+                    ),
+                    (
+                        "ArnEquals".to_string(),
+                        Value::Map(BTreeMap::from([(
+                            "ec2:Subnet".to_string(),
+                            network::private_app_subnet_arns(b),
+                        )])),
+                    ),
+                ])),
+            ),
+        ])),
+    ]
 }

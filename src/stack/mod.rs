@@ -6,6 +6,7 @@ mod codebuild;
 mod ecr;
 mod eks;
 mod iam;
+mod logs;
 mod network;
 
 use crate::config::Config;
@@ -22,6 +23,7 @@ pub fn build(config: &Config, account: &str) -> Graph {
     network::add(&mut b);
     iam::add(&mut b);
     ecr::add(&mut b);
+    logs::add(&mut b);
     eks::add(&mut b);
     alb::add(&mut b);
     codebuild::add(&mut b);

@@ -1,7 +1,7 @@
 //! VPC, subnets, gateways, route tables and security groups.
 
 use super::Builder;
-use crate::config::NatMode;
+use crate::config::{EndpointAccess, NatMode};
 use crate::model::{Desired, Kind, LogicalId, Value};
 use crate::naming;
 use serde_json::json;
@@ -35,17 +35,22 @@ fn zone_suffixes(b: &Builder) -> Vec<String> {
 
 /// References to the ids of the public subnets (the ALB's), in zone order.
 pub fn public_subnet_ids(b: &Builder) -> Value {
-    subnet_ids(b, PUBLIC)
+    subnet_outputs(b, PUBLIC, "id")
 }
 
 /// References to the ids of the private application subnets (the nodes'), in zone order.
 pub fn private_app_subnet_ids(b: &Builder) -> Value {
-    subnet_ids(b, PRIVATE_APP)
+    subnet_outputs(b, PRIVATE_APP, "id")
 }
 
-fn subnet_ids(b: &Builder, tier: &str) -> Value {
-    let id = |z: &String| Value::reference(&LogicalId::new(subnet_id(tier, z)), "id");
-    Value::List(zone_suffixes(b).iter().map(id).collect())
+/// References to the ARNs of the private application subnets, in zone order.
+pub fn private_app_subnet_arns(b: &Builder) -> Value {
+    subnet_outputs(b, PRIVATE_APP, "arn")
+}
+
+fn subnet_outputs(b: &Builder, tier: &str, output: &str) -> Value {
+    let of = |z: &String| Value::reference(&LogicalId::new(subnet_id(tier, z)), output);
+    Value::List(zone_suffixes(b).iter().map(of).collect())
 }
 
 /// Logical ids of the private default routes and the private subnets' associations.
@@ -226,7 +231,39 @@ pub(super) fn add(b: &mut Builder) {
         "EKS nodes of the stack: service NodePort from the ALB only",
         Value::List(from_alb),
     );
+    // A private endpoint is reached from inside the VPC only: builds run there, in their own
+    // group, and the control plane admits HTTPS from that group alone.
+    if b.config.eks.endpoint == EndpointAccess::Private {
+        let build = add_security_group(
+            b,
+            BUILD_SG,
+            "build",
+            "CodeBuild builds of the stack: no inbound",
+            Value::List(Vec::new()),
+        );
+        let from_builds = Value::Map(BTreeMap::from([
+            ("protocol".to_string(), Value::str("tcp")),
+            ("from_port".to_string(), Value::Lit(json!(443))),
+            ("to_port".to_string(), Value::Lit(json!(443))),
+            (
+                "source_security_group_id".to_string(),
+                Value::reference(&build, "id"),
+            ),
+        ]));
+        add_security_group(
+            b,
+            API_SG,
+            "api",
+            "EKS API of the stack: HTTPS from the stack's builds",
+            Value::List(vec![from_builds]),
+        );
+    }
 }
+
+/// Logical id of the builds' security group (private endpoint only).
+pub const BUILD_SG: &str = "sg/build";
+/// Logical id of the group on the control plane admitting the builds (private endpoint only).
+pub const API_SG: &str = "sg/api";
 
 fn add_route_table(b: &mut Builder, id: &str) -> LogicalId {
     let rt = Desired::new(id, Kind::RouteTable)

@@ -78,6 +78,8 @@ fn every_taggable_resource_carries_the_ownership_tags() {
                 | Kind::IamInlinePolicy
                 | Kind::IamPolicyAttachment
                 | Kind::TargetGroupAttachment
+                // Not an AWS resource: its `infra/stack` label makes it the stack's.
+                | Kind::K8sNamespace
         );
         match r.attrs.get("tags") {
             Some(Value::Map(tags)) => {
@@ -150,7 +152,10 @@ fn policy_documents_grant_no_wildcard_actions() {
             }
             // "*" resources only where AWS offers no resource-level permission.
             if st.get("Resource") == Some(&serde_json::json!("*")) {
-                assert_eq!(actions, ["ecr:GetAuthorizationToken"], "{at}");
+                assert!(
+                    actions == ["ecr:GetAuthorizationToken"] || st["Sid"] == "RunInTheVpc",
+                    "{at}: {actions:?}"
+                );
             }
         }
     }
@@ -163,9 +168,83 @@ fn codebuild_policy_is_scoped_to_its_own_repository_cluster_and_logs() {
     let mut targets = Vec::new();
     doc.visit_refs(&mut |r| targets.push(format!("{}.{}", r.id, r.attr)));
     targets.sort();
-    assert_eq!(targets, ["ecr/repository.arn", "eks/cluster.arn"]);
+    // Its own role: the build assumes itself to deploy.
+    assert_eq!(
+        targets,
+        [
+            "ecr/repository.arn",
+            "eks/cluster.arn",
+            "role/codebuild.arn"
+        ]
+    );
     let text = serde_json::to_string(doc).unwrap();
     assert!(text.contains("log-group:/aws/codebuild/grpc-eks"), "{text}");
+    // The stack creates the group; the build may not make others.
+    assert!(!text.contains("logs:CreateLogGroup"), "{text}");
+    // No secrets configured: no secret may be read.
+    assert!(
+        !text.contains("ssm:") && !text.contains("secretsmanager:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn build_secrets_are_readable_exactly_and_reach_the_project_by_reference() {
+    let mut c = crate::config::parse(crate::config::DEFAULT_YAML).unwrap();
+    c.codebuild.secrets = [
+        ("API_TOKEN", "ssm:/grpc/api-token"),
+        ("DB_PASSWORD", "secretsmanager:grpc/db:password"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let g = crate::stack::build(&c, "123456789012");
+    let docs = documents(&g);
+    let (_, doc) = docs
+        .iter()
+        .find(|(at, _)| at == "policy/codebuild/deploy.document")
+        .unwrap();
+    let statements = doc["Statement"].as_array().unwrap();
+    let sid = |s: &str| statements.iter().find(|st| st["Sid"] == s).cloned();
+    assert_eq!(
+        sid("ReadItsParameters").unwrap()["Resource"],
+        serde_json::json!(["arn:aws:ssm:us-east-1:123456789012:parameter/grpc/api-token"])
+    );
+    assert_eq!(
+        sid("ReadItsSecrets").unwrap()["Resource"],
+        serde_json::json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:grpc/db-??????"])
+    );
+    let env = serde_json::to_string(
+        &g.resources[&LogicalId::new("codebuild/project")].attrs["environment"],
+    )
+    .unwrap();
+    assert!(env.contains("PARAMETER_STORE:/grpc/api-token"), "{env}");
+    assert!(env.contains("SECRETS_MANAGER:grpc/db:password"), "{env}");
+}
+
+#[test]
+fn codebuild_trust_names_the_account_and_project_and_eks_trust_names_the_service_only() {
+    let g = full();
+    for (which, conditioned) in [("codebuild", true), ("cluster", false), ("node", false)] {
+        let role = &g.resources[&LogicalId::new(format!("role/{which}"))];
+        let trust = &g.resources[&LogicalId::new(format!("trust/{which}"))];
+        // The statement the role is created with, then its full trust policy.
+        let mut text = String::new();
+        for doc in [
+            &role.attrs["initial_trust_policy"],
+            &trust.attrs["document"],
+        ] {
+            text = serde_json::to_string(doc).unwrap();
+            let has = text.contains("aws:SourceAccount");
+            assert_eq!(has, conditioned, "{which}: {text}");
+        }
+        if conditioned {
+            assert!(
+                text.contains("arn:aws:codebuild:us-east-1:123456789012:project/grpc-eks"),
+                "{text}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -217,10 +296,56 @@ fn full_stack_inventory_and_relations() {
     let project = &get("codebuild/project").attrs["environment"];
     let mut refs = Vec::new();
     project.visit_refs(&mut |r| refs.push(r.id.to_string()));
-    assert_eq!(refs, ["ecr/repository"]);
+    refs.sort();
+    assert_eq!(refs, ["ecr/repository", "role/codebuild"]);
     // Without a certificate there is no HTTPS listener and no gRPC target group.
     let plain = graph(NatMode::Single);
     assert!(plain.get(&LogicalId::new("listener/https")).is_none());
     assert!(plain.get(&LogicalId::new("tg/grpc")).is_none());
     assert!(plain.get(&LogicalId::new("listener/http")).is_some());
+}
+
+#[test]
+fn a_private_endpoint_runs_builds_in_the_vpc_and_admits_only_them() {
+    let text =
+        crate::config::DEFAULT_YAML.replace("endpoint: public-and-private", "endpoint: private");
+    let c = crate::config::parse(&text).unwrap();
+    let g = crate::stack::build(&c, "123456789012");
+    let get = |id: &str| &g.resources[&LogicalId::new(id)];
+    let cluster = serde_json::to_string(&get("eks/cluster").attrs["endpoint"]).unwrap();
+    assert!(cluster.contains(r#""public":false"#), "{cluster}");
+    let groups = &get("eks/cluster").attrs["security_group_ids"];
+    assert_eq!(
+        groups,
+        &Value::List(vec![Value::reference(&LogicalId::new("sg/api"), "id")])
+    );
+    let api = serde_json::to_string(&get("sg/api").attrs["ingress"]).unwrap();
+    assert!(api.contains("443") && api.contains("sg/build"), "{api}");
+    let vpc = serde_json::to_string(&get("codebuild/project").attrs["vpc"]).unwrap();
+    assert!(
+        vpc.contains("sg/build") && vpc.contains("subnet/private-app/a"),
+        "{vpc}"
+    );
+    let policy = documents(&g)
+        .into_iter()
+        .find(|(at, _)| at == "policy/codebuild/deploy.document")
+        .unwrap()
+        .1;
+    let attach = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["Sid"] == "AttachInItsSubnets")
+        .unwrap();
+    assert_eq!(
+        attach["Condition"]["ArnEquals"]["ec2:Subnet"],
+        serde_json::json!(["arn-of-subnet/private-app/a", "arn-of-subnet/private-app/b"])
+    );
+    // The default, public endpoint runs builds outside the VPC.
+    let public = full();
+    assert!(public.get(&LogicalId::new("sg/build")).is_none());
+    assert_eq!(
+        public.resources[&LogicalId::new("codebuild/project")].attrs["vpc"],
+        Value::Lit(serde_json::Value::Null)
+    );
 }

@@ -2,13 +2,15 @@
 
 import pytest
 
-from conftest import PLAN_CALLS, READ_PREFIXES
+from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE, READ_PREFIXES
 
 STACK = "grpc-eks"
-# The default stack: 23 network resources, 11 IAM, 4 EKS, 4 ALB, the repository and the project.
-TOTAL = 44
-# Of those, the ones that carry tags (routes, associations, attachments and policies do not).
-TAGGABLE = 26
+# The default stack: 23 network resources, 11 IAM, 5 EKS (the namespace among them), 4 ALB, the
+# repository, the project and their 2 log groups.
+TOTAL = 47
+# Of those, the ones that carry tags (routes, associations, attachments, policies and the
+# namespace, which carries labels, do not).
+TAGGABLE = 28
 OWNED = [{"Name": "tag:infra:stack", "Values": [STACK]}]
 
 
@@ -142,7 +144,9 @@ def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
         "6 zones, per-AZ NAT": plan_calls(with_zones(per_az, 6)),
         "certificate": plan_calls(base.replace("certificate_arn: null", f"certificate_arn: {cert}")),
     }
+    certificate = counts.pop("certificate")
     assert set(counts.values()) == {PLAN_CALLS}, counts
+    assert certificate == PLAN_CALLS_WITH_CERTIFICATE
 
 
 def test_tag_drift_is_one_in_place_update(infra, ec2):

@@ -5,11 +5,13 @@ with boto3 against the emulator, never through `infra`'s own read path."""
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import READ_PREFIXES, Run
+from support import Emulator, kube
 from test_network import OWNED, STACK, TOTAL, owned_inventory
 
 # What the default stack holds once applied, as boto3 counts it. Trust policies are not counted
@@ -18,7 +20,7 @@ APPLIED = {
     "vpc": 1, "subnet": 6, "igw": 1, "igw_attachment": 1, "rt": 2, "route": 2, "rta": 6,
     "nat": 1, "eip": 1, "sg": 2, "launch_template": 1,
     "role": 3, "policy_attachment": 4, "inline_policy": 1,
-    "cluster": 1, "nodegroup": 1, "access_entry": 1, "asg": 1,
+    "cluster": 1, "nodegroup": 1, "access_entry": 1, "asg": 1, "namespace": 1,
     "load_balancer": 1, "target_group": 1, "listener": 1, "tg_attachment": 1,
     "repository": 1, "project": 1,
 }
@@ -30,7 +32,7 @@ CREATES = {
     "CreateVpc": 1, "CreateSubnet": 6, "CreateInternetGateway": 1, "AllocateAddress": 1,
     "CreateNatGateway": 1, "CreateRouteTable": 2, "CreateSecurityGroup": 2,
     "CreateLaunchTemplate": 1, "CreateRole": 3, "CreateCluster": 1, "CreateNodegroup": 1,
-    "CreateAccessEntry": 1, "CreateLoadBalancer": 1, "CreateTargetGroup": 1,
+    "CreateAccessEntry": 1, "CreateNamespace": 1, "CreateLoadBalancer": 1, "CreateTargetGroup": 1,
     "CreateListener": 1, "CreateRepository": 1, "CreateProject": 1,
 }
 
@@ -66,8 +68,14 @@ def inventory(c) -> dict:
     clusters = [n for n in eks.list_clusters()["clusters"] if ours(eks.describe_cluster(name=n)["cluster"]["tags"])]
     nodegroups = [(cl, ng) for cl in clusters for ng in eks.list_nodegroups(clusterName=cl)["nodegroups"]]
     role_arn_prefix = f"arn:aws:iam::{c['sts'].get_caller_identity()['Account']}:role/{STACK}-"
-    entries = [p for cl in clusters if eks.describe_cluster(name=cl)["cluster"]["status"] == "ACTIVE"
+    active = [cl for cl in clusters if eks.describe_cluster(name=cl)["cluster"]["status"] == "ACTIVE"]
+    entries = [p for cl in active
                for p in eks.list_access_entries(clusterName=cl)["accessEntries"] if p.startswith(role_arn_prefix)]
+    # Through the cluster's Kubernetes API (the emulator's), with a token made as aws eks get-token does.
+    emu = Emulator(eks.meta.endpoint_url)
+    namespaces = [ns for cl in active
+                  for ns in kube(emu, cl, "GET", "/api/v1/namespaces")[1].get("items", [])
+                  if ns["metadata"].get("labels", {}).get("infra/stack") == STACK]
 
     def owned_arns(arns):
         if not arns:
@@ -92,6 +100,7 @@ def inventory(c) -> dict:
         "cluster": len(clusters),
         "nodegroup": len(nodegroups),
         "access_entry": len(entries),
+        "namespace": len(namespaces),
         "asg": len(groups),
         "load_balancer": len(lbs),
         "target_group": len(tgs),
@@ -200,11 +209,26 @@ def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infr
     kill(apply, lambda calls: succeeded(calls, "CreateCluster"))
     assert eks.describe_cluster(name=STACK)["cluster"]["status"] == "CREATING"
     # 3. While the node group is being created (this run first waits for the cluster the
-    # previous one left CREATING; so do the access entry and the node group).
+    # previous one left CREATING; so do the access entry and the node group). The emulator holds
+    # the node group CREATING until the next run has read it, however slow the machine.
+    emulator.config(hold=["eks_nodegroup_create"])
     kill(apply, lambda calls: succeeded(calls, "CreateNodegroup"))
     assert eks.describe_nodegroup(clusterName=STACK, nodegroupName=f"{STACK}-nodes")["nodegroup"]["status"] == "CREATING"
 
+    start = len(emulator.calls())
+
+    def release_once_read():
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if any(c["action"] == "DescribeNodegroup" for c in emulator.calls()[start:]):
+                break
+            time.sleep(0.05)
+        emulator.config(hold=[])
+
+    releaser = threading.Thread(target=release_once_read, daemon=True)
+    releaser.start()
     r = infra(*apply, timeout=600)
+    releaser.join(timeout=5)
     assert r.code == 0, r.out[-2000:] + r.err[-4000:]
     assert "duplicate" not in r.out
     # The node group the killed run left CREATING was waited for: complete means ready.

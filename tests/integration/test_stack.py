@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import PLAN_CALLS
+from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE
 
 STACK = "grpc-eks"
 OWNED = [{"Name": "tag:infra:stack", "Values": [STACK]}]
@@ -106,7 +106,8 @@ def test_one_apply_creates_the_whole_stack_with_every_relation(applied, infra, c
     assert project["environment"]["privilegedMode"] is True
     env = {v["name"]: v["value"] for v in project["environment"]["environmentVariables"]}
     assert env == {"AWS_ACCOUNT_ID": account, "AWS_REGION": "us-east-1",
-                   "REPOSITORY_URI": repo["repositoryUri"], "CLUSTER_NAME": STACK}
+                   "REPOSITORY_URI": repo["repositoryUri"], "CLUSTER_NAME": STACK,
+                   "K8S_NAMESPACE": "grpc-app", "BUILD_ROLE_ARN": roles["codebuild"]["Arn"]}
 
     plan = infra("plan", "--detailed-exitcode")
     assert plan.code == 0, plan.out[-3000:] + plan.err[-2000:]
@@ -210,12 +211,17 @@ def test_certificate_adds_https_listener_to_a_grpc_target_group(infra, clients, 
     assert [c["CertificateArn"] for c in https["Certificates"]] == [cert]
     [grpc] = elb.describe_target_groups(Names=[f"{STACK}-grpc"])["TargetGroups"]
     assert (grpc["Port"], grpc["Protocol"], grpc["ProtocolVersion"]) == (30090, "HTTP", "GRPC")
-    assert https["DefaultActions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+    [http] = elb.describe_target_groups(Names=[f"{STACK}-http"])["TargetGroups"]
+    # 443 serves the client Service; gRPC goes to the server by content-type (test_security.py
+    # checks the rule and port 80's redirect in detail).
+    assert https["DefaultActions"][0]["TargetGroupArn"] == http["TargetGroupArn"]
+    [rule] = [r for r in elb.describe_rules(ListenerArn=https["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert rule["Actions"][0]["TargetGroupArn"] == grpc["TargetGroupArn"]
+    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
 
     ng = clients["eks"].describe_nodegroup(clusterName=STACK, nodegroupName=f"{STACK}-nodes")["nodegroup"]
     asg = ng["resources"]["autoScalingGroups"][0]["name"]
     [group] = clients["autoscaling"].describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"]
-    [http] = elb.describe_target_groups(Names=[f"{STACK}-http"])["TargetGroups"]
     assert sorted(group["TargetGroupARNs"]) == sorted([http["TargetGroupArn"], grpc["TargetGroupArn"]])
 
     # The nodes admit the ALB on both NodePorts, and only from the ALB's group.
@@ -228,13 +234,16 @@ def test_certificate_adds_https_listener_to_a_grpc_target_group(infra, clients, 
         assert infra("plan", "--detailed-exitcode").code == 0
         return len(infra.emu.calls()) - before
 
-    # Two target groups and listeners cost plan no more calls than one; removing the
-    # certificate removes exactly what it added.
+    # Two target groups and listeners cost plan one call more than one (the HTTPS listener's
+    # rules); removing the certificate removes exactly what it added.
     with_certificate = plan_calls()
     infra.write_config(config.replace(f"certificate_arn: {cert}", "certificate_arn: null"))
     r = infra("apply", "--auto-approve", timeout=600)
     assert r.code == 0, r.out[-3000:] + r.err[-3000:]
-    assert "0 created, 2 updated, 0 replaced, 3 deleted" in r.out, r.out[-2000:]  # both groups lose a rule
+    # Both groups lose a rule and port 80 forwards again; the HTTPS listener, its rule, the gRPC
+    # target group and its attachment go.
+    assert "0 created, 3 updated, 0 replaced, 4 deleted" in r.out, r.out[-2000:]
     assert elb.describe_target_groups(Names=[f"{STACK}-http"])["TargetGroups"]
     assert [l["Port"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]] == [80]
-    assert plan_calls() == with_certificate == PLAN_CALLS
+    assert plan_calls() == PLAN_CALLS
+    assert with_certificate == PLAN_CALLS_WITH_CERTIFICATE

@@ -17,11 +17,11 @@ def test_progress_lines_verbose_calls_and_quiet(infra):
     assert r.code == 0, r.err[-3000:]
     assert "\x1b[" not in r.out + r.err
     progress = [l for l in r.err.splitlines() if l.startswith("[")]
-    assert len(progress) >= 2 * 44  # a start and an end line per resource
+    assert len(progress) >= 2 * 47  # a start and an end line per resource
     bad = [l for l in progress if not LINE.match(l)]
     assert bad == [], bad[:5]
     assert any(": waiting for EKS cluster" in l for l in progress)
-    assert re.search(r"^Apply complete: 44 created, 0 updated, 0 replaced, 0 deleted in \d+\.\d+s\.$", r.out, re.M)
+    assert re.search(r"^Apply complete: 47 created, 0 updated, 0 replaced, 0 deleted in \d+\.\d+s\.$", r.out, re.M)
 
     before = len(infra.emu.calls())
     r = infra("plan", "-v")

@@ -1,6 +1,7 @@
-//! ALB listener: HTTP on 80, or HTTPS on 443 with a certificate; forwards to one target group.
+//! ALB listener: HTTP on 80, and HTTPS on 443 with a certificate. Its default action forwards to
+//! one target group, or (port 80 once there is HTTPS) redirects to HTTPS.
 
-use super::{arn_outputs, tags_of};
+use super::{arn_outputs, forward, found_by_arn};
 use crate::aws::{gone_ok, AwsResultExt};
 use crate::kinds::{
     attrs, created, enum_text, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
@@ -10,7 +11,9 @@ use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, Listener as ElbListener, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum,
 };
+use serde::{Deserialize, Serialize};
 
 /// ALB listener.
 pub struct Listener;
@@ -24,8 +27,8 @@ attrs! {
         port: i32 => ForceNew,
         /// `HTTP` or `HTTPS`.
         protocol: String => ForceNew,
-        /// The target group its default action forwards to.
-        target_group_arn: String,
+        /// What it does with a request no rule takes.
+        default_action: DefaultAction,
         /// The default certificate (HTTPS only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         certificate_arn: Option<String>,
@@ -34,6 +37,62 @@ attrs! {
         ssl_policy: Option<String>,
         /// Its tags.
         tags: Tags,
+    }
+}
+
+/// What a listener does with a request no rule takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DefaultAction {
+    /// Forward to this target group.
+    Forward(String),
+    /// Redirect permanently (301) to HTTPS on this port, same host, path and query.
+    RedirectToHttps(String),
+    /// Anything else (observed only, e.g. set by hand): the action's type.
+    Other(String),
+}
+
+impl DefaultAction {
+    /// The action as ELB takes it.
+    fn to_elb(&self) -> Action {
+        match self {
+            DefaultAction::Forward(tg) => forward(tg),
+            DefaultAction::RedirectToHttps(port) => Action::builder()
+                .r#type(ActionTypeEnum::Redirect)
+                .redirect_config(
+                    RedirectActionConfig::builder()
+                        .protocol("HTTPS")
+                        .port(port)
+                        .status_code(RedirectActionStatusCodeEnum::Http301)
+                        .build(),
+                )
+                .build(),
+            // The plan never wants one: observe alone produces it.
+            DefaultAction::Other(kind) => Action::builder()
+                .r#type(ActionTypeEnum::from(kind.as_str()))
+                .build(),
+        }
+    }
+
+    /// The listener's default action as DescribeListeners shows it.
+    fn of(l: &ElbListener) -> Self {
+        if let Some(tg) = forward_target(l) {
+            return DefaultAction::Forward(tg.to_string());
+        }
+        let action = l.default_actions().first();
+        let redirect = action.and_then(|a| a.redirect_config());
+        match redirect {
+            Some(r)
+                if r.protocol() == Some("HTTPS")
+                    && r.status_code() == Some(&RedirectActionStatusCodeEnum::Http301)
+                    && [None, Some("#{host}")].contains(&r.host())
+                    && [None, Some("/#{path}")].contains(&r.path())
+                    && [None, Some("#{query}")].contains(&r.query()) =>
+            {
+                DefaultAction::RedirectToHttps(r.port().unwrap_or("#{port}").to_string())
+            }
+            _ => DefaultAction::Other(enum_text(action.and_then(|a| a.r#type()))),
+        }
     }
 }
 
@@ -63,31 +122,17 @@ fn certificate(l: &ElbListener) -> Option<&str> {
         .and_then(|c| c.certificate_arn())
 }
 
-fn forward(tg: &str) -> Action {
-    Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(tg)
-        .build()
-}
-
 impl Resource for Listener {
     type Attrs = ListenerAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        let listeners = snap.listeners().await?;
-        if listeners.is_empty() {
-            return Ok(Vec::new());
-        }
-        let all_tags = snap.elb_tags().await?;
-        let mut out = Vec::new();
-        for l in listeners {
-            let arn = l.listener_arn().unwrap_or_default();
-            let attrs = attrs_of(l, tags_of(all_tags, arn));
+        let read = |l: &ElbListener, _: &str, tags| {
+            let attrs = attrs_of(l, tags);
             let fallback = format!("listener/{}", attrs.protocol.to_ascii_lowercase());
-            let found = Found::by_tags(snap.stack(), &fallback, arn, attrs).output("arn", arn);
-            out.push(found);
-        }
-        Ok(out)
+            Some((attrs.tags.identity(snap.stack(), &fallback), attrs))
+        };
+        let listeners = snap.listeners().await?;
+        found_by_arn(snap, listeners, |l| l.listener_arn(), read).await
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
@@ -105,7 +150,7 @@ impl Resource for Listener {
                 .load_balancer_arn(&want.load_balancer_arn)
                 .port(want.port)
                 .protocol(protocol.clone())
-                .default_actions(forward(&want.target_group_arn))
+                .default_actions(want.default_action.to_elb())
                 .set_certificates(certificates.clone())
                 .set_ssl_policy(want.ssl_policy.clone())
                 .set_tags(Some(want.tags.to_elb()))
@@ -125,16 +170,16 @@ impl Resource for Listener {
         let wanted = |have: &Option<String>, want: &Option<String>| -> Option<String> {
             want.clone().filter(|w| have.as_ref() != Some(w))
         };
-        let target = (have.target_group_arn != c.want.target_group_arn)
-            .then_some(c.want.target_group_arn.as_str());
+        let action = (have.default_action != c.want.default_action)
+            .then(|| vec![c.want.default_action.to_elb()]);
         let cert = wanted(&have.certificate_arn, &c.want.certificate_arn);
         let policy = wanted(&have.ssl_policy, &c.want.ssl_policy);
-        if target.is_some() || cert.is_some() || policy.is_some() {
+        if action.is_some() || cert.is_some() || policy.is_some() {
             cx.aws
                 .elb
                 .modify_listener()
                 .listener_arn(arn)
-                .set_default_actions(target.map(|tg| vec![forward(tg)]))
+                .set_default_actions(action)
                 .set_certificates(
                     cert.map(|c| vec![Certificate::builder().certificate_arn(c).build()]),
                 )
@@ -171,7 +216,7 @@ fn attrs_of(l: &ElbListener, tags: Tags) -> ListenerAttrs {
         load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
         port: l.port().unwrap_or_default(),
         protocol: enum_text(l.protocol()),
-        target_group_arn: forward_target(l).unwrap_or_default().to_string(),
+        default_action: DefaultAction::of(l),
         certificate_arn: https.then(|| certificate(l).unwrap_or_default().to_string()),
         ssl_policy: https.then(|| l.ssl_policy().unwrap_or_default().to_string()),
         tags,
@@ -189,20 +234,41 @@ mod tests {
 
     #[test]
     fn observed_attributes_equal_the_desired_ones() {
-        // The HTTPS listener exists only with a certificate.
+        // The HTTPS listener exists only with a certificate; port 80 then redirects to it.
         let graph = crate::stack::build(&richest_config(), "123456789012");
         let cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
-        // As DescribeListeners returns them: AWS names a default SSL policy even on HTTP.
+        // As DescribeListeners returns them: AWS names a default SSL policy even on HTTP, and
+        // fills in the redirect's host, path and query.
+        let redirect = Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol("HTTPS")
+                    .port("443")
+                    .host("#{host}")
+                    .path("/#{path}")
+                    .query("#{query}")
+                    .status_code(RedirectActionStatusCodeEnum::Http301)
+                    .build(),
+            )
+            .build();
         let cases = [
-            ("listener/http", 80, None, "ELBSecurityPolicy-2016-08"),
+            (
+                "listener/http",
+                80,
+                None,
+                "ELBSecurityPolicy-2016-08",
+                redirect,
+            ),
             (
                 "listener/https",
                 443,
                 Some(cert),
                 "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                forward("tg/http.arn"),
             ),
         ];
-        for (id, port, cert, policy) in cases {
+        for (id, port, cert, policy, action) in cases {
             let want: ListenerAttrs = resolved(&graph, id).typed().unwrap();
             let certificate = |c| vec![Certificate::builder().certificate_arn(c).build()];
             let l = ElbListener::builder()
@@ -212,10 +278,31 @@ mod tests {
                 .protocol(ProtocolEnum::from(want.protocol.as_str()))
                 .set_certificates(cert.map(certificate))
                 .ssl_policy(policy)
-                .default_actions(forward(&want.target_group_arn))
+                .default_actions(action)
                 .build();
             assert_eq!(attrs_of(&l, want.tags.clone()), want, "{id}");
         }
+        // Without a certificate, port 80 forwards to the client Service.
+        let plain: ListenerAttrs = crate::kinds::tests_typed::desired("listener/http");
+        assert_eq!(
+            plain.default_action,
+            DefaultAction::Forward("tg/http.arn".into())
+        );
+    }
+
+    #[test]
+    fn a_default_action_changed_by_hand_reads_as_what_it_is() {
+        let fixed = ElbListener::builder()
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::FixedResponse)
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            DefaultAction::of(&fixed),
+            DefaultAction::Other("fixed-response".into())
+        );
     }
 
     #[test]

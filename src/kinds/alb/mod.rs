@@ -1,15 +1,46 @@
-//! ALB kinds. Their reads (the load balancer, the target groups, the listeners, and all their
-//! tags in one DescribeTags) come from the snapshot.
+//! ALB kinds. Their reads (the load balancer, the target groups, the listeners and their rules,
+//! and all their tags in one DescribeTags) come from the snapshot.
 
 pub mod listener;
+pub mod listener_rule;
 pub mod load_balancer;
 pub mod target_group;
 pub mod target_group_attachment;
 
-use crate::kinds::Outputs;
-use crate::tags::Tags;
-use aws_sdk_elasticloadbalancingv2::types::Tag;
+use crate::kinds::{Found, Outputs, Snapshot};
+use crate::tags::{Identity, Tags};
+use anyhow::Result;
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, Tag};
 use std::collections::HashMap;
+
+/// The resources of `items` that have an ARN, each identified by `read` (`None`: not one the
+/// stack tracks) from its tags out of the snapshot's one DescribeTags, with its ARN as physical
+/// id and `arn` output. DescribeTags is not needed, so not asked, when there are no items.
+async fn found_by_arn<T, A>(
+    snap: &Snapshot,
+    items: &[T],
+    arn: impl Fn(&T) -> Option<&str>,
+    read: impl Fn(&T, &str, Tags) -> Option<(Identity, A)>,
+) -> Result<Vec<Found<A>>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all_tags = snap.elb_tags().await?;
+    let found = items.iter().filter_map(|item| {
+        let arn = arn(item)?;
+        let (who, attrs) = read(item, arn, tags_of(all_tags, arn))?;
+        Some(Found::identified(who, arn, attrs).output("arn", arn))
+    });
+    Ok(found.collect())
+}
+
+/// The action forwarding to target group `tg`.
+fn forward(tg: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(tg)
+        .build()
+}
 
 /// Outputs holding the ARN as both `id` and `arn`.
 pub fn arn_outputs(arn: &str) -> Outputs {

@@ -1,6 +1,6 @@
 //! ALB target group: HTTP/1.1 to the service's NodePort, or gRPC (only usable behind HTTPS).
 
-use super::{arn_outputs, tags_of};
+use super::{arn_outputs, found_by_arn};
 use crate::aws::AwsResultExt;
 use crate::kinds::{
     attrs, created, enum_text, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
@@ -97,22 +97,12 @@ impl Resource for TargetGroup {
     type Attrs = TargetGroupAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
+        let read = |tg: &ElbTargetGroup, _: &str, tags| {
+            let attrs = attrs_of(tg, tags);
+            Some((identity(tg, &attrs.tags, snap.stack())?, attrs))
+        };
         let tgs = snap.target_groups().await?;
-        if tgs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let all_tags = snap.elb_tags().await?;
-        let mut out = Vec::new();
-        for tg in tgs {
-            let arn = tg.target_group_arn().unwrap_or_default();
-            let attrs = attrs_of(tg, tags_of(all_tags, arn));
-            let Some(who) = identity(tg, &attrs.tags, snap.stack()) else {
-                continue;
-            };
-            let found = Found::identified(who, arn, attrs).output("arn", arn);
-            out.push(found);
-        }
-        Ok(out)
+        found_by_arn(snap, tgs, |tg| tg.target_group_arn(), read).await
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context, Result};
 use aws_sdk_codebuild::types::{
     ArtifactsType, CloudWatchLogsConfig, ComputeType, EnvironmentType, EnvironmentVariable,
     EnvironmentVariableType, LogsConfig, LogsConfigStatusType, Project as CbProject,
-    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
+    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType, VpcConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +36,11 @@ attrs! {
         /// The CloudWatch Logs group builds log to; null when CloudWatch logging is off.
         #[serde(default)]
         logs_group_name: Option<String>,
+        /// Minutes a build may run before CodeBuild stops it.
+        timeout_minutes: i32,
+        /// The VPC builds run in (to reach a private cluster endpoint); null: outside any VPC.
+        #[serde(default)]
+        vpc: Option<Vpc>,
         /// Its tags.
         tags: Tags,
     }
@@ -72,6 +77,38 @@ pub struct Environment {
     /// Environment variables, by name. Variables that are not plain text (a Parameter Store or
     /// Secrets Manager reference) carry their type in front: `PARAMETER_STORE:/param`.
     pub variables: BTreeMap<String, String>,
+}
+
+/// Where a project's builds run inside a VPC.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    /// The VPC.
+    pub vpc_id: String,
+    /// Its subnets the builds' network interfaces go in (private ones, with a NAT gateway).
+    pub subnets: Vec<String>,
+    /// The builds' security groups.
+    pub security_group_ids: Vec<String>,
+}
+
+fn vpc_from(v: Option<&Vpc>) -> VpcConfig {
+    // An empty config takes the project out of the VPC.
+    let Some(v) = v else {
+        return VpcConfig::builder().build();
+    };
+    VpcConfig::builder()
+        .vpc_id(&v.vpc_id)
+        .set_subnets(Some(v.subnets.clone()))
+        .set_security_group_ids(Some(v.security_group_ids.clone()))
+        .build()
+}
+
+fn vpc_of(v: &VpcConfig) -> Option<Vpc> {
+    Some(Vpc {
+        vpc_id: v.vpc_id()?.to_string(),
+        subnets: v.subnets().to_vec(),
+        security_group_ids: v.security_group_ids().to_vec(),
+    })
 }
 
 /// The logical id a project gets when its tags do not say otherwise.
@@ -148,16 +185,34 @@ fn source_from(s: &Source) -> Result<ProjectSource> {
         .map_err(|e| anyhow!("source: {e}"))
 }
 
-/// The environment as CodeBuild takes it; the config's variables are all plain text.
+/// A variable's type and value from its attribute form (`PARAMETER_STORE:/param` for a secret
+/// by reference, anything else plain text): the inverse of [`variables_of`].
+fn typed_variable(value: &str) -> (EnvironmentVariableType, &str) {
+    for t in [
+        EnvironmentVariableType::ParameterStore,
+        EnvironmentVariableType::SecretsManager,
+    ] {
+        if let Some(reference) = value
+            .strip_prefix(t.as_str())
+            .and_then(|v| v.strip_prefix(':'))
+        {
+            return (t, reference);
+        }
+    }
+    (EnvironmentVariableType::Plaintext, value)
+}
+
+/// The environment as CodeBuild takes it.
 fn environment_from(e: &Environment) -> Result<ProjectEnvironment> {
     let variables = e
         .variables
         .iter()
         .map(|(name, value)| {
+            let (kind, value) = typed_variable(value);
             EnvironmentVariable::builder()
                 .name(name)
                 .value(value)
-                .r#type(EnvironmentVariableType::Plaintext)
+                .r#type(kind)
                 .build()
                 .map_err(|e| anyhow!("environment variable {name}: {e}"))
         })
@@ -259,6 +314,8 @@ impl Resource for Project {
             )
             .environment(environment_from(&want.environment)?)
             .logs_config(logs_from(want.logs_group_name.as_deref())?)
+            .timeout_in_minutes(want.timeout_minutes)
+            .set_vpc_config(want.vpc.as_ref().map(|v| vpc_from(Some(v))))
             .set_tags(Some(want.tags.to_codebuild()));
         let out = while_role_propagates(cx, || async {
             req.clone().send().await.aws("CreateProject")
@@ -290,6 +347,14 @@ impl Resource for Project {
         }
         if have.logs_group_name != c.want.logs_group_name {
             req = req.logs_config(logs_from(c.want.logs_group_name.as_deref())?);
+            any = true;
+        }
+        if have.timeout_minutes != c.want.timeout_minutes {
+            req = req.timeout_in_minutes(c.want.timeout_minutes);
+            any = true;
+        }
+        if differs(&have.vpc, &c.want.vpc) {
+            req = req.vpc_config(vpc_from(c.want.vpc.as_ref()));
             any = true;
         }
         if differs(&have.tags, &c.want.tags) {
@@ -338,6 +403,9 @@ fn attrs_of(p: &CbProject) -> ProjectAttrs {
         source_version: p.source_version().map(str::to_string),
         environment: p.environment().map(environment_of).unwrap_or_default(),
         logs_group_name: logs_group_of(p.logs_config(), name),
+        // CodeBuild's default when a project sets none.
+        timeout_minutes: p.timeout_in_minutes().unwrap_or(60),
+        vpc: p.vpc_config().and_then(vpc_of),
         tags: Tags::from(p.tags()),
     }
 }
@@ -372,8 +440,24 @@ mod tests {
 
     #[test]
     fn environment_round_trips_through_the_sdk() {
-        let want = env(&[("AWS_ACCOUNT_ID", "123456789012"), ("PORT", "30080")]);
-        assert_eq!(environment_of(&environment_from(&want).unwrap()), want);
+        let want = env(&[
+            ("AWS_ACCOUNT_ID", "123456789012"),
+            ("PORT", "30080"),
+            ("TOKEN", "PARAMETER_STORE:/app/token"),
+            ("DB", "SECRETS_MANAGER:app/db:password"),
+        ]);
+        let sent = environment_from(&want).unwrap();
+        let token = sent
+            .environment_variables()
+            .iter()
+            .find(|v| v.name() == "TOKEN");
+        let token = token.unwrap();
+        assert_eq!(
+            token.r#type(),
+            Some(&EnvironmentVariableType::ParameterStore)
+        );
+        assert_eq!(token.value(), "/app/token", "the reference, never a value");
+        assert_eq!(environment_of(&sent), want);
     }
 
     #[test]
@@ -453,33 +537,10 @@ mod tests {
             .buildspec("buildspec.yml")
             .build()
             .unwrap();
-        let environment = ProjectEnvironment::builder()
-            .r#type(EnvironmentType::LinuxContainer)
-            .image("aws/codebuild/standard:7.0")
-            .compute_type(ComputeType::BuildGeneral1Small)
-            .privileged_mode(true)
-            .environment_variables(var(
-                "AWS_ACCOUNT_ID",
-                "123456789012",
-                EnvironmentVariableType::Plaintext,
-            ))
-            .environment_variables(var(
-                "AWS_REGION",
-                "us-east-1",
-                EnvironmentVariableType::Plaintext,
-            ))
-            .environment_variables(var(
-                "REPOSITORY_URI",
-                "ecr/repository.uri",
-                EnvironmentVariableType::Plaintext,
-            ))
-            .environment_variables(var(
-                "CLUSTER_NAME",
-                "grpc-eks",
-                EnvironmentVariableType::Plaintext,
-            ))
-            .build()
-            .unwrap();
+        // Its variables as the environment test above shows CodeBuild keeps them.
+        let environment = environment_from(&want.environment).unwrap();
+        assert_eq!(environment.image(), "aws/codebuild/standard:7.0");
+        assert!(environment.privileged_mode().unwrap_or_default());
         let tags = want
             .tags
             .0
@@ -489,6 +550,7 @@ mod tests {
             .name("grpc-eks")
             .arn("arn:aws:codebuild:us-east-1:123456789012:project/grpc-eks")
             .service_role("role/codebuild.arn")
+            .timeout_in_minutes(30)
             .source(source)
             .source_version("main")
             .artifacts(
@@ -498,7 +560,7 @@ mod tests {
                     .unwrap(),
             )
             .environment(environment)
-            .logs_config(logs_from(Some("/aws/codebuild/grpc-eks")).unwrap())
+            .logs_config(logs_from(want.logs_group_name.as_deref()).unwrap())
             .set_tags(Some(tags.collect()))
             .build();
         let got = attrs_of(&p);

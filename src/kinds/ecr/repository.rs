@@ -114,12 +114,8 @@ impl Resource for Repository {
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
         let ecr = &snap.aws().ecr;
         let name = naming::repository(snap.stack());
-        let found = ecr
-            .describe_repositories()
-            .repository_names(&name)
-            .send()
-            .await
-            .aws("DescribeRepositories");
+        let req = ecr.describe_repositories().repository_names(&name);
+        let found = req.send().await.aws("DescribeRepositories");
         let Some(repo) = absent_ok(found)?.and_then(|out| {
             out.repositories
                 .unwrap_or_default()
@@ -130,19 +126,12 @@ impl Resource for Repository {
         };
         let arn = created("DescribeRepositories", repo.repository_arn())?;
         let tags = async {
-            ecr.list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws("ListTagsForResource")
+            let req = ecr.list_tags_for_resource().resource_arn(arn);
+            req.send().await.aws("ListTagsForResource")
         };
         let policy = async {
-            let r = ecr
-                .get_lifecycle_policy()
-                .repository_name(&name)
-                .send()
-                .await
-                .aws("GetLifecyclePolicy");
+            let req = ecr.get_lifecycle_policy().repository_name(&name);
+            let r = req.send().await.aws("GetLifecyclePolicy");
             // No policy (LifecyclePolicyNotFoundException) reads as null.
             Ok(policy_json(
                 absent_ok(r)?
@@ -297,7 +286,7 @@ mod tests {
             .registry_id("123456789012")
             .repository_name("grpc-eks")
             .repository_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/grpc-eks")
-            .image_tag_mutability(ImageTagMutability::Mutable)
+            .image_tag_mutability(ImageTagMutability::Immutable)
             .image_scanning_configuration(
                 ImageScanningConfiguration::builder()
                     .scan_on_push(true)

@@ -1,9 +1,11 @@
 //! EKS access entry: lets a stack role (CodeBuild's) act on the cluster, with one access policy
-//! associated at cluster scope.
+//! associated at a cluster or namespace scope.
 
 use super::{request_token, wait_cluster_active, IAM_PROPAGATION};
 use crate::aws::{absent_ok, delete_once, AwsError, AwsResultExt};
-use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, differs, enum_text, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::retry::send_eventually;
 use crate::tags::{Tagged, Tags};
 use anyhow::{bail, Result};
@@ -25,8 +27,8 @@ attrs! {
         principal_arn: String => ForceNew,
         /// The access policy associated with it.
         policy_arn: PolicyArn,
-        /// The scope of that association (`cluster`).
-        access_scope: String,
+        /// The scope of that association: the cluster, or some namespaces.
+        access_scope: Scope,
         /// Its tags.
         tags: Tags,
     }
@@ -61,6 +63,39 @@ impl PolicyArn {
             PolicyArn::One(arn) if !arn.is_empty() => Ok(arn),
             other => bail!("an access entry grants exactly one access policy, not {other:?}"),
         }
+    }
+}
+
+/// Where an access policy applies, as AssociateAccessPolicy takes it and
+/// ListAssociatedAccessPolicies reports it: `{"type": "cluster", "namespaces": []}`, or
+/// `{"type": "namespace", "namespaces": [...]}`. Observed with no policy, the type is "".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// `cluster` or `namespace`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The namespaces of a `namespace` scope, sorted; empty for `cluster`.
+    pub namespaces: Vec<String>,
+}
+
+impl Scope {
+    /// The scope of an association as EKS reports it.
+    fn of(scope: Option<&AccessScope>) -> Self {
+        let mut namespaces = scope.map(|s| s.namespaces().to_vec()).unwrap_or_default();
+        namespaces.sort();
+        Scope {
+            kind: enum_text(scope.and_then(|s| s.r#type())),
+            namespaces,
+        }
+    }
+
+    /// As AssociateAccessPolicy takes it.
+    fn to_sdk(&self) -> AccessScope {
+        AccessScope::builder()
+            .r#type(AccessScopeType::from(self.kind.as_str()))
+            .set_namespaces((!self.namespaces.is_empty()).then(|| self.namespaces.clone()))
+            .build()
     }
 }
 
@@ -109,26 +144,26 @@ impl Resource for AccessEntry {
         let prefix = format!("arn:aws:iam::{}:role/{}-", snap.account(), snap.stack());
         let mut found = Vec::new();
         for principal in listed.iter().filter(|p| p.starts_with(&prefix)) {
-            let r = eks
-                .describe_access_entry()
-                .cluster_name(cluster_name)
-                .principal_arn(principal)
-                .send()
-                .await
-                .aws("DescribeAccessEntry");
-            let Some(entry) = absent_ok(r)?.and_then(|out| out.access_entry) else {
+            // The entry and its policies at once: one round trip, not two in a row.
+            let entry = eks.describe_access_entry().cluster_name(cluster_name);
+            let policies = eks
+                .list_associated_access_policies()
+                .cluster_name(cluster_name);
+            let (entry, policies) = tokio::join!(
+                entry.principal_arn(principal).send(),
+                policies.principal_arn(principal).send()
+            );
+            let entry = absent_ok(entry.aws("DescribeAccessEntry"))?;
+            let Some(entry) = entry.and_then(|out| out.access_entry) else {
                 continue;
             };
             if entry.r#type().is_some_and(|t| t != "STANDARD") {
                 continue;
             }
-            let policies = eks
-                .list_associated_access_policies()
-                .cluster_name(cluster_name)
-                .principal_arn(principal)
-                .send()
-                .await
-                .aws("ListAssociatedAccessPolicies")?;
+            // Deleted between the two reads: gone.
+            let Some(policies) = absent_ok(policies.aws("ListAssociatedAccessPolicies"))? else {
+                continue;
+            };
             let attrs = attrs_of(
                 cluster_name,
                 principal,
@@ -201,8 +236,10 @@ impl Resource for AccessEntry {
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         let have = &c.have;
         let (cluster, principal) = (c.want.cluster_name.as_str(), c.want.principal_arn.as_str());
-        if differs(&have.policy_arn, &c.want.policy_arn) || have.access_scope != c.want.access_scope
+        if differs(&have.policy_arn, &c.want.policy_arn)
+            || differs(&have.access_scope, &c.want.access_scope)
         {
+            // Associating a policy again with another scope replaces its scope.
             associate(cx, &c.want).await?;
             // Whatever else was associated by hand is drift: the stack grants one policy.
             let keep = c.want.policy_arn.single()?;
@@ -252,12 +289,7 @@ fn attrs_of(
     entry: &EksAccessEntry,
     associated: &[AssociatedAccessPolicy],
 ) -> AccessEntryAttrs {
-    let scope = associated
-        .first()
-        .and_then(|p| p.access_scope())
-        .and_then(|s| s.r#type())
-        .map(|t| t.as_str().to_string())
-        .unwrap_or_default();
+    let scope = Scope::of(associated.first().and_then(|p| p.access_scope()));
     let arns = associated
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
@@ -273,16 +305,13 @@ fn attrs_of(
 
 /// Associates the wanted access policy with the entry (AWS treats a repeat as an update).
 async fn associate(cx: &StepCtx<'_>, want: &AccessEntryAttrs) -> Result<()> {
-    let scope = AccessScope::builder()
-        .r#type(AccessScopeType::from(want.access_scope.as_str()))
-        .build();
     cx.aws
         .eks
         .associate_access_policy()
         .cluster_name(&want.cluster_name)
         .principal_arn(&want.principal_arn)
         .policy_arn(want.policy_arn.single()?)
-        .access_scope(scope)
+        .access_scope(want.access_scope.to_sdk())
         .send()
         .await
         .aws("AssociateAccessPolicy")?;
@@ -295,7 +324,7 @@ mod tests {
     use crate::kinds::tests_typed::desired;
     use serde_json::json;
 
-    const ADMIN: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+    const EDIT: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
 
     #[test]
     fn several_policies_never_equal_one() {
@@ -343,14 +372,43 @@ mod tests {
             .set_tags(Some(want.tags.to_map()))
             .build();
         let policy = AssociatedAccessPolicy::builder()
-            .policy_arn(ADMIN)
+            .policy_arn(EDIT)
             .access_scope(
                 AccessScope::builder()
-                    .r#type(AccessScopeType::Cluster)
+                    .r#type(AccessScopeType::Namespace)
+                    .namespaces("grpc-app")
                     .build(),
             )
             .build();
         let got = attrs_of("eks/cluster.name", "role/codebuild.arn", &entry, &[policy]);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn scopes_read_back_as_they_are_sent() {
+        let namespaced = Scope {
+            kind: "namespace".into(),
+            namespaces: vec!["a".into(), "b".into()],
+        };
+        let sdk = namespaced.to_sdk();
+        assert_eq!(sdk.r#type(), Some(&AccessScopeType::Namespace));
+        assert_eq!(Scope::of(Some(&sdk)), namespaced);
+        // AWS reports a cluster scope with an empty list; none at all when nothing is associated.
+        let cluster = AccessScope::builder()
+            .r#type(AccessScopeType::Cluster)
+            .set_namespaces(Some(vec![]))
+            .build();
+        assert_eq!(
+            serde_json::to_value(Scope::of(Some(&cluster))).unwrap(),
+            json!({"type": "cluster", "namespaces": []})
+        );
+        assert!(Scope::of(Some(&cluster)).to_sdk().namespaces().is_empty());
+        assert_eq!(Scope::of(None).kind, "");
+        // A scope that differs only in the order of its namespaces does not differ.
+        let reordered = Scope {
+            kind: "namespace".into(),
+            namespaces: vec!["b".into(), "a".into()],
+        };
+        assert!(!differs(&namespaced, &reordered));
     }
 }

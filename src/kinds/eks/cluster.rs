@@ -10,10 +10,12 @@ use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Sn
 use crate::retry::{eventually, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
+use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster as EksCluster, ClusterStatus, CreateAccessConfigRequest,
-    UpdateAccessConfigRequest, VpcConfigRequest,
+    AuthenticationMode, Cluster as EksCluster, ClusterStatus, CreateAccessConfigRequest, LogSetup,
+    LogType, Logging, UpdateAccessConfigRequest, VpcConfigRequest,
 };
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// EKS cluster.
@@ -30,12 +32,95 @@ attrs! {
         role_arn: String => ForceNew,
         /// The subnets its control plane network interfaces go in.
         subnet_ids: Vec<String> => ForceNew,
+        /// Security groups its control plane network interfaces get besides the one EKS makes.
+        security_group_ids: Vec<String>,
         /// How principals authenticate: `API_AND_CONFIG_MAP` keeps both access entries and the
         /// aws-auth ConfigMap ("" when AWS reports none).
         authentication_mode: String,
+        /// Where its Kubernetes API endpoint can be reached from.
+        endpoint: Endpoint,
+        /// The control-plane log types it sends to CloudWatch Logs, sorted.
+        logging: Vec<String>,
         /// Its tags.
         tags: Tags,
     }
+}
+
+/// Who can reach the cluster's API endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Reachable from the internet, within `public_access_cidrs`.
+    pub public: bool,
+    /// Reachable from inside the VPC.
+    pub private: bool,
+    /// Who may reach the public endpoint; empty when it is off (AWS then still reports its
+    /// default, which means nothing).
+    pub public_access_cidrs: Vec<String>,
+}
+
+/// The control-plane log types EKS has, to say which ones are off.
+const LOG_TYPES: [&str; 5] = [
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+/// EKS's logging setting for the wanted types: all five listed, each on or off, so that an
+/// update also turns off what is no longer wanted.
+fn logging(wanted: &[String]) -> Logging {
+    let (on, off): (Vec<&str>, Vec<&str>) = LOG_TYPES
+        .iter()
+        .partition(|t| wanted.iter().any(|w| w == *t));
+    let setup = |types: Vec<&str>, enabled: bool| {
+        let types = types.into_iter().map(LogType::from).collect();
+        LogSetup::builder()
+            .set_types(Some(types))
+            .enabled(enabled)
+            .build()
+    };
+    let setups = [(on, true), (off, false)]
+        .into_iter()
+        .filter(|(types, _)| !types.is_empty())
+        .map(|(types, enabled)| setup(types, enabled));
+    Logging::builder()
+        .set_cluster_logging(Some(setups.collect()))
+        .build()
+}
+
+/// EKS's endpoint setting for what the spec wants, with the subnets and groups when creating.
+fn endpoint_request(
+    e: &Endpoint,
+    subnets: Option<Vec<String>>,
+    groups: Option<Vec<String>>,
+) -> VpcConfigRequest {
+    VpcConfigRequest::builder()
+        .set_subnet_ids(subnets)
+        .set_security_group_ids(groups)
+        .endpoint_public_access(e.public)
+        .endpoint_private_access(e.private)
+        .set_public_access_cidrs(e.public.then(|| e.public_access_cidrs.clone()))
+        .build()
+}
+
+/// Sends one UpdateClusterConfig and waits for it: EKS takes one kind of change per call and
+/// refuses the next while one is in progress.
+async fn reconfigure(
+    cx: &StepCtx<'_>,
+    name: &str,
+    what: &str,
+    req: UpdateClusterConfigFluentBuilder,
+) -> Result<()> {
+    let out = req
+        .name(name)
+        .client_request_token(request_token())
+        .send()
+        .await
+        .aws("UpdateClusterConfig")?;
+    let what = format!("EKS cluster {name} to {what}");
+    wait_update(cx, name, None, out.update(), &what, CLUSTER_TIMEOUT).await
 }
 
 /// The id a cluster found by name has when it carries no `infra:id` tag.
@@ -93,11 +178,11 @@ impl Resource for Cluster {
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
-        let vpc = VpcConfigRequest::builder()
-            .set_subnet_ids(Some(want.subnet_ids.clone()))
-            .endpoint_public_access(true)
-            .endpoint_private_access(true)
-            .build();
+        let vpc = endpoint_request(
+            &want.endpoint,
+            Some(want.subnet_ids.clone()),
+            Some(want.security_group_ids.clone()),
+        );
         let access = CreateAccessConfigRequest::builder()
             .authentication_mode(AuthenticationMode::from(want.authentication_mode.as_str()))
             .bootstrap_cluster_creator_admin_permissions(true)
@@ -116,6 +201,7 @@ impl Resource for Cluster {
                     .role_arn(&want.role_arn)
                     .resources_vpc_config(vpc.clone())
                     .access_config(access.clone())
+                    .logging(logging(&want.logging))
                     .client_request_token(&token)
                     .set_tags(Some(want.tags.to_map()))
                     .send()
@@ -130,10 +216,14 @@ impl Resource for Cluster {
         let (name, have) = (c.physical_id.as_str(), &c.have);
         let version = have.version != c.want.version;
         let mode = have.authentication_mode != c.want.authentication_mode;
+        let endpoint = have.endpoint != c.want.endpoint;
+        let groups = differs(&have.security_group_ids, &c.want.security_group_ids);
+        let logs = differs(&have.logging, &c.want.logging);
+        let reconfigured = version || mode || endpoint || groups || logs;
         // Left CREATING by an interrupted run: its outputs (endpoint, certificate) come with
         // ACTIVE. EKS also refuses an update while another is in progress.
         let mut ready = None;
-        if c.pending.is_some() || version || mode {
+        if c.pending.is_some() || reconfigured {
             ready = Some(wait_cluster_active(cx, name).await?);
         }
         if version {
@@ -147,51 +237,43 @@ impl Resource for Cluster {
                 .send()
                 .await
                 .aws("UpdateClusterVersion")?;
-            wait_update(
-                cx,
-                name,
-                None,
-                out.update(),
-                &format!("EKS cluster {name} to reach version {}", c.want.version),
-                CLUSTER_TIMEOUT,
-            )
-            .await?;
+            let what = format!("EKS cluster {name} to reach version {}", c.want.version);
+            wait_update(cx, name, None, out.update(), &what, CLUSTER_TIMEOUT).await?;
         }
+        let eks = &cx.aws.eks;
         if mode {
-            let out = cx
-                .aws
-                .eks
+            let m = AuthenticationMode::from(c.want.authentication_mode.as_str());
+            let access = UpdateAccessConfigRequest::builder()
+                .authentication_mode(m)
+                .build();
+            let what = format!(
+                "switch to authentication mode {}",
+                c.want.authentication_mode
+            );
+            let req = eks.update_cluster_config().access_config(access);
+            reconfigure(cx, name, &what, req).await?;
+        }
+        // The groups first: a private endpoint is reachable only once they admit the builds.
+        if groups {
+            let vpc = VpcConfigRequest::builder()
+                .set_security_group_ids(Some(c.want.security_group_ids.clone()))
+                .build();
+            let req = eks.update_cluster_config().resources_vpc_config(vpc);
+            reconfigure(cx, name, "change its security groups", req).await?;
+        }
+        if endpoint {
+            let vpc = endpoint_request(&c.want.endpoint, None, None);
+            let req = eks.update_cluster_config().resources_vpc_config(vpc);
+            reconfigure(cx, name, "change who can reach its endpoint", req).await?;
+        }
+        if logs {
+            let req = eks
                 .update_cluster_config()
-                .name(name)
-                .access_config(
-                    UpdateAccessConfigRequest::builder()
-                        .authentication_mode(AuthenticationMode::from(
-                            c.want.authentication_mode.as_str(),
-                        ))
-                        .build(),
-                )
-                .client_request_token(request_token())
-                .send()
-                .await
-                .aws("UpdateClusterConfig")?;
-            wait_update(
-                cx,
-                name,
-                None,
-                out.update(),
-                &format!(
-                    "EKS cluster {name} to switch to authentication mode {}",
-                    c.want.authentication_mode
-                ),
-                CLUSTER_TIMEOUT,
-            )
-            .await?;
+                .logging(logging(&c.want.logging));
+            reconfigure(cx, name, "change its control-plane logging", req).await?;
         }
-        if differs(&have.tags, &c.want.tags) {
-            let arn = c.output("arn")?;
-            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
-        }
-        if version || mode {
+        c.sync_tags(cx.aws, Tagged::Eks(c.output("arn")?)).await?;
+        if reconfigured {
             let c = wait_cluster_active(cx, name).await?;
             return Ok(outputs(&c));
         }
@@ -236,6 +318,33 @@ impl Resource for Cluster {
     }
 }
 
+/// Who can reach the endpoint, as DescribeCluster shows it (AWS's defaults when it omits them).
+fn endpoint_of(c: &EksCluster) -> Endpoint {
+    let vpc = c.resources_vpc_config();
+    let public = vpc.is_none_or(|v| v.endpoint_public_access());
+    Endpoint {
+        public,
+        private: vpc.is_some_and(|v| v.endpoint_private_access()),
+        public_access_cidrs: match vpc {
+            Some(v) if public => v.public_access_cidrs().to_vec(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// The enabled control-plane log types, sorted.
+fn logging_of(c: &EksCluster) -> Vec<String> {
+    let setups = c.logging().map(|l| l.cluster_logging()).unwrap_or_default();
+    let mut on: Vec<String> = setups
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
+        .collect();
+    on.sort();
+    on.dedup();
+    on
+}
+
 /// The cluster's attributes as DescribeCluster shows them.
 fn attrs_of(c: &EksCluster) -> ClusterAttrs {
     ClusterAttrs {
@@ -246,11 +355,17 @@ fn attrs_of(c: &EksCluster) -> ClusterAttrs {
             .resources_vpc_config()
             .map(|v| v.subnet_ids().to_vec())
             .unwrap_or_default(),
+        security_group_ids: c
+            .resources_vpc_config()
+            .map(|v| v.security_group_ids().to_vec())
+            .unwrap_or_default(),
         authentication_mode: c
             .access_config()
             .and_then(|a| a.authentication_mode())
             .map(|m| m.as_str().to_string())
             .unwrap_or_default(),
+        endpoint: endpoint_of(c),
+        logging: logging_of(c),
         tags: Tags::from(c.tags()),
     }
 }
@@ -299,6 +414,7 @@ mod tests {
                     .cluster_security_group_id("sg-0eks")
                     .endpoint_public_access(true)
                     .endpoint_private_access(true)
+                    .public_access_cidrs("0.0.0.0/0")
                     .build(),
             )
             .access_config(
@@ -306,8 +422,11 @@ mod tests {
                     .authentication_mode(AuthenticationMode::ApiAndConfigMap)
                     .build(),
             )
+            // As AWS reports logging: what is on, and what is off.
+            .logging(logging(&want.logging))
             .set_tags(Some(tags))
             .build();
         assert_eq!(attrs_of(&c), want);
+        assert_eq!(want.logging, ["api", "audit", "authenticator"]);
     }
 }

@@ -3,6 +3,7 @@
 pub mod access_entry;
 pub mod cluster;
 pub mod launch_template;
+pub mod namespace;
 pub mod node_group;
 
 use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};

@@ -6,12 +6,12 @@ use super::{
     IAM_PROPAGATION,
 };
 use crate::aws::{absent_ok, Aws, AwsResultExt};
-use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_eks::types::{
-    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
+    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -36,6 +36,10 @@ attrs! {
         /// node security group: it then differs from the desired one and is replaced.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         launch_template_id: Option<String> => ForceNew,
+        /// The version of the launch template its nodes run; a new one is rolled out node by
+        /// node, keeping the group's capacity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launch_template_version: Option<String>,
         /// How many nodes it runs.
         scaling: Scaling,
         /// Its Kubernetes version.
@@ -108,24 +112,6 @@ fn outputs(ng: &Nodegroup) -> Outputs {
     .collect()
 }
 
-/// The node group's attributes as DescribeNodegroup shows them.
-fn attrs_of(ng: &Nodegroup) -> NodeGroupAttrs {
-    NodeGroupAttrs {
-        cluster_name: ng.cluster_name().unwrap_or_default().to_string(),
-        name: ng.nodegroup_name().unwrap_or_default().to_string(),
-        node_role_arn: ng.node_role().unwrap_or_default().to_string(),
-        subnet_ids: ng.subnets().to_vec(),
-        instance_types: ng.instance_types().to_vec(),
-        launch_template_id: ng
-            .launch_template()
-            .and_then(|t| t.id())
-            .map(str::to_string),
-        scaling: Scaling::of(ng.scaling_config()),
-        version: ng.version().unwrap_or_default().to_string(),
-        tags: Tags::from(ng.tags()),
-    }
-}
-
 /// The node group as DescribeNodegroup shows it now; `None` once it (or its cluster) is gone.
 async fn node_group_now(aws: &Aws, cluster: &str, name: &str) -> Result<Option<Nodegroup>> {
     let r = aws
@@ -181,6 +167,20 @@ async fn wait_active(cx: &StepCtx<'_>, cluster: &str, name: &str) -> Result<Node
     .await
 }
 
+/// Waits for the update EKS `started` (`what` it does) to finish, then for the node group to be
+/// ACTIVE again; returns the group as it then is.
+async fn settle(
+    cx: &StepCtx<'_>,
+    cluster: &str,
+    name: &str,
+    started: Option<&Update>,
+    what: &str,
+    timeout: Duration,
+) -> Result<Nodegroup> {
+    wait_update(cx, cluster, Some(name), started, what, timeout).await?;
+    wait_active(cx, cluster, name).await
+}
+
 impl Resource for NodeGroup {
     type Attrs = NodeGroupAttrs;
 
@@ -193,8 +193,7 @@ impl Resource for NodeGroup {
             return Ok(Vec::new());
         }
         let attrs = attrs_of(ng);
-        let who = attrs.tags.identity(snap.stack(), LOGICAL_ID);
-        let mut found = Found::identified(who, attrs.name.clone(), attrs);
+        let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, attrs.name.clone(), attrs);
         found.outputs = outputs(ng);
         if let Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::DeleteFailed)) =
             ng.status()
@@ -202,10 +201,7 @@ impl Resource for NodeGroup {
             found.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
         }
         if let Some(s @ (NodegroupStatus::Creating | NodegroupStatus::Updating)) = ng.status() {
-            found.pending = Some(format!(
-                "still {}: apply waits until it is ACTIVE",
-                s.as_str()
-            ));
+            found.coming_up(s.as_str(), "ACTIVE");
         }
         Ok(vec![found])
     }
@@ -218,6 +214,7 @@ impl Resource for NodeGroup {
             .context("the node group needs its launch template id")?;
         let template = LaunchTemplateSpecification::builder()
             .id(template_id)
+            .set_version(want.launch_template_version.clone())
             .build();
         // EKS refuses node groups for a cluster that is not ACTIVE yet.
         wait_cluster_active(cx, cluster).await?;
@@ -271,19 +268,19 @@ impl Resource for NodeGroup {
                 .send()
                 .await
                 .aws("UpdateNodegroupConfig")?;
-            wait_update(
-                cx,
-                cluster,
-                Some(name),
-                out.update(),
-                &format!("node group {name} to apply its scaling"),
-                TIMEOUT,
-            )
-            .await?;
-            ng = Some(wait_active(cx, cluster, name).await?);
+            let what = format!("node group {name} to apply its scaling");
+            ng = Some(settle(cx, cluster, name, out.update(), &what, TIMEOUT).await?);
         }
-        if have.version != c.want.version {
+        let template = have.launch_template_version != c.want.launch_template_version;
+        if have.version != c.want.version || template {
+            // One rolling update brings both the Kubernetes version and the template version.
             let version = c.want.version.as_str();
+            let rollout = template.then(|| {
+                LaunchTemplateSpecification::builder()
+                    .set_id(c.want.launch_template_id.clone())
+                    .set_version(c.want.launch_template_version.clone())
+                    .build()
+            });
             wait_active(cx, cluster, name).await?;
             let out = cx
                 .aws
@@ -292,25 +289,20 @@ impl Resource for NodeGroup {
                 .cluster_name(cluster)
                 .nodegroup_name(name)
                 .version(version)
+                .set_launch_template(rollout)
                 .client_request_token(request_token())
                 .send()
                 .await
                 .aws("UpdateNodegroupVersion")?;
-            wait_update(
-                cx,
-                cluster,
-                Some(name),
-                out.update(),
-                &format!("node group {name} to reach version {version}"),
-                VERSION_TIMEOUT,
-            )
-            .await?;
-            ng = Some(wait_active(cx, cluster, name).await?);
+            let what = match &c.want.launch_template_version {
+                Some(lt) if template => {
+                    format!("node group {name} to roll out launch template version {lt}")
+                }
+                _ => format!("node group {name} to reach version {version}"),
+            };
+            ng = Some(settle(cx, cluster, name, out.update(), &what, VERSION_TIMEOUT).await?);
         }
-        if differs(&have.tags, &c.want.tags) {
-            let arn = c.output("arn")?;
-            c.sync_tags(cx.aws, Tagged::Eks(arn)).await?;
-        }
+        c.sync_tags(cx.aws, Tagged::Eks(c.output("arn")?)).await?;
         Ok(ng
             .as_ref()
             .map(outputs)
@@ -341,6 +333,28 @@ impl Resource for NodeGroup {
         let gone = || async { Ok(node_group_now(cx.aws, cluster, name).await?.is_none()) };
         cx.wait_deleted(&format!("node group {name}"), TIMEOUT, gone)
             .await
+    }
+}
+
+/// The node group's attributes as DescribeNodegroup shows them.
+fn attrs_of(ng: &Nodegroup) -> NodeGroupAttrs {
+    NodeGroupAttrs {
+        cluster_name: ng.cluster_name().unwrap_or_default().to_string(),
+        name: ng.nodegroup_name().unwrap_or_default().to_string(),
+        node_role_arn: ng.node_role().unwrap_or_default().to_string(),
+        subnet_ids: ng.subnets().to_vec(),
+        instance_types: ng.instance_types().to_vec(),
+        launch_template_id: ng
+            .launch_template()
+            .and_then(|t| t.id())
+            .map(str::to_string),
+        launch_template_version: ng
+            .launch_template()
+            .and_then(|t| t.version())
+            .map(str::to_string),
+        scaling: Scaling::of(ng.scaling_config()),
+        version: ng.version().unwrap_or_default().to_string(),
+        tags: Tags::from(ng.tags()),
     }
 }
 
@@ -413,7 +427,7 @@ mod tests {
             .launch_template(
                 LaunchTemplateSpecification::builder()
                     .id("lt/nodes.id")
-                    .version("1")
+                    .version("lt/nodes.version")
                     .build(),
             )
             .scaling_config(

@@ -50,8 +50,12 @@ impl Resource for Subnet {
     type Attrs = SubnetAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        let all = snap.subnets().await?;
-        Ok(Found::all_tagged(snap, all, |s| s.subnet_id(), attrs_of))
+        // Its ARN is an output too: a private build's role may use exactly these subnets.
+        let found = snap.subnets().await?.iter().filter_map(|s| {
+            let found = Found::tagged(snap.stack(), s.subnet_id()?, attrs_of(s));
+            Some(with_arn(found, s.subnet_arn()))
+        });
+        Ok(found.collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
@@ -66,12 +70,17 @@ impl Resource for Subnet {
                 .send()
         })
         .await?;
-        let id = created("CreateSubnet", out.subnet().and_then(|s| s.subnet_id()))?;
+        let subnet = created("CreateSubnet", out.subnet())?;
+        let id = created("CreateSubnet", subnet.subnet_id())?;
         // Off is AWS's default for a new subnet.
         if want.map_public_ip_on_launch {
             set_public_ip(cx.aws, id, true).await?;
         }
-        Ok(id_outputs(id))
+        let mut outputs = id_outputs(id);
+        if let Some(arn) = subnet.subnet_arn() {
+            outputs.insert("arn".to_string(), arn.to_string());
+        }
+        Ok(outputs)
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
@@ -87,6 +96,14 @@ impl Resource for Subnet {
             cx.aws.ec2.delete_subnet().subnet_id(&c.physical_id).send()
         })
         .await
+    }
+}
+
+/// `found` with output `arn` when EC2 reported one.
+fn with_arn(found: Found<SubnetAttrs>, arn: Option<&str>) -> Found<SubnetAttrs> {
+    match arn {
+        Some(arn) => found.output("arn", arn),
+        None => found,
     }
 }
 
