@@ -22,7 +22,7 @@ APPLIED = {
     "role": 3, "policy_attachment": 4, "inline_policy": 1,
     "cluster": 1, "nodegroup": 1, "access_entry": 1, "asg": 1, "namespace": 1,
     "load_balancer": 1, "target_group": 1, "listener": 1, "tg_attachment": 1,
-    "repository": 1, "project": 1,
+    "repository": 1, "project": 1, "log_group": 2,
 }
 EMPTY = {k: 0 for k in APPLIED}
 
@@ -33,7 +33,7 @@ CREATES = {
     "CreateNatGateway": 1, "CreateRouteTable": 2, "CreateSecurityGroup": 2,
     "CreateLaunchTemplate": 1, "CreateRole": 3, "CreateCluster": 1, "CreateNodegroup": 1,
     "CreateAccessEntry": 1, "CreateNamespace": 1, "CreateLoadBalancer": 1, "CreateTargetGroup": 1,
-    "CreateListener": 1, "CreateRepository": 1, "CreateProject": 1,
+    "CreateListener": 1, "CreateRepository": 1, "CreateProject": 1, "CreateLogGroup": 2,
 }
 
 
@@ -50,7 +50,7 @@ def ours(tags) -> bool:
 @pytest.fixture
 def clients(emulator):
     return {s: emulator.client(s) for s in
-            ("ec2", "iam", "eks", "elbv2", "autoscaling", "ecr", "codebuild", "sts")}
+            ("ec2", "iam", "eks", "elbv2", "autoscaling", "ecr", "codebuild", "sts", "logs")}
 
 
 def inventory(c) -> dict:
@@ -92,6 +92,9 @@ def inventory(c) -> dict:
     names = c["codebuild"].list_projects()["projects"]
     found = c["codebuild"].batch_get_projects(names=names)["projects"] if names else []
     projects = [p for p in found if ours({t["key"]: t["value"] for t in p.get("tags", [])})]
+    logs = c["logs"]
+    log_groups = [g for g in logs.describe_log_groups(logGroupNamePrefix="/aws/")["logGroups"]
+                  if ours(logs.list_tags_for_resource(resourceArn=g["logGroupArn"])["tags"])]
     return {
         **net,
         "role": len(roles),
@@ -108,6 +111,7 @@ def inventory(c) -> dict:
         "tg_attachment": sum(1 for g in groups for a in g.get("TargetGroupARNs", []) if a in tgs),
         "repository": len(repos),
         "project": len(projects),
+        "log_group": len(log_groups),
     }
 
 
