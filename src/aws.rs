@@ -208,7 +208,7 @@ fn server_error(raw: &dyn std::any::Any) -> bool {
 
 /// The innermost error's own message ("Connection refused (os error 111)"), without the
 /// SDK's nested debug dump.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e;
     while let Some(next) = last.source() {
         last = next;

@@ -233,6 +233,15 @@ pub fn enum_text<T: AsRef<str>>(value: Option<&T>) -> String {
     value.map(|v| v.as_ref().to_string()).unwrap_or_default()
 }
 
+/// The outputs of a resource known by its name: `id` and `name` are the name, `arn` its ARN.
+pub fn named_outputs(name: &str, arn: &str) -> Outputs {
+    Outputs::from([
+        ("id".to_string(), name.to_string()),
+        ("name".to_string(), name.to_string()),
+        ("arn".to_string(), arn.to_string()),
+    ])
+}
+
 /// The outputs of a resource whose only output is its id.
 pub fn id_outputs(id: &str) -> Outputs {
     Outputs::from([("id".to_string(), id.to_string())])

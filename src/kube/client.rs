@@ -3,7 +3,7 @@
 //! cluster's own CA.
 
 use super::token::TokenSource;
-use crate::aws::Aws;
+use crate::aws::{root_cause, Aws};
 use anyhow::{bail, Context, Result};
 use aws_sdk_eks::types::Cluster as EksCluster;
 use base64::engine::general_purpose::STANDARD;
@@ -393,15 +393,6 @@ fn parse<T: for<'de> Deserialize<'de>>(
             message: format!("the API's answer is not what Kubernetes sends: {e}"),
         })
     })
-}
-
-/// The innermost error's own message, without reqwest's nesting.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = e;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    last.to_string()
 }
 
 fn form_encode(s: &str) -> String {

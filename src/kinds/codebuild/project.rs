@@ -1,7 +1,9 @@
 //! CodeBuild project: builds the service image from its Git repository and deploys it.
 
 use crate::aws::{gone_ok, AwsError, AwsResultExt};
-use crate::kinds::{attrs, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, differs, named_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::naming;
 use crate::retry::{eventually, Budget};
 use crate::tags::Tags;
@@ -238,16 +240,8 @@ fn logs_from(group: Option<&str>) -> Result<LogsConfig> {
     Ok(LogsConfig::builder().cloud_watch_logs(cw).build())
 }
 
-fn outputs(name: &str, arn: &str) -> Outputs {
-    Outputs::from([
-        ("id".to_string(), name.to_string()),
-        ("name".to_string(), name.to_string()),
-        ("arn".to_string(), arn.to_string()),
-    ])
-}
-
 fn project_outputs(p: Option<&CbProject>, name: &str) -> Outputs {
-    outputs(name, p.and_then(CbProject::arn).unwrap_or_default())
+    named_outputs(name, p.and_then(CbProject::arn).unwrap_or_default())
 }
 
 /// Runs `call`, retrying while CodeBuild cannot assume a fresh role yet, and tells the user once.

@@ -4,7 +4,9 @@
 
 use super::document_text;
 use crate::aws::AwsResultExt;
-use crate::kinds::{attrs, created, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, created, named_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::retry::{delete_eventually, Budget};
 use crate::snapshot::RoleDetail;
 use crate::tags::{Tagged, Tags};
@@ -36,14 +38,6 @@ attrs! {
 const DETACH: Budget = Budget {
     total: Duration::from_secs(60),
 };
-
-fn outputs(name: &str, arn: &str) -> Outputs {
-    Outputs::from([
-        ("id".to_string(), name.to_string()),
-        ("name".to_string(), name.to_string()),
-        ("arn".to_string(), arn.to_string()),
-    ])
-}
 
 impl Resource for Role {
     type Attrs = RoleAttrs;
@@ -81,7 +75,7 @@ impl Resource for Role {
             "CreateRole",
             out.role().map(|r| r.arn()).filter(|a| !a.is_empty()),
         )?;
-        Ok(outputs(&want.name, arn))
+        Ok(named_outputs(&want.name, arn))
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {

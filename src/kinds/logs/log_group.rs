@@ -3,7 +3,9 @@
 //! instead, with its tags and retention, and deletes it after what writes to it.
 
 use crate::aws::{delete_once, AwsResultExt};
-use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{
+    attrs, named_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
+};
 use crate::model::{LogicalId, STACK_TAG};
 use crate::snapshot::LogGroupDetail;
 use crate::tags::{Tagged, Tags};
@@ -33,14 +35,6 @@ fn logical_id(stack: &str, name: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn outputs(name: &str, arn: &str) -> Outputs {
-    Outputs::from([
-        ("id".to_string(), name.to_string()),
-        ("name".to_string(), name.to_string()),
-        ("arn".to_string(), arn.to_string()),
-    ])
 }
 
 impl Resource for LogGroup {
@@ -90,7 +84,7 @@ impl Resource for LogGroup {
             Err(e) => return Err(e.into()),
         }
         set_retention(cx, &want.name, want.retention_days).await?;
-        Ok(outputs(&want.name, &arn))
+        Ok(named_outputs(&want.name, &arn))
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
