@@ -30,6 +30,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// CloudWatch Logs: the log groups the build and the cluster write to.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// DynamoDB: the lock table that keeps runs of one stack from overlapping.
+    pub dynamodb: aws_sdk_dynamodb::Client,
     /// The stack's region.
     pub region: String,
     /// The configuration the clients were built from: credentials and endpoints for the one
@@ -76,6 +78,7 @@ impl Aws {
             codebuild: client!(aws_sdk_codebuild),
             sts: client!(aws_sdk_sts),
             logs: client!(aws_sdk_cloudwatchlogs),
+            dynamodb: client!(aws_sdk_dynamodb),
             region: region.to_string(),
             sdk: conf,
         }
@@ -83,14 +86,31 @@ impl Aws {
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String, AwsError> {
+        Ok(self.caller().await?.account)
+    }
+
+    /// Who the credentials are: the account and the caller's ARN.
+    pub async fn caller(&self) -> Result<Caller, AwsError> {
         let out = self
             .sts
             .get_caller_identity()
             .send()
             .await
             .aws("GetCallerIdentity")?;
-        Ok(out.account().unwrap_or_default().to_string())
+        Ok(Caller {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
     }
+}
+
+/// Who the credentials belong to, as STS says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The account id.
+    pub account: String,
+    /// The caller's ARN (a user, or an assumed role's session).
+    pub arn: String,
 }
 
 /// Attempts the SDK makes at one call before giving up on throttling and server errors.

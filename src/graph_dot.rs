@@ -16,6 +16,7 @@ fn fill(area: Area) -> &'static str {
         Area::Ecr => "#ede9fe",
         Area::CodeBuild => "#ffedd5",
         Area::Logs => "#e5e7eb",
+        Area::LeftByKubernetes => "#fee2e2",
     }
 }
 

@@ -10,6 +10,7 @@ mod graph;
 mod graph_dot;
 mod kinds;
 mod kube;
+mod lock;
 mod model;
 mod naming;
 mod observe;

@@ -53,6 +53,9 @@ pub enum Area {
     CodeBuild,
     /// Log groups.
     Logs,
+    /// What the cluster's workloads left in the stack's network; only destroy sees these.
+    #[serde(rename = "left-by-kubernetes")]
+    LeftByKubernetes,
 }
 
 impl fmt::Display for Area {
@@ -65,6 +68,7 @@ impl fmt::Display for Area {
             Area::Ecr => "ecr",
             Area::CodeBuild => "codebuild",
             Area::Logs => "logs",
+            Area::LeftByKubernetes => "left by Kubernetes in the cluster",
         })
     }
 }
@@ -99,6 +103,17 @@ macro_rules! define_kinds {
     };
 }
 crate::kind_registry!(define_kinds);
+
+impl Kind {
+    /// True for kinds whose loss costs more than the resource: workloads, images, traffic.
+    /// Plan never deletes or replaces one of these to resolve duplicates.
+    pub fn holds_state(self) -> bool {
+        matches!(
+            self,
+            Kind::EksCluster | Kind::EksNodeGroup | Kind::EcrRepository | Kind::LoadBalancer
+        )
+    }
+}
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -281,6 +296,10 @@ pub struct Observed {
     /// Plan reports it as a conflict; nothing ever touches it.
     #[serde(default)]
     pub unowned: bool,
+    /// Set when it carries the stack's tag but an `infra:id` infra never makes (or none):
+    /// someone else tagged it. Plan lists it; nothing ever touches it.
+    #[serde(default)]
+    pub stray: bool,
 }
 
 impl Observed {
@@ -299,6 +318,7 @@ impl Observed {
             broken: None,
             pending: None,
             unowned: false,
+            stray: false,
         }
     }
 }

@@ -1,46 +1,100 @@
 //! `infra apply` and `infra destroy`: show the plan, confirm, execute, summarise.
 
 use super::confirm::confirm;
-use super::{load_and_observe, Cli};
+use super::{connect, Cli, Session};
 use crate::exec::{self, Inputs, Outcome};
 use crate::kinds;
+use crate::lock::{self, Lock};
 use crate::plan::{self, Plan};
 use crate::report::Style;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Options of `infra apply`.
+/// Options apply and destroy share.
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Apply without asking for confirmation
+pub struct RunArgs {
+    /// Go ahead without asking for confirmation
     #[arg(long)]
     auto_approve: bool,
 
     /// Most AWS operations in flight at once
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+
+    /// While another run holds the stack's lock, wait this long for it (e.g. 30s, 15m) instead
+    /// of failing at once
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    lock_timeout: Duration,
+}
+
+/// Options of `infra apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// Options of `infra destroy`.
 #[derive(Debug, clap::Args)]
 pub struct DestroyArgs {
-    /// Destroy without asking for confirmation
-    #[arg(long)]
-    auto_approve: bool,
+    #[command(flatten)]
+    run: RunArgs,
 
     /// Also delete resources that still hold data (an ECR repository with images)
     #[arg(long)]
     force: bool,
-
-    /// Most AWS operations in flight at once
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallelism: u16,
 }
 
-/// Plans, confirms and applies.
+/// Takes the stack's lock, runs `work` under it and releases it, whatever `work` answered.
+async fn locked<F, Fut>(cli: &Cli, run: &RunArgs, work: F) -> Result<ExitCode>
+where
+    F: FnOnce(Session, Lock) -> Fut,
+    Fut: std::future::Future<Output = (Result<ExitCode>, Lock)>,
+{
+    let conn = connect(cli).await?;
+    let stack = conn.loaded.config.stack.clone();
+    let quiet = cli.quiet;
+    let waiting = |h: &lock::Holder| {
+        if !quiet {
+            eprintln!(
+                "Waiting up to {} for the lock of stack {stack}, held by {h}",
+                humantime::format_duration(run.lock_timeout)
+            );
+        }
+    };
+    let held = lock::acquire(&conn.aws, &stack, &conn.caller, run.lock_timeout, waiting)
+        .await
+        .map_err(anyhow::Error::new)?;
+    let session = match conn.observe().await {
+        Ok(s) => s,
+        Err(e) => {
+            release(held).await;
+            return Err(e);
+        }
+    };
+    let (result, held) = work(session, held).await;
+    release(held).await;
+    result
+}
+
+/// Releases the lock; a failure only costs the lease, so it is a warning.
+async fn release(held: Lock) {
+    if let Err(e) = held.release().await {
+        eprintln!("warning: {e:#}; it frees itself when its lease ends");
+    }
+}
+
+/// Plans, confirms and applies, holding the stack's lock.
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
-    let cx = load_and_observe(cli).await?;
+    locked(cli, &args.run, |cx, held| async move {
+        let r = apply_locked(cli, &args.run, &cx, &held).await;
+        (r, held)
+    })
+    .await
+}
+
+async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> Result<ExitCode> {
     let stack = &cx.loaded.config.stack;
     let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
@@ -60,20 +114,37 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(cli, &cx, &p, args.parallelism, false).await;
+    let outcome = execute(cli, cx, &cx.observed, &p, (args.parallelism, false), held).await;
     Ok(finish("Apply", &outcome, cli.quiet))
 }
 
-/// Plans the deletion of everything the stack owns, confirms and deletes.
+/// Plans the deletion of everything the stack owns, confirms and deletes, holding the lock.
 pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
-    let cx = load_and_observe(cli).await?;
+    locked(cli, &args.run, |cx, held| async move {
+        let r = destroy_locked(cli, args, &cx, &held).await;
+        (r, held)
+    })
+    .await
+}
+
+async fn destroy_locked(
+    cli: &Cli,
+    args: &DestroyArgs,
+    cx: &Session,
+    held: &Lock,
+) -> Result<ExitCode> {
     let stack = &cx.loaded.config.stack;
-    let p = plan::destroy(stack, &cx.desired, &cx.observed)?;
+    let left = kinds::leftovers::find(&cx.aws, stack, &cx.observed)
+        .await
+        .context("could not look for what Kubernetes left in the stack's network")?;
+    let p = plan::destroy(stack, &cx.desired, &cx.observed, &left)?;
+    let mut observed = cx.observed.clone();
+    observed.extend(left.into_iter().map(|(o, _)| o));
     if p.changes.is_empty() {
         println!("Nothing to destroy: no resource carries infra:stack={stack}.");
         return Ok(ExitCode::SUCCESS);
     }
-    if !(cli.quiet && args.auto_approve) {
+    if !(cli.quiet && args.run.auto_approve) {
         print!("{}", plan::render_human(&p));
     }
     if !confirm(
@@ -81,31 +152,42 @@ pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
             "Destroy all {} resources of stack {stack}? There is no undo.",
             p.changes.len()
         ),
-        args.auto_approve,
+        args.run.auto_approve,
     )? {
         println!("Destroy cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let outcome = execute(cli, &cx, &p, args.parallelism, args.force).await;
+    let outcome = execute(
+        cli,
+        cx,
+        &observed,
+        &p,
+        (args.run.parallelism, args.force),
+        held,
+    )
+    .await;
     Ok(finish("Destroy", &outcome, cli.quiet))
 }
 
+/// Runs `p` over `observed`, `parallelism` steps at a time, `force` as `destroy --force`.
 async fn execute(
     cli: &Cli,
-    cx: &super::Session,
+    cx: &Session,
+    observed: &[crate::model::Observed],
     p: &Plan,
-    parallelism: u16,
-    force: bool,
+    (parallelism, force): (u16, bool),
+    held: &Lock,
 ) -> Outcome {
     let reporter = Style::detect(cli.quiet).reporter(p.steps.len());
     let work = exec::execute(
         Inputs {
             plan: p,
             desired: &cx.desired,
-            observed: &cx.observed,
+            observed,
             aws: &cx.aws,
             parallelism: usize::from(parallelism),
             force,
+            halt: held.lost(),
         },
         reporter.as_ref(),
     );

@@ -10,8 +10,9 @@ mod output;
 mod plan;
 mod schema;
 mod trigger_build;
+mod unlock;
 
-use crate::aws::Aws;
+use crate::aws::{Aws, Caller};
 use crate::config::{self, Loaded};
 use crate::graph::Graph;
 use crate::model::Observed;
@@ -63,6 +64,8 @@ enum Command {
     Apply(apply::Args),
     /// Delete everything this stack owns, and nothing else
     Destroy(apply::DestroyArgs),
+    /// Release the stack's lock left by a run that died (asks first; --force in CI)
+    Unlock(unlock::Args),
     /// Start the stack's CodeBuild project (build, push, deploy) and optionally follow it
     TriggerBuild(trigger_build::Args),
     /// Show what you need after apply: the URL, the repository, the cluster, the build project
@@ -88,6 +91,7 @@ pub async fn main() -> ExitCode {
         Command::Plan(a) => plan::run(&cli, a).await,
         Command::Apply(a) => apply::run_apply(&cli, a).await,
         Command::Destroy(a) => apply::run_destroy(&cli, a).await,
+        Command::Unlock(a) => unlock::run(&cli, a).await,
         Command::TriggerBuild(a) => trigger_build::run(&cli, a).await,
         Command::Output(a) => output::run(&cli, a).await,
         Command::Graph(a) => graph::run(&cli, a),
@@ -126,9 +130,16 @@ struct Session {
     loaded: Loaded,
     desired: Graph,
     aws: Aws,
-    /// The account the credentials belong to, asked of STS once per run.
-    account: String,
+    /// Who the credentials belong to, asked of STS once per run.
+    caller: Caller,
     observed: Vec<Observed>,
+}
+
+/// A valid config and the account it is for, before anything is read from it.
+struct Connected {
+    loaded: Loaded,
+    aws: Aws,
+    caller: Caller,
 }
 
 /// Prints the config's warnings (an open endpoint, no audit log) in yellow, under the plan.
@@ -138,34 +149,56 @@ fn print_warnings(config: &config::Config) {
     }
 }
 
-/// Loads and validates the config (no AWS call before it is valid), then reads the account.
-async fn load_and_observe(cli: &Cli) -> Result<Session> {
+/// Loads and validates the config (no AWS call before it is valid), then asks who we are.
+async fn connect(cli: &Cli) -> Result<Connected> {
     let loaded = config::load(cli.config.as_deref())?;
     let aws = Aws::connect(&loaded.config.region).await;
-    let account = aws
-        .account_id()
+    let caller = aws
+        .caller()
         .await
         .context("cannot find out which AWS account the credentials belong to")?;
     if !cli.quiet {
         eprintln!(
-            "Stack {} in account {account}, {} (config: {})",
-            loaded.config.stack, loaded.config.region, loaded.file
+            "Stack {} in account {}, {} (config: {})",
+            loaded.config.stack, caller.account, loaded.config.region, loaded.file
         );
     }
-    let desired = stack::build(&loaded.config, &account);
-    let observed = observe::observe(&aws, &loaded.config.stack, &account)
-        .await
-        .with_context(|| {
-            format!(
-                "could not read the state of stack {} in {}",
-                loaded.config.stack, loaded.config.region
-            )
-        })?;
-    Ok(Session {
+    Ok(Connected {
         loaded,
-        desired,
         aws,
-        account,
-        observed,
+        caller,
     })
+}
+
+impl Connected {
+    /// Reads what the account holds of the stack.
+    async fn observe(self) -> Result<Session> {
+        let Connected {
+            loaded,
+            aws,
+            caller,
+        } = self;
+        let stack = &loaded.config.stack;
+        let desired = stack::build(&loaded.config, &caller.account);
+        let observed = observe::observe(&aws, stack, &caller.account)
+            .await
+            .with_context(|| {
+                format!(
+                    "could not read the state of stack {stack} in {}",
+                    loaded.config.region
+                )
+            })?;
+        Ok(Session {
+            loaded,
+            desired,
+            aws,
+            caller,
+            observed,
+        })
+    }
+}
+
+/// Loads and validates the config, then reads the account.
+async fn load_and_observe(cli: &Cli) -> Result<Session> {
+    connect(cli).await?.observe().await
 }

@@ -243,7 +243,7 @@ fn render_missing(o: &Outputs) -> String {
 pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let cx = load_and_observe(cli).await?;
     let config = &cx.loaded.config;
-    let o = collect(config, &cx.account, &cx.desired, &cx.observed)?;
+    let o = collect(config, &cx.caller.account, &cx.desired, &cx.observed)?;
     let text = if args.json {
         serde_json::to_string_pretty(&o)? + "\n"
     } else {

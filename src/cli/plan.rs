@@ -1,7 +1,7 @@
 //! `infra plan`: what apply would change; reads only.
 
-use super::{load_and_observe, Cli};
-use crate::{kinds, plan};
+use super::{connect, Cli};
+use crate::{kinds, lock, plan};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -19,7 +19,15 @@ pub struct Args {
 
 /// Prints the plan.
 pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
-    let cx = load_and_observe(cli).await?;
+    let conn = connect(cli).await?;
+    // Plan never locks; it only says when a run is changing the stack under it.
+    if let Some(h) = lock::holder(&conn.aws, &conn.loaded.config.stack).await? {
+        eprintln!(
+            "Note: stack {} is locked by {h}: this plan may change when that run finishes.",
+            conn.loaded.config.stack
+        );
+    }
+    let cx = conn.observe().await?;
     let p = plan::diff(
         &cx.loaded.config.stack,
         &cx.desired,

@@ -56,6 +56,8 @@ pub struct Inputs<'a> {
     pub parallelism: usize,
     /// `destroy --force`.
     pub force: bool,
+    /// Turns true when the run lost the stack's lock: stop starting work, as on Ctrl-C.
+    pub halt: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Carries out the plan's steps.
@@ -104,6 +106,14 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
     // pressed between turns (the handler is installed, so the signal is simply lost).
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
+    let mut halt = inp.halt.clone();
+    let lock_lost = async move {
+        // An error means the lock was released cleanly: nothing to stop for.
+        if halt.wait_for(|lost| *lost).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(lock_lost);
     loop {
         while running.len() < inp.parallelism.max(1) && !out.interrupted {
             let Some(key) = ready.pop_front() else { break };
@@ -148,6 +158,10 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                     }
                     Err(e) => out.failures.push((key.0.clone(), e)),
                 }
+            }
+            _ = &mut lock_lost, if !out.interrupted => {
+                out.interrupted = true;
+                eprintln!("this run lost the stack's lock: starting nothing more; the calls in flight finish");
             }
             _ = &mut interrupt, if !out.interrupted => {
                 out.interrupted = true;
@@ -210,6 +224,7 @@ async fn run_step(
     };
     let cx = StepCtx {
         aws: inp.aws,
+        stack: &inp.plan.stack,
         force: inp.force,
         id: &key.0,
         reporter,

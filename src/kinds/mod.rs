@@ -7,6 +7,7 @@ pub mod codebuild;
 pub mod ecr;
 pub mod eks;
 pub mod iam;
+pub mod leftovers;
 pub mod logs;
 pub mod network;
 
@@ -39,6 +40,8 @@ pub type Outputs = BTreeMap<String, String>;
 pub struct StepCtx<'a> {
     /// AWS clients.
     pub aws: &'a Aws,
+    /// The stack's name.
+    pub stack: &'a str,
     /// The resource being worked on.
     pub id: &'a LogicalId,
     /// `destroy --force`: delete data-holding resources (an ECR repository with images) too.
@@ -339,6 +342,7 @@ impl<R: Resource> ResourceKind for Typed<R> {
                     broken: f.broken,
                     pending: f.pending,
                     unowned: f.unowned,
+                    stray: false,
                 })
             })
             .collect()

@@ -65,6 +65,14 @@ macro_rules! kind_registry {
             LogGroup = "log_group", Logs, logs::log_group::LogGroup;
             /// CodeBuild project.
             CodeBuildProject = "codebuild_project", CodeBuild, codebuild::project::Project;
+            /// Network interface the VPC CNI left behind (destroy only).
+            K8sEni = "k8s_eni", LeftByKubernetes, leftovers::eni::CniEni;
+            /// Load balancer a Kubernetes controller made for the cluster (destroy only).
+            K8sLoadBalancer = "k8s_load_balancer", LeftByKubernetes, leftovers::load_balancer::K8sLoadBalancer;
+            /// Target group a Kubernetes controller made for the cluster (destroy only).
+            K8sTargetGroup = "k8s_target_group", LeftByKubernetes, leftovers::target_group::K8sTargetGroup;
+            /// Security group a Kubernetes controller made for the cluster (destroy only).
+            K8sSecurityGroup = "k8s_security_group", LeftByKubernetes, leftovers::security_group::K8sSecurityGroup;
         }
     };
 }

@@ -1,6 +1,6 @@
 //! Desired graph versus observed state, into a plan. Pure: no I/O.
 
-use super::{steps, Action, AttrChange, Change, Conflict, Plan};
+use super::{duplicates, steps, Action, AttrChange, Change, Plan, Untouched};
 use crate::graph::{Graph, GraphError};
 use crate::model::{canonical, AttrRule, Kind, LogicalId, Observed, Ref, VERSION_OUTPUT};
 use serde_json::Value as Json;
@@ -15,26 +15,25 @@ pub fn diff(
     rule: &dyn Fn(Kind, &str) -> AttrRule,
 ) -> Result<Plan, GraphError> {
     let order = desired.topo_order()?;
-    let (unowned, observed): (Vec<Observed>, Vec<Observed>) =
-        observed.iter().cloned().partition(|o| o.unowned);
-    let observed = observed.as_slice();
-    let conflicts: Vec<Conflict> = unowned
+    let Split {
+        conflicts,
+        strays,
+        owned,
+    } = split(observed);
+    let conflicts: Vec<Untouched> = conflicts
         .into_iter()
-        .filter(|o| desired.get(&o.id).is_some())
-        .map(|o| Conflict {
-            id: o.id,
-            kind: o.kind,
-            physical_id: o.physical_id,
-        })
+        .filter(|c| desired.get(&c.id).is_some())
         .collect();
-    let (by_id, extra) = index(observed);
+    let sorted = duplicates::sort(&owned);
+    let by_id = &sorted.keep;
+    let contested = |id: &LogicalId| sorted.contests.iter().any(|c| &c.id == id);
     let mut actions: HashMap<LogicalId, Action> = HashMap::new();
     // Resources updated by a new version: their version output is known only after apply.
     let mut new_version: HashSet<LogicalId> = HashSet::new();
     let mut changes = Vec::new();
 
     for id in &order {
-        if conflicts.iter().any(|c| &c.id == id) {
+        if conflicts.iter().any(|c| &c.id == id) || contested(id) {
             continue;
         }
         let want = &desired.resources[id];
@@ -106,15 +105,12 @@ pub fn diff(
         .filter(|(id, o)| desired.get(id).is_none_or(|d| d.kind != o.kind))
         .map(|(_, o)| (*o, "no longer in the config".to_string()))
         .collect();
-    leftovers.extend(extra.into_iter().map(|o| {
-        (
-            o,
-            format!("duplicate of {} (left by an interrupted run)", o.id),
-        )
-    }));
+    leftovers.extend(sorted.copies.iter().map(|(o, why)| (*o, why.clone())));
     let mut delete_ids = Vec::new();
     for (o, reason) in leftovers {
-        let id = if changes.iter().any(|c: &Change| c.id == o.id) {
+        let id = if changes.iter().any(|c: &Change| c.id == o.id)
+            || by_id[&o.id].physical_id != o.physical_id
+        {
             LogicalId::new(format!("{}#{}", o.id, o.physical_id))
         } else {
             o.id.clone()
@@ -123,13 +119,50 @@ pub fn diff(
         changes.push(deletion(id, o, Some(reason)));
     }
 
-    let steps = steps::build(&changes, desired, observed_by_step_id(&by_id, &delete_ids))?;
+    let steps = steps::build(&changes, desired, observed_by_step_id(by_id, &delete_ids))?;
     Ok(Plan {
         stack: stack.to_string(),
         changes,
         conflicts,
+        strays,
+        contests: sorted.contests,
         steps,
     })
+}
+
+/// What was observed, by how the plan treats it.
+struct Split {
+    /// Under the stack's names without its tag: someone else's.
+    conflicts: Vec<Untouched>,
+    /// With the stack's tag but an id infra never makes: someone else's too.
+    strays: Vec<Untouched>,
+    /// The stack's own.
+    owned: Vec<Observed>,
+}
+
+fn split(observed: &[Observed]) -> Split {
+    let untouched = |o: &Observed| Untouched {
+        id: o.id.clone(),
+        kind: o.kind,
+        physical_id: o.physical_id.clone(),
+    };
+    Split {
+        conflicts: observed
+            .iter()
+            .filter(|o| o.unowned)
+            .map(untouched)
+            .collect(),
+        strays: observed
+            .iter()
+            .filter(|o| o.stray && !o.unowned)
+            .map(untouched)
+            .collect(),
+        owned: observed
+            .iter()
+            .filter(|o| !o.unowned && !o.stray)
+            .cloned()
+            .collect(),
+    }
 }
 
 /// The change that deletes `o`, planned under step id `id`.
@@ -147,12 +180,20 @@ fn deletion(id: LogicalId, o: &Observed, reason: Option<String>) -> Change {
 
 /// Plans the deletion of everything observed. `desired` only contributes ordering edges that
 /// attributes do not show (NAT gateways before the internet gateway's detachment).
-pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Plan, GraphError> {
+/// `left` is what the cluster's workloads left in the stack's network, each with what it is:
+/// deleted too, before what holds it.
+pub fn destroy(
+    stack: &str,
+    desired: &Graph,
+    observed: &[Observed],
+    left: &[(Observed, String)],
+) -> Result<Plan, GraphError> {
     let mut changes = Vec::new();
     let mut ids = Vec::new();
     let mut seen: HashMap<&LogicalId, usize> = HashMap::new();
-    // Only what carries the stack's tag is ever deleted.
-    for o in observed.iter().filter(|o| !o.unowned) {
+    let Split { strays, owned, .. } = split(observed);
+    // Only what carries the stack's tag and an id infra makes is ever deleted.
+    for o in &owned {
         let n = seen.entry(&o.id).or_default();
         let id = if *n == 0 {
             o.id.clone()
@@ -163,28 +204,20 @@ pub fn destroy(stack: &str, desired: &Graph, observed: &[Observed]) -> Result<Pl
         ids.push((id.clone(), o));
         changes.push(deletion(id, o, None));
     }
+    for (o, what) in left {
+        ids.push((o.id.clone(), o));
+        changes.push(deletion(o.id.clone(), o, Some(what.clone())));
+    }
     let by_step: BTreeMap<LogicalId, &Observed> = ids.into_iter().collect();
     let steps = steps::build(&changes, desired, by_step)?;
     Ok(Plan {
         stack: stack.to_string(),
         changes,
         conflicts: Vec::new(),
+        strays,
+        contests: Vec::new(),
         steps,
     })
-}
-
-/// Observed resources by logical id; later ones with an id already seen are returned apart.
-fn index(observed: &[Observed]) -> (BTreeMap<LogicalId, &Observed>, Vec<&Observed>) {
-    let mut by_id = BTreeMap::new();
-    let mut extra = Vec::new();
-    for o in observed {
-        if by_id.contains_key(&o.id) {
-            extra.push(o);
-        } else {
-            by_id.insert(o.id.clone(), o);
-        }
-    }
-    (by_id, extra)
 }
 
 fn observed_by_step_id<'a>(

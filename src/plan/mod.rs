@@ -1,10 +1,12 @@
 //! The plan: what must change to make the account match the config, as plain data.
 
 mod diff;
+mod duplicates;
 mod render;
 mod steps;
 
 pub use diff::{destroy, diff};
+pub use duplicates::Contest;
 pub use render::render_human;
 pub use steps::{Step, StepKind};
 
@@ -73,9 +75,10 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
-/// A resource that exists under a name the stack uses but is not the stack's.
+/// A resource the plan shows but never touches: under a name the stack uses without the
+/// stack's tag (a conflict), or with the stack's tag and an id infra never makes (a stray).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Conflict {
+pub struct Untouched {
     /// The logical id it would have.
     pub id: LogicalId,
     /// Resource kind.
@@ -92,7 +95,12 @@ pub struct Plan {
     /// Every resource, no-ops included, in dependency order.
     pub changes: Vec<Change>,
     /// Resources in the way: same name, not this stack's. Apply refuses while there are any.
-    pub conflicts: Vec<Conflict>,
+    pub conflicts: Vec<Untouched>,
+    /// Tagged with this stack, not made by infra: left alone.
+    pub strays: Vec<Untouched>,
+    /// Logical ids several resources claim where the plan cannot tell which to keep. Apply
+    /// refuses while there are any.
+    pub contests: Vec<Contest>,
     /// The execution DAG: one step per create/update/delete, with its prerequisites.
     #[serde(skip)]
     pub steps: Vec<Step>,
@@ -127,21 +135,42 @@ impl Plan {
         c
     }
 
-    /// An error naming the conflicts, when there are any: nothing can be applied until they go.
+    /// An error naming the conflicts and contests, when there are any: nothing can be applied
+    /// until they go.
     pub fn check_conflicts(&self) -> anyhow::Result<()> {
-        if self.conflicts.is_empty() {
-            return Ok(());
+        if !self.conflicts.is_empty() {
+            let names: Vec<String> = self
+                .conflicts
+                .iter()
+                .map(|c| format!("{} ({})", c.id, c.physical_id))
+                .collect();
+            anyhow::bail!(
+                "{} resource(s) with this stack's names belong to someone else: {}. Nothing was changed.",
+                names.len(),
+                names.join(", ")
+            )
         }
-        let names: Vec<String> = self
-            .conflicts
-            .iter()
-            .map(|c| format!("{} ({})", c.id, c.physical_id))
-            .collect();
-        anyhow::bail!(
-            "{} resource(s) with this stack's names belong to someone else: {}. Nothing was changed.",
-            names.len(),
-            names.join(", ")
-        )
+        if !self.contests.is_empty() {
+            let each: Vec<String> = self
+                .contests
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} is claimed by {} ({})",
+                        c.id,
+                        c.physical_ids.join(", "),
+                        c.why
+                    )
+                })
+                .collect();
+            anyhow::bail!(
+                "infra cannot tell which copy to keep: {}. Nothing was changed. Delete the copies \
+                 you do not want (and what uses them), or take the infra:stack tag off them, then \
+                 plan again.",
+                each.join("; ")
+            )
+        }
+        Ok(())
     }
 
     /// True when applying would change nothing.

@@ -45,6 +45,46 @@ pub fn render_human(plan: &Plan) -> String {
             "Delete or rename them, or choose another stack name; then plan again.\n"
         );
     }
+    if !plan.contests.is_empty() {
+        let _ = writeln!(
+            out,
+            "Duplicates infra cannot settle: several resources claim one id, and it cannot tell \
+             which one the stack uses. Nothing is applied until one is left:"
+        );
+        for c in &plan.contests {
+            let _ = writeln!(
+                out,
+                "  {}   {} ({}): {} ({})",
+                style("!").red().bold(),
+                c.id,
+                c.kind,
+                c.physical_ids.join(", "),
+                c.why
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Delete the copies you do not want (and what uses them), or take the infra:stack tag \
+             off them; then plan again.\n"
+        );
+    }
+    if !plan.strays.is_empty() {
+        let _ = writeln!(
+            out,
+            "Tagged with stack {}, not made by infra (their infra:id is none it makes): left alone:",
+            plan.stack
+        );
+        for c in &plan.strays {
+            let _ = writeln!(
+                out,
+                "  {}   {} {}",
+                style("?").yellow(),
+                c.kind,
+                c.physical_id
+            );
+        }
+        out.push('\n');
+    }
     if plan.is_empty() {
         let _ = writeln!(
             out,

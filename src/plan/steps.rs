@@ -75,22 +75,13 @@ pub(super) fn build(
     let mut observed_deps: BTreeMap<&LogicalId, BTreeSet<&LogicalId>> = BTreeMap::new();
     for (id, o) in &observed {
         let mut deps = BTreeSet::new();
-        // A resource's own name, description and tags are labels, not references, even when
-        // they spell another resource's id (a launch template named like the node group).
-        for v in o
-            .attrs
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "name" | "description" | "tags"))
-            .map(|(_, v)| v)
-        {
-            strings(v, &mut |s| {
-                if let Some(other) = by_physical.get(s) {
-                    if *other != id {
-                        deps.insert(*other);
-                    }
+        references(o, &mut |s| {
+            if let Some(other) = by_physical.get(s) {
+                if *other != id {
+                    deps.insert(*other);
                 }
-            });
-        }
+            }
+        });
         if let Some(d) = desired.get(id) {
             for dep in d.deps() {
                 if let Some((k, _)) = observed.get_key_value(&dep) {
@@ -145,6 +136,16 @@ pub(super) fn build(
             }
         })
         .collect())
+}
+
+/// Calls `f` with every string among `o`'s attributes that may name another resource. A
+/// resource's own name, description and tags are labels, not references, even when they spell
+/// another resource's id (a launch template named like the node group).
+pub(super) fn references<'a>(o: &'a Observed, f: &mut impl FnMut(&'a str)) {
+    o.attrs
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "name" | "description" | "tags"))
+        .for_each(|(_, v)| strings(v, f));
 }
 
 fn strings<'a>(v: &'a Json, f: &mut impl FnMut(&'a str)) {

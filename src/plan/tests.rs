@@ -234,15 +234,88 @@ fn switching_to_per_az_nat_adds_and_removes_in_a_safe_order() {
 fn resources_no_longer_wanted_and_duplicates_are_deleted() {
     let g = desired(NatMode::Single);
     let mut obs = applied(&desired(NatMode::PerAz));
-    let mut dup = obs.iter().find(|o| o.id.as_str() == "vpc").unwrap().clone();
-    dup.physical_id = "p-vpc-2".into();
-    obs.push(dup);
+    // The copy sorts first, so only references can make the original the keeper.
+    obs.push(copy(&obs, "vpc", "p-vpc-0"));
     let p = plan(&g, &obs);
     assert_eq!(action(&p, "nat/b"), Action::Delete);
     assert_eq!(action(&p, "eip/b"), Action::Delete);
-    assert_eq!(action(&p, "vpc#p-vpc-2"), Action::Delete);
+    assert_eq!(action(&p, "vpc#p-vpc-0"), Action::Delete);
     assert_eq!(action(&p, "vpc"), Action::NoOp);
     in_order(&p, &[("nat/b", Delete), ("eip/b", Delete)]);
+}
+
+/// A copy of the observed `id` under another physical id, as a race or a hand copy makes one.
+fn copy(obs: &[Observed], id: &str, physical: &str) -> Observed {
+    let mut dup = obs.iter().find(|o| o.id.as_str() == id).unwrap().clone();
+    dup.physical_id = physical.into();
+    for v in dup.outputs.values_mut() {
+        *v = physical.into();
+    }
+    dup
+}
+
+#[test]
+fn duplicates_keep_the_network_the_cluster_uses_and_never_touch_the_cluster() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    // A racing run's network: a second VPC with its own copy of a subnet inside it.
+    obs.push(copy(&obs, "vpc", "p-vpc-0"));
+    let mut subnet = copy(&obs, "subnet/private-app/a", "p-subnet-0");
+    subnet.attrs.insert("vpc_id".into(), json!("p-vpc-0"));
+    obs.push(subnet);
+    let p = plan(&g, &obs);
+    assert!(p.contests.is_empty(), "{:?}", p.contests);
+    assert_eq!(action(&p, "vpc#p-vpc-0"), Action::Delete);
+    assert_eq!(
+        action(&p, "subnet/private-app/a#p-subnet-0"),
+        Action::Delete
+    );
+    for id in [
+        "vpc",
+        "subnet/private-app/a",
+        "eks/cluster",
+        "eks/nodegroup",
+    ] {
+        assert_eq!(action(&p, id), Action::NoOp, "{id}");
+    }
+    in_order(
+        &p,
+        &[
+            ("subnet/private-app/a#p-subnet-0", Delete),
+            ("vpc#p-vpc-0", Delete),
+        ],
+    );
+}
+
+#[test]
+fn copies_of_a_stateful_resource_stop_the_plan_instead_of_deleting_one() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    obs.push(copy(&obs, "alb", "p-alb-0"));
+    let p = plan(&g, &obs);
+    assert_eq!(p.contests.len(), 1);
+    assert!(p.changes.iter().all(|c| !c.id.as_str().starts_with("alb")));
+    let e = p.check_conflicts().unwrap_err().to_string();
+    assert!(e.contains("cannot tell") && e.contains("p-alb-0"), "{e}");
+}
+
+#[test]
+fn strays_are_listed_and_never_deleted_by_apply_or_destroy() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    let mut stray = Observed::new(LogicalId::new("bogus/thing"), Kind::Vpc, "vpc-theirs");
+    stray.stray = true;
+    obs.push(stray);
+    let p = plan(&g, &obs);
+    assert!(p.is_empty());
+    assert_eq!(p.strays.len(), 1);
+    assert!(render_human(&p).contains("not made by infra"));
+    let d = destroy("grpc-eks", &g, &obs, &[]).unwrap();
+    assert!(d
+        .changes
+        .iter()
+        .all(|c| c.physical_id.as_deref() != Some("vpc-theirs")));
+    assert_eq!(d.strays.len(), 1);
 }
 
 #[test]
@@ -263,7 +336,7 @@ fn broken_resource_is_replaced_with_the_reason() {
 #[test]
 fn destroy_deletes_in_reverse_dependency_order() {
     let g = desired(NatMode::PerAz);
-    let p = destroy("grpc-eks", &g, &applied(&g)).unwrap();
+    let p = destroy("grpc-eks", &g, &applied(&g), &[]).unwrap();
     assert_eq!(p.counts().delete, g.resources.len());
     let before = |a, b| in_order(&p, &[(a, Delete), (b, Delete)]);
     before("nat/a", "igw-attachment");
@@ -297,7 +370,7 @@ fn destroy_orders_resources_that_share_a_physical_id_by_the_desired_graph() {
             o.attrs.insert("name".into(), json!(name));
         }
     }
-    let p = destroy("grpc-eks", &g, &obs).unwrap();
+    let p = destroy("grpc-eks", &g, &obs, &[]).unwrap();
     let before = |a, b| in_order(&p, &[(a, Delete), (b, Delete)]);
     before("trust/cluster", "role/cluster");
     before("eks/nodegroup", "eks/cluster");
@@ -335,7 +408,7 @@ fn unowned_resource_under_the_stacks_name_is_a_conflict_and_never_deleted() {
     assert!(p.changes.iter().all(|c| c.id.as_str() != "ecr/repository"));
     assert!(p.check_conflicts().is_err());
     assert!(render_human(&p).contains("!   ecr/repository"));
-    let d = destroy("grpc-eks", &g, &obs).unwrap();
+    let d = destroy("grpc-eks", &g, &obs, &[]).unwrap();
     assert!(d.changes.iter().all(|c| c.id.as_str() != "ecr/repository"));
 }
 
@@ -396,4 +469,32 @@ fn resource_still_coming_up_is_waited_for() {
         text.contains("eks/cluster (eks_cluster p-eks-cluster): still CREATING"),
         "{text}"
     );
+}
+
+#[test]
+fn what_kubernetes_left_goes_before_the_network_that_holds_it() {
+    let g = desired(NatMode::Single);
+    let obs = applied(&g);
+    let subnet = physical(&LogicalId::new("subnet/private-app/a"));
+    let nodes = physical(&LogicalId::new("sg/nodes"));
+    let mut eni = Observed::new(
+        LogicalId::new("left-by-k8s/eni/eni-1"),
+        Kind::K8sEni,
+        "eni-1",
+    );
+    eni.attrs.insert("subnet_id".into(), json!(subnet));
+    eni.attrs.insert("security_groups".into(), json!([nodes]));
+    eni.attrs.insert("description".into(), json!("aws-K8S-i-1"));
+    let what = "available network interface \"aws-K8S-i-1\" left by the VPC CNI".to_string();
+    let p = destroy("grpc-eks", &g, &obs, &[(eni, what)]).unwrap();
+    let eni = "left-by-k8s/eni/eni-1";
+    for holder in ["subnet/private-app/a", "sg/nodes", "vpc"] {
+        in_order(&p, &[(eni, Delete), (holder, Delete)]);
+    }
+    let text = render_human(&p);
+    assert!(
+        text.contains("left by Kubernetes in the cluster:"),
+        "{text}"
+    );
+    assert!(text.contains("left by the VPC CNI"), "{text}");
 }

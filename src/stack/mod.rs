@@ -6,6 +6,7 @@ mod codebuild;
 mod ecr;
 mod eks;
 mod iam;
+pub mod ids;
 mod logs;
 mod network;
 

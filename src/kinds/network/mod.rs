@@ -1,5 +1,6 @@
 //! EC2 networking kinds.
 
+pub mod blockers;
 pub mod elastic_ip;
 pub mod igw_attachment;
 pub mod internet_gateway;

@@ -1,11 +1,12 @@
 //! Security groups and their ingress rules. Egress keeps AWS's default (all outbound).
 
-use crate::aws::{gone_ok, Aws, AwsResultExt};
+use crate::aws::{Aws, AwsResultExt};
+use crate::kinds::network::blockers::{delete_unblocked, Held};
 use crate::kinds::{
     attrs, created, differs, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot,
     StepCtx,
 };
-use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
+use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
@@ -166,17 +167,14 @@ impl Resource for SecurityGroup {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        // Network interfaces of a deleted load balancer keep the group in use for a while.
-        let r = send_eventually(Budget::RELEASE, still_in_use, "DeleteSecurityGroup", || {
-            cx.aws
-                .ec2
-                .delete_security_group()
-                .group_id(&c.physical_id)
-                .send()
+        // Network interfaces of a deleted load balancer keep the group in use for a while;
+        // rules the Load Balancer Controller wrote naming it are the cluster's to lose.
+        let id = &c.physical_id;
+        delete_unblocked(cx, Held::Group(id), || async {
+            let r = cx.aws.ec2.delete_security_group().group_id(id).send().await;
+            r.aws("DeleteSecurityGroup")
         })
-        .await;
-        // InvalidGroup.NotFound is among the not-found codes gone_ok takes as done.
-        Ok(gone_ok(r)?)
+        .await
     }
 }
 

@@ -1,10 +1,11 @@
 //! Subnets: public ones map public IPs on launch, private ones do not.
 
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsResultExt};
+use crate::kinds::network::blockers::{delete_unblocked, Held};
 use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
-use crate::retry::{delete_eventually, not_found_yet, send_eventually, still_in_use, Budget};
+use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
@@ -92,8 +93,17 @@ impl Resource for Subnet {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        delete_eventually(Budget::RELEASE, still_in_use, "DeleteSubnet", || {
-            cx.aws.ec2.delete_subnet().subnet_id(&c.physical_id).send()
+        // What holds it is looked at on the first refusal: Kubernetes' leftovers are cleared,
+        // what lets go by itself (a deleted load balancer's interfaces) is waited for.
+        let id = &c.physical_id;
+        delete_unblocked(cx, Held::Subnet(id), || async {
+            cx.aws
+                .ec2
+                .delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .aws("DeleteSubnet")
         })
         .await
     }

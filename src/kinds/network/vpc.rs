@@ -1,10 +1,11 @@
 //! The VPC, with DNS support and hostnames (EKS needs both for private endpoint resolution).
 
 use crate::aws::{Aws, AwsResultExt};
+use crate::kinds::network::blockers::{delete_unblocked, Held};
 use crate::kinds::{
     attrs, created, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
-use crate::retry::{delete_eventually, eventually, not_found_yet, still_in_use, Budget};
+use crate::retry::{eventually, not_found_yet, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
@@ -112,9 +113,17 @@ impl Resource for Vpc {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        // ENIs of just-deleted NAT gateways and load balancers take a while to go away.
-        delete_eventually(Budget::RELEASE, still_in_use, "DeleteVpc", || {
-            cx.aws.ec2.delete_vpc().vpc_id(&c.physical_id).send()
+        // What holds it is looked at on the first refusal: Kubernetes' leftovers are cleared,
+        // what lets go by itself (a deleted load balancer's interfaces) is waited for.
+        let id = &c.physical_id;
+        delete_unblocked(cx, Held::Vpc(id), || async {
+            cx.aws
+                .ec2
+                .delete_vpc()
+                .vpc_id(id)
+                .send()
+                .await
+                .aws("DeleteVpc")
         })
         .await
     }
