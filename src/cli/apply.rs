@@ -141,7 +141,12 @@ async fn destroy_locked(
     let mut observed = cx.observed.clone();
     observed.extend(left.into_iter().map(|(o, _)| o));
     if p.changes.is_empty() {
-        println!("Nothing to destroy: no resource carries infra:stack={stack}.");
+        if p.strays.is_empty() {
+            println!("Nothing to destroy: no resource carries infra:stack={stack}.");
+        } else {
+            print!("{}", plan::render_human(&p));
+            println!("Nothing to destroy: what carries infra:stack={stack} was not made by infra.");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if !(cli.quiet && args.run.auto_approve) {
