@@ -19,6 +19,13 @@ PLAN_CALLS = 43
 PLAN_CALLS_WITH_CERTIFICATE = PLAN_CALLS + 1
 
 
+def writes(calls):
+    """The calls among `calls` that change the account's resources. The stack lock's own writes
+    (DynamoDB: the lock item, and its table on first use) are bookkeeping every apply and destroy
+    makes, refused or not; tests/integration/test_shared_account.py checks those."""
+    return [c for c in calls if not c["action"].startswith(READ_PREFIXES) and c["service"] != "dynamodb"]
+
+
 @dataclass
 class Run:
     code: int
@@ -36,6 +43,8 @@ class Infra:
         self.emu = emu
         self.workdir = workdir
         self.bin = os.environ.get("INFRA_BIN", os.path.join(ROOT, "target", "debug", "infra"))
+        # Extra environment for every run (a short lock lease where a test kills runs).
+        self.extra_env: dict[str, str] = {}
         if not os.path.exists(self.bin):
             pytest.fail(f"{self.bin} is missing: run `cargo build` first (scripts/test does)")
 
@@ -48,6 +57,7 @@ class Infra:
             AWS_EC2_METADATA_DISABLED="true",
             NO_COLOR="1",
         )
+        env.update(self.extra_env)
         return env
 
     def __call__(self, *args, stdin=subprocess.DEVNULL, timeout=300) -> Run:
@@ -70,7 +80,7 @@ class Infra:
             return f.read()
 
     def mutating_calls(self):
-        return [c for c in self.emu.calls() if not c["action"].startswith(READ_PREFIXES)]
+        return writes(self.emu.calls())
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ emulator's Kubernetes API with a token made as `aws eks get-token` makes it, nev
 
 import pytest
 
-from conftest import READ_PREFIXES
+from conftest import writes
 from support import kube, wait_for
 
 STACK = "grpc-eks"
@@ -33,8 +33,8 @@ def namespace(emulator, name=NAMESPACE):
     return body if status == 200 else None
 
 
-def writes(calls):
-    return [(c["service"], c["action"]) for c in calls if not c["action"].startswith(READ_PREFIXES)]
+def changes(calls):
+    return [(c["service"], c["action"]) for c in writes(calls)]
 
 
 def test_build_role_may_edit_only_the_namespace_infra_made_and_drift_is_repaired(applied, infra, emulator):
@@ -45,7 +45,7 @@ def test_build_role_may_edit_only_the_namespace_infra_made_and_drift_is_repaired
     ns = namespace(emulator)
     assert ns is not None and ns["status"]["phase"] == "Active"
     assert ns["metadata"]["labels"] == LABELS
-    assert ("kubernetes", "CreateNamespace") in writes(emulator.calls())
+    assert ("kubernetes", "CreateNamespace") in changes(emulator.calls())
 
     # The CodeBuild role's entry grants exactly AmazonEKSEditPolicy, in that namespace only.
     role = iam.get_role(RoleName=f"{STACK}-codebuild")["Role"]["Arn"]
@@ -61,7 +61,7 @@ def test_build_role_may_edit_only_the_namespace_infra_made_and_drift_is_repaired
     before = len(emulator.calls())
     again = infra("apply", "--auto-approve")
     assert again.code == 0 and "No changes" in again.out, again.out[-2000:]
-    assert writes(emulator.calls()[before:]) == []
+    assert changes(emulator.calls()[before:]) == []
 
     # Labels changed and added by hand, and the scope widened by hand: plan shows both, apply
     # puts them back.
@@ -88,7 +88,7 @@ def test_build_role_may_edit_only_the_namespace_infra_made_and_drift_is_repaired
     start = len(emulator.calls())
     r = infra("destroy", "--auto-approve", timeout=600)
     assert r.code == 0, r.out[-2000:] + r.err[-2000:]
-    assert ("kubernetes", "DeleteNamespace") in writes(emulator.calls()[start:])
+    assert ("kubernetes", "DeleteNamespace") in changes(emulator.calls()[start:])
     assert STACK not in eks.list_clusters()["clusters"]
     assert [n for n in iam.list_roles()["Roles"] if n["RoleName"].startswith(f"{STACK}-")] == []
     assert infra("plan", "--detailed-exitcode").code == 2

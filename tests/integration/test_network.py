@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE, READ_PREFIXES
+from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE, writes
 
 STACK = "grpc-eks"
 # The default stack: 23 network resources, 11 IAM, 5 EKS (the namespace among them), 4 ALB, the
@@ -110,7 +110,7 @@ def test_apply_creates_exactly_the_inventory_and_is_idempotent(infra, ec2):
     assert "No changes" in plan.out
     again = infra("apply", "--auto-approve")
     assert again.code == 0 and "No changes" in again.out
-    assert [c for c in infra.emu.calls()[before:] if not c["action"].startswith(READ_PREFIXES)] == []
+    assert writes(infra.emu.calls()[before:]) == []
 
 
 def with_zones(config, n):
@@ -163,8 +163,8 @@ def test_tag_drift_is_one_in_place_update(infra, ec2):
     before = len(infra.emu.calls())
     r = infra("apply", "--auto-approve")
     assert r.code == 0 and "0 created, 1 updated, 0 replaced, 0 deleted" in r.out, r.out
-    writes = [c["action"] for c in infra.emu.calls()[before:] if not c["action"].startswith(READ_PREFIXES)]
-    assert writes == ["CreateTags"]
+    actions = [c["action"] for c in writes(infra.emu.calls()[before:])]
+    assert actions == ["CreateTags"]
     after = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"][0]
     assert tags(after)["project"] == STACK
 

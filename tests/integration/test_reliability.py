@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import READ_PREFIXES, Run
+from conftest import Run, writes
 from support import Emulator, kube
 from test_network import OWNED, STACK, TOTAL, owned_inventory
 
@@ -198,6 +198,9 @@ def test_apply_plan_destroy_succeed_at_a_20_percent_fault_rate(infra, clients, e
 def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infra, clients, emulator):
     emulator.config(iam_propagation=True)
     eks = clients["eks"]
+    # A killed run keeps the stack's lock until its lease ends: a short lease, and every run
+    # waits for it as a user would with --lock-timeout.
+    infra.extra_env["INFRA_LOCK_LEASE_SECONDS"] = "3"
 
     def kill(args, moment):
         killed = run_until(infra, args, moment)
@@ -205,10 +208,10 @@ def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infr
         # Nothing failed before the kill: what earlier killed runs left was taken as it was.
         assert "FAILED" not in killed.err, killed.err[-3000:]
 
-    apply = ("apply", "--auto-approve")
+    apply = ("apply", "--auto-approve", "--lock-timeout", "60s")
     # 1. Right after start: the first resource has just been created.
     kill(apply, lambda calls: any(
-        200 <= c["status"] < 300 and not c["action"].startswith(READ_PREFIXES) for c in calls))
+        200 <= c["status"] < 300 for c in writes(calls)))
     # 2. While the EKS cluster is CREATING.
     kill(apply, lambda calls: succeeded(calls, "CreateCluster"))
     assert eks.describe_cluster(name=STACK)["cluster"]["status"] == "CREATING"
@@ -246,9 +249,9 @@ def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infr
 
     # Destroy killed while the node group and the NAT gateway are being deleted (the next run
     # no longer sees them, but their subnets, Elastic IP and gateway stay busy for a while).
-    kill(("destroy", "--auto-approve"),
-         lambda calls: succeeded(calls, "DeleteNodegroup") and succeeded(calls, "DeleteNatGateway"))
-    d = infra("destroy", "--auto-approve", timeout=600)
+    destroy = ("destroy", "--auto-approve", "--lock-timeout", "60s")
+    kill(destroy, lambda calls: succeeded(calls, "DeleteNodegroup") and succeeded(calls, "DeleteNatGateway"))
+    d = infra(*destroy, timeout=600)
     assert d.code == 0, d.out[-2000:] + d.err[-4000:]
     assert inventory(clients) == EMPTY
     assert infra("plan", "--detailed-exitcode").code == 2
@@ -256,7 +259,9 @@ def test_runs_killed_at_any_moment_leave_nothing_the_next_run_cannot_finish(infr
 
 def test_ctrl_c_stops_cleanly_and_says_what_was_and_was_not_done(infra, clients, emulator):
     emulator.config(iam_propagation=True)
-    apply = ("apply", "--auto-approve")
+    # The second Ctrl-C exits without releasing the lock: the next run waits out a short lease.
+    infra.extra_env["INFRA_LOCK_LEASE_SECONDS"] = "3"
+    apply = ("apply", "--auto-approve", "--lock-timeout", "60s")
 
     # One Ctrl-C while the cluster is being created: nothing new starts, the calls in flight
     # finish, and the summary says what happened.
