@@ -9,6 +9,7 @@
 use crate::aws::{Aws, AwsError, AwsResultExt, Caller};
 use crate::retry::poll_until;
 use anyhow::{Context, Result};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus,
@@ -179,14 +180,8 @@ async fn take(aws: &Aws, stack: &str, me: &Holder, lease: Duration) -> Result<()
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let err = match sent {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        };
-        if let SdkError::ServiceError(ctx) = &err {
-            if let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) =
-                ctx.err()
-            {
+        if let Err(SdkError::ServiceError(ctx)) = &sent {
+            if let PutItemError::ConditionalCheckFailedException(c) = ctx.err() {
                 let holder = c.item().and_then(holder_of).unwrap_or_else(unknown_holder);
                 return Err(LockError::Held {
                     stack: stack.to_string(),
@@ -194,13 +189,14 @@ async fn take(aws: &Aws, stack: &str, me: &Holder, lease: Duration) -> Result<()
                 });
             }
         }
-        let err = Err::<(), _>(err).aws("PutItem").unwrap_err();
-        if err.is("ResourceNotFoundException") && !created_table {
-            ensure_table(aws).await?;
-            created_table = true;
-            continue;
+        match sent.aws("PutItem") {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is("ResourceNotFoundException") && !created_table => {
+                ensure_table(aws).await?;
+                created_table = true;
+            }
+            Err(e) => return Err(e.into()),
         }
-        return Err(err.into());
     }
 }
 

@@ -46,17 +46,12 @@ pub struct DestroyArgs {
     force: bool,
 }
 
-/// Takes the stack's lock, runs `work` under it and releases it, whatever `work` answered.
-async fn locked<F, Fut>(cli: &Cli, run: &RunArgs, work: F) -> Result<ExitCode>
-where
-    F: FnOnce(Session, Lock) -> Fut,
-    Fut: std::future::Future<Output = (Result<ExitCode>, Lock)>,
-{
+/// Takes the stack's lock (waiting up to `--lock-timeout`), then reads the account under it.
+async fn lock_and_observe(cli: &Cli, run: &RunArgs) -> Result<(Session, Lock)> {
     let conn = connect(cli).await?;
     let stack = conn.loaded.config.stack.clone();
-    let quiet = cli.quiet;
     let waiting = |h: &lock::Holder| {
-        if !quiet {
+        if !cli.quiet {
             eprintln!(
                 "Waiting up to {} for the lock of stack {stack}, held by {h}",
                 humantime::format_duration(run.lock_timeout)
@@ -66,16 +61,13 @@ where
     let held = lock::acquire(&conn.aws, &stack, &conn.caller, run.lock_timeout, waiting)
         .await
         .map_err(anyhow::Error::new)?;
-    let session = match conn.observe().await {
-        Ok(s) => s,
+    match conn.observe().await {
+        Ok(session) => Ok((session, held)),
         Err(e) => {
             release(held).await;
-            return Err(e);
+            Err(e)
         }
-    };
-    let (result, held) = work(session, held).await;
-    release(held).await;
-    result
+    }
 }
 
 /// Releases the lock; a failure only costs the lease, so it is a warning.
@@ -87,11 +79,10 @@ async fn release(held: Lock) {
 
 /// Plans, confirms and applies, holding the stack's lock.
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
-    locked(cli, &args.run, |cx, held| async move {
-        let r = apply_locked(cli, &args.run, &cx, &held).await;
-        (r, held)
-    })
-    .await
+    let (cx, held) = lock_and_observe(cli, &args.run).await?;
+    let result = apply_locked(cli, &args.run, &cx, &held).await;
+    release(held).await;
+    result
 }
 
 async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> Result<ExitCode> {
@@ -120,11 +111,10 @@ async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> R
 
 /// Plans the deletion of everything the stack owns, confirms and deletes, holding the lock.
 pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
-    locked(cli, &args.run, |cx, held| async move {
-        let r = destroy_locked(cli, args, &cx, &held).await;
-        (r, held)
-    })
-    .await
+    let (cx, held) = lock_and_observe(cli, &args.run).await?;
+    let result = destroy_locked(cli, args, &cx, &held).await;
+    release(held).await;
+    result
 }
 
 async fn destroy_locked(
