@@ -27,12 +27,29 @@ pub enum Held<'a> {
     Group(&'a str),
     /// A VPC.
     Vpc(&'a str),
+    /// An internet gateway leaving a VPC: public addresses mapped in the VPC hold it.
+    Gateway {
+        /// The gateway.
+        igw: &'a str,
+        /// The VPC it leaves.
+        vpc: &'a str,
+    },
 }
 
 impl Held<'_> {
+    /// The id named in progress notes.
     fn id(&self) -> &str {
         match self {
             Held::Subnet(id) | Held::Group(id) | Held::Vpc(id) => id,
+            Held::Gateway { igw, .. } => igw,
+        }
+    }
+
+    /// What AWS refuses, said as the user reads it.
+    fn refused(&self) -> String {
+        match self {
+            Held::Gateway { igw, vpc } => format!("{igw} cannot be detached from {vpc}"),
+            _ => format!("{} cannot be deleted", self.id()),
         }
     }
 }
@@ -76,10 +93,9 @@ where
             .collect();
         if !foreign.is_empty() {
             bail!(
-                "{} cannot be deleted: it holds what this stack did not make, nor Kubernetes for \
-                 its cluster:\n    {}\n  Delete or move them (they are not infra's to touch), \
-                 then run destroy again.",
-                held.id(),
+                "{}: it holds what this stack did not make, nor Kubernetes for its cluster:\n    \
+                 {}\n  Delete or move them (they are not infra's to touch), then run destroy again.",
+                held.refused(),
                 foreign
                     .iter()
                     .map(|s| s.as_str())
@@ -123,8 +139,8 @@ where
             .collect();
         if start.elapsed() + delay > Budget::RELEASE.total {
             bail!(
-                "{} is still in use after {:.0?}: {}",
-                held.id(),
+                "{} after {:.0?} of waiting: {}",
+                held.refused(),
                 start.elapsed(),
                 if passing.is_empty() {
                     e.detail.clone()
@@ -147,9 +163,13 @@ async fn find(aws: &Aws, stack: &str, held: Held<'_>) -> Result<Vec<Blocker>, Aw
     let (filter, value) = match held {
         Held::Subnet(id) => ("subnet-id", id),
         Held::Group(id) => ("group-id", id),
-        Held::Vpc(id) => ("vpc-id", id),
+        Held::Vpc(id) | Held::Gateway { vpc: id, .. } => ("vpc-id", id),
     };
-    let enis = interfaces(aws, filter, value).await?;
+    let mut enis = interfaces(aws, filter, value).await?;
+    if let Held::Gateway { .. } = held {
+        // Only public addresses keep a gateway attached.
+        enis.retain(|e| e.association().and_then(|a| a.public_ip()).is_some());
+    }
     let mut out = Vec::new();
     for eni in &enis {
         out.push(classify_eni(aws, stack, &cluster, eni).await?);

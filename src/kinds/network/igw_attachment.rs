@@ -1,9 +1,10 @@
 //! Attachment of the internet gateway to the VPC; found through the tagged gateway.
 
-use crate::aws::gone_ok;
+use crate::aws::AwsResultExt;
+use crate::kinds::network::blockers::{delete_unblocked, Held};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
-use crate::retry::{not_found_yet, send_eventually, still_in_use, Budget};
+use crate::retry::{not_found_yet, send_eventually, Budget};
 use crate::tags::{untracked, Tags};
 use anyhow::{bail, Result};
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGateway};
@@ -81,25 +82,16 @@ impl Resource for IgwAttachment {
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
         let (igw, vpc) = (&c.attrs.internet_gateway_id, &c.attrs.vpc_id);
         // Detaching fails while public addresses are still mapped in the VPC; NAT gateways
-        // and load balancers release theirs asynchronously.
-        let r = send_eventually(
-            Budget::RELEASE,
-            still_in_use,
-            "DetachInternetGateway",
-            || {
-                cx.aws
-                    .ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(igw)
-                    .vpc_id(vpc)
-                    .send()
-            },
-        )
-        .await;
-        match r {
-            Err(e) if e.is("Gateway.NotAttached") => Ok(()),
-            other => Ok(gone_ok(other)?),
-        }
+        // and load balancers release theirs asynchronously, anyone else's are named.
+        delete_unblocked(cx, Held::Gateway { igw, vpc }, || async {
+            let req = cx.aws.ec2.detach_internet_gateway();
+            let r = req.internet_gateway_id(igw).vpc_id(vpc).send().await;
+            match r.aws("DetachInternetGateway") {
+                Err(e) if e.is("Gateway.NotAttached") => Ok(()),
+                other => other.map(|_| ()),
+            }
+        })
+        .await
     }
 }
 
