@@ -61,6 +61,9 @@ enum Blocker {
     CniEni(String),
     /// A rule in a group of the stack or its cluster naming the held group: revoke it now.
     Rule { group: String, ingress: bool },
+    /// A group of the cluster's still in its VPC once everything else is gone (a controller's,
+    /// or the cluster's own when EKS could not delete it for the CNI's leftovers): delete it.
+    ClusterGroup(String),
     /// Lets go by itself soon; wait.
     Passing(String),
     /// Nobody here made it: stop, naming it.
@@ -123,6 +126,24 @@ where
                     cx.note(&format!("revoking {group}'s rules naming {}", held.id()));
                     revoke_references(cx.aws, group, held.id(), *ingress).await?;
                     cleared = true;
+                }
+                Blocker::ClusterGroup(group) => {
+                    let r = cx
+                        .aws
+                        .ec2
+                        .delete_security_group()
+                        .group_id(group)
+                        .send()
+                        .await;
+                    // Still used by something on its way out: waited for like the rest.
+                    match gone_ok(r.aws("DeleteSecurityGroup")) {
+                        Ok(()) => {
+                            cx.note(&format!("deleted {group}, the cluster's"));
+                            cleared = true;
+                        }
+                        Err(e) if still_in_use(&e) => {}
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 _ => {}
             }
@@ -467,7 +488,9 @@ async fn in_vpc(
         if g.group_name() == Some("default") {
             continue;
         }
-        out.push(if ours(&tags, stack) || made_for_cluster(&tags, cluster) {
+        out.push(if made_for_cluster(&tags, cluster) {
+            Blocker::ClusterGroup(id.to_string())
+        } else if ours(&tags, stack) {
             Blocker::Passing(format!(
                 "{id} (security group {:?}, being deleted)",
                 g.group_name().unwrap_or_default()
