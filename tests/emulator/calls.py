@@ -23,6 +23,7 @@ PROTOCOLS = {
     "ecr": "json",
     "codebuild": "json",
     "logs": "json",
+    "dynamodb": "json",  # awsJson1_0: X-Amz-Target DynamoDB_20120810.<Op>
     "eks": "rest-json",
 }
 

@@ -7,7 +7,8 @@ from support import TIME_SCALE
 
 @pytest.fixture
 def emu(emulator):
-    """A clean emulator for each test (moto state, call log and settings reset)."""
+    """A clean emulator for each test (moto state, call log and settings reset to the defaults)."""
     emulator.reset()
-    emulator.config(fault_rate=0.0, iam_propagation=False, codebuild_fail_phase=None, time_scale=TIME_SCALE)
+    emulator.config(fault_rate=0.0, iam_propagation=False, codebuild_fail_phase=None, time_scale=TIME_SCALE,
+                    cni_leftover_enis=1, hold=[])
     return emulator

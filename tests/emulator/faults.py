@@ -45,13 +45,21 @@ def fault_response(service: str) -> tuple[int, list, bytes]:
             (500, "ServerException", "An internal error occurred.") if server_error
             else (429, "ThrottlingException", "Rate exceeded")
         )
+    elif service == "dynamodb":  # awsJson1_0; DynamoDB names its 500 InternalServerError
+        status, code, msg = (
+            (500, "InternalServerError", "Internal server error") if server_error
+            else (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+        )
     else:  # awsJson1_1
         status, code, msg = (
             (500, "InternalFailure", "An internal error occurred.") if server_error
             else (400, "ThrottlingException", "Rate exceeded")
         )
+    content_type = {"rest-json": "application/json", "json": "application/x-amz-json-1.1"}[protocol]
+    if service == "dynamodb":
+        content_type = "application/x-amz-json-1.0"
     headers = [
-        ("Content-Type", "application/x-amz-json-1.1" if protocol == "json" else "application/json"),
+        ("Content-Type", content_type),
         ("x-amzn-ErrorType", code),
         ("x-amzn-RequestId", request_id),
     ]

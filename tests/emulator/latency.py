@@ -37,6 +37,18 @@ DURATIONS = {
     "eks_nodegroup_version_update": 600.0,
     # ELBv2 load balancer: provisioning -> active, 1-3 min (ELB User Guide; commonly ~2 min).
     "alb_provision": 120.0,
+    # A deleted load balancer's network interfaces (and those of a subnet SetSubnets dropped) stay
+    # in use, blocking DeleteSubnet / DeleteSecurityGroup / DetachInternetGateway, until ELB
+    # releases them. AWS gives no figure; "its network interfaces can take a while to go away
+    # (some minutes)" (hashicorp/terraform#3758), which is why terraform retries those deletes.
+    # ~90 s assumed.
+    "alb_enis_release": 90.0,
+    # DynamoDB CreateTable: "an asynchronous operation. Upon receiving a CreateTable request,
+    # DynamoDB immediately returns a response with a TableStatus of CREATING. After the table is
+    # created, DynamoDB sets the TableStatus to ACTIVE. You can perform read and write operations
+    # only on an ACTIVE table." (API reference, CreateTable). An on-demand table without indexes
+    # takes a few seconds; 5-10 s is what is commonly reported.
+    "dynamodb_table_create": 6.0,
     # Kubernetes namespace Terminating -> gone: the namespace controller deletes everything in it,
     # then removes the `kubernetes` finalizer (Kubernetes docs, "Namespaces" walkthrough and the
     # namespace lifecycle in "Finalizers"). Seconds for an empty namespace; pods first wait out

@@ -20,6 +20,8 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 from werkzeug.serving import make_server  # noqa: E402
 
+from moto.core.base_backend import AccountSpecificBackend  # noqa: E402
+from moto.ec2.models.subnets import Subnet  # noqa: E402
 from moto.moto_api._internal.models import moto_api_backend  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
@@ -39,6 +41,17 @@ def _json(start_response, status: str, payload) -> list[bytes]:
     body = json.dumps(payload).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _clear_instance_caches() -> None:
+    """moto memoises a few methods with functools caches keyed on the instance, so the backends a
+    reset discards stayed alive: AccountSpecificBackend._generate_regions (up to 128 account
+    backends, EC2's with its 1301 AMIs, snapshots and volumes) and, without any bound,
+    Subnet._base_avail_ip_iterator (each subnet, and through it its EC2 backend). The heap grew
+    by ~11k objects a test, and garbage collection pauses with it, until timed tests missed
+    their windows. The caches are pure memoisation: clearing them changes no answer."""
+    AccountSpecificBackend._generate_regions.cache_clear()
+    Subnet._base_avail_ip_iterator.cache_clear()
 
 
 class EmulatorApp:
@@ -83,6 +96,7 @@ class EmulatorApp:
                 return _json(start_response, "200 OK", list(state.TRANSITIONS))
             if name == "reset" and method == "POST":
                 moto_api_backend.reset()
+                _clear_instance_caches()
                 state.reset()
                 CALLS.clear()
                 return _json(start_response, "200 OK", {"ok": True})

@@ -31,6 +31,10 @@ class Settings:
         # test holds a resource in a state (a node group CREATING) until it has seen what it
         # needs, instead of racing the clock. Released, they happen at the next request.
         self.hold: set[str] = set()
+        # Available `aws-K8S-*` interfaces the VPC CNI leaves in each subnet of a deleted managed
+        # node group (fidelity/enis.py). AWS leaks them often enough that a destroy must cope;
+        # a test that needs a clean run sets 0.
+        self.cni_leftover_enis = 1
 
     def update(self, values: dict) -> None:
         if "time_scale" in values:
@@ -48,6 +52,8 @@ class Settings:
             self.call_latency = float(values["call_latency"])
         if "hold" in values:
             self.hold = {str(name) for name in values["hold"] or []}
+        if "cni_leftover_enis" in values:
+            self.cni_leftover_enis = max(0, int(values["cni_leftover_enis"]))
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +64,7 @@ class Settings:
             "codebuild_fail_phase": self.codebuild_fail_phase,
             "call_latency": self.call_latency,
             "hold": sorted(self.hold),
+            "cni_leftover_enis": self.cni_leftover_enis,
         }
 
 

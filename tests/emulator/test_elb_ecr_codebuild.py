@@ -117,12 +117,14 @@ def make_project(emu, name="app"):
 
 
 def test_codebuild_propagation_and_update_project(emu):
-    emu.config(iam_propagation=True, time_scale=0.1)
+    # The new role is held unpropagated, so the refusal does not race a ~1 s window on a busy
+    # machine.
+    emu.config(iam_propagation=True, hold=["iam_propagation"])
     with pytest.raises(ClientError) as err:
         make_project(emu)
     assert code(err) == "InvalidInputException"
     assert err.value.response["Error"]["Message"].startswith("CodeBuild is not authorized to perform: sts:AssumeRole on arn:aws:iam::")
-    emu.config(iam_propagation=False)
+    emu.config(iam_propagation=False, hold=[])
     cb = emu.client("codebuild")
     role = f"arn:aws:iam::{ACCOUNT}:role/app-cb"
     cb.create_project(name="app", source={"type": "GITHUB", "location": "https://github.com/example/app.git"},

@@ -95,12 +95,14 @@ EXPECTED = {
     "ecr": ({"ThrottlingException", "InternalFailure"}, {400, 500}),
     "codebuild": ({"ThrottlingException", "InternalFailure"}, {400, 500}),
     "eks": ({"ThrottlingException", "ServerException"}, {429, 500}),
+    "dynamodb": ({"ThrottlingException", "InternalServerError"}, {400, 500}),
 }
 READS = {
     "ec2": lambda c: c.describe_vpcs(), "iam": lambda c: c.list_roles(),
     "elbv2": lambda c: c.describe_load_balancers(), "autoscaling": lambda c: c.describe_auto_scaling_groups(),
     "sts": lambda c: c.get_caller_identity(), "ecr": lambda c: c.describe_repositories(),
     "codebuild": lambda c: c.list_projects(), "eks": lambda c: c.list_clusters(),
+    "dynamodb": lambda c: c.list_tables(),
 }
 
 

@@ -6,8 +6,10 @@ What moto 5.2.5 does differently (checked against its source and by probing it):
 - DescribeNatGateways ignores tag filters (`tag:<key>`, `tag-key`, `tag-value`): it only knows
   nat-gateway-id, vpc-id, subnet-id and state, so `tag:infra:stack=x` returns every gateway.
 - No dependency checks on DetachInternetGateway, ReleaseAddress, DeleteSubnet,
-  DeleteSecurityGroup; DeleteVpc ignores an attached internet gateway and leftover security
-  groups. (DeleteRouteTable with associations is already refused by moto, with AWS's code.)
+  DeleteSecurityGroup (network interfaces, NAT gateways, EKS; load balancers count through the
+  network interfaces enis.py gives them); DeleteVpc ignores an attached internet gateway and
+  leftover security groups. (DeleteRouteTable with associations is already refused by moto, with
+  AWS's code.)
 - DescribeLaunchTemplates shows the tags a template was created with, never later changes.
 - CreateLaunchTemplate/CreateLaunchTemplateVersion store any MetadataOptions and block device
   settings: a hop limit of 0 or 65, HttpTokens "bogus", VolumeType "gp4", Throughput on gp2,
@@ -138,14 +140,16 @@ def _live_nats(backend: Any) -> list[NatGateway]:
 def _detach_internet_gateway(original):
     def detach_internet_gateway(self, internet_gateway_id, vpc_id):
         # AWS refuses while any public address is mapped in the VPC: a NAT gateway's EIP (until
-        # the gateway is "deleted"), an EIP on an ENI, or an internet-facing load balancer.
+        # the gateway is "deleted"), an EIP on an ENI, or an internet-facing load balancer's ENI.
         mapped = any(n.vpc_id == vpc_id and n.connectivity_type != "private" for n in _live_nats(self))
         mapped = mapped or any(
             a.eni is not None and a.eni.subnet is not None and a.eni.subnet.vpc_id == vpc_id
             for a in self.addresses
         )
+        # An internet-facing load balancer's interfaces (enis.py) keep their public addresses
+        # until they are released, minutes after the load balancer itself is gone.
         mapped = mapped or any(
-            lb.vpc_id == vpc_id and lb.scheme == "internet-facing" for lb in _load_balancers(self)
+            eni.requester_managed and eni.public_ip and eni.vpc_id == vpc_id for eni in self.enis.values()
         )
         igw = self.get_internet_gateway(internet_gateway_id)
         if mapped and igw.vpc is not None and igw.vpc.id == vpc_id:
@@ -172,15 +176,6 @@ def _release_address(original):
         return original(self, address=address, allocation_id=allocation_id)
 
     return release_address
-
-
-def _load_balancers(ec2_backend: Any) -> list:
-    from moto.elbv2.models import elbv2_backends
-
-    try:
-        return list(elbv2_backends[ec2_backend.account_id][ec2_backend.region_name].load_balancers.values())
-    except KeyError:
-        return []
 
 
 def _eks_subnet_users(ec2_backend: Any, subnet_id: str) -> list[str]:
@@ -214,11 +209,8 @@ def _enis_in_subnet(backend: Any, subnet_id: str) -> list:
 
 def _delete_subnet(original):
     def delete_subnet(self, subnet_id):
-        in_use = (
-            _enis_in_subnet(self, subnet_id)
-            or any(subnet_id in [s.id for s in lb.subnets] for lb in _load_balancers(self))
-            or _eks_subnet_users(self, subnet_id)
-        )
+        # Load balancers count through their interfaces (enis.py), which outlive them a while.
+        in_use = _enis_in_subnet(self, subnet_id) or _eks_subnet_users(self, subnet_id)
         if in_use:
             raise _dependency(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
         return original(self, subnet_id)
@@ -242,9 +234,9 @@ def _delete_security_group(original):
     def delete_security_group(self, name=None, group_id=None):
         group = self.get_security_group_from_id(group_id) if group_id else None
         if group is not None and not getattr(self, "_emu_deleting_vpc", False):
+            # Load balancers count through their interfaces (enis.py), as on AWS.
             used = (
                 _group_referenced(self, group.id)
-                or any(group.id in (lb.security_groups or []) for lb in _load_balancers(self))
                 or any(group.id in [g.id for g in eni.group_set] for eni in self.enis.values()
                        if not (eni.instance is not None and eni.instance.state == "terminated"))
             )

@@ -17,7 +17,8 @@ What moto 5.2.5 does differently (checked against moto/eks/models.py and respons
   is enabled;
 - UpdateClusterConfig (moto's) replaces resourcesVpcConfig wholesale and accepts anything: AWS
   allows exactly one kind of update per call, refuses one that changes nothing, and refuses
-  any while another update of the cluster is in progress.
+  any while another update of the cluster is in progress;
+- a deleted node group leaves nothing; on AWS the VPC CNI's interfaces often stay (enis.py).
 """
 
 import ipaddress
@@ -42,7 +43,7 @@ from moto.eks.responses import EKSResponse
 
 import state
 
-from . import iam, kubernetes, logs
+from . import enis, iam, kubernetes, logs
 from .util import wrap
 
 ROLE_NOT_ASSUMABLE = (
@@ -345,11 +346,37 @@ def _delete_nodegroup(original):
             if cluster.nodegroups.get(nodegroup_name) is ng:
                 cluster.nodegroups.pop(nodegroup_name)
                 cluster.nodegroup_count -= 1
+                _leave_cni_enis(self, cluster, ng)
 
         state.later("eks_nodegroup_delete", gone, subject=nodegroup_name)
         return ng
 
     return delete_nodegroup
+
+
+def _node_security_groups(ec2: Any, cluster: Cluster, ng: Nodegroup) -> list[str]:
+    """The nodes' groups: those of the node group's launch template if it names any (EKS then
+    does not add the cluster security group: EKS User Guide, "Customize managed nodes with launch
+    templates"), else the cluster security group."""
+    spec = ng.launch_template or {}
+    template = ec2.launch_templates.get(spec.get("id")) or next(
+        (t for t in ec2.launch_templates.values() if t.name == spec.get("name")), None)
+    if template is not None:
+        version = spec.get("version")  # a number, $Latest or $Default; none means the default
+        data = (template.get_version(version) if version else template.default_version()).data
+        groups = list(data.get("SecurityGroupIds") or [])
+        for interface in data.get("NetworkInterfaces") or []:
+            groups += [g for g in interface.get("Groups") or [] if g not in groups]
+        if groups:
+            return groups
+    cluster_group = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
+    return [cluster_group] if cluster_group else []
+
+
+def _leave_cni_enis(backend: EKSBackend, cluster: Cluster, ng: Nodegroup) -> None:
+    """The VPC CNI's secondary interfaces of the terminated nodes, left available (enis.py)."""
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    enis.leave_cni_enis(ec2, cluster.name, list(ng.subnets or []), _node_security_groups(ec2, cluster, ng))
 
 
 def _find_taggable(backend: EKSBackend, arn: str) -> Any:

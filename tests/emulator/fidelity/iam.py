@@ -159,7 +159,10 @@ def assumable(role_arn: str, service_principal: str, context: dict | None = None
     role = next((r for r in backend.get_roles() if r.arn == role_arn), None)
     if role is None:
         return False
-    if state.SETTINGS.iam_propagation and time.time() < getattr(role, "_emu_visible_at", 0):
+    # Held (a test that must see a role unpropagated, however slow the machine), a role stays
+    # invisible until released, like any held transition.
+    propagating = time.time() < getattr(role, "_emu_visible_at", 0) or "iam_propagation" in state.SETTINGS.hold
+    if state.SETTINGS.iam_propagation and propagating:
         return False
     try:
         policy = json.loads(role.assume_role_policy_document)
