@@ -3,8 +3,9 @@
 use super::confirm::confirm;
 use super::{connect, Cli, Session};
 use crate::exec::{self, Inputs, Outcome};
-use crate::kinds;
+use crate::kinds::{self, ecr::repository};
 use crate::lock::{self, Lock};
+use crate::model::Kind;
 use crate::plan::{self, Plan};
 use crate::report::Style;
 use anyhow::{Context, Result};
@@ -90,7 +91,7 @@ async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> R
     let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
     if !(cli.quiet && args.auto_approve) {
-        print!("{}", plan::render_human(&p));
+        super::emit(plan::render_human(&p))?;
         super::print_warnings(&cx.loaded.config);
     }
     p.check_conflicts()
@@ -134,13 +135,16 @@ async fn destroy_locked(
         if p.strays.is_empty() {
             println!("Nothing to destroy: no resource carries infra:stack={stack}.");
         } else {
-            print!("{}", plan::render_human(&p));
+            super::emit(plan::render_human(&p))?;
             println!("Nothing to destroy: what carries infra:stack={stack} was not made by infra.");
         }
         return Ok(ExitCode::SUCCESS);
     }
     if !(cli.quiet && args.run.auto_approve) {
-        print!("{}", plan::render_human(&p));
+        super::emit(plan::render_human(&p))?;
+    }
+    if !args.force {
+        refuse_to_strand_images(cx, &p).await?;
     }
     if !confirm(
         &format!(
@@ -162,6 +166,22 @@ async fn destroy_locked(
     )
     .await;
     Ok(finish("Destroy", &outcome, cli.quiet))
+}
+
+/// Stops a destroy before anything is deleted when the repository holds images: without
+/// `--force` it would delete everything else and then stop there.
+async fn refuse_to_strand_images(cx: &Session, p: &Plan) -> Result<()> {
+    let repos = p.changes.iter().filter(|c| c.kind == Kind::EcrRepository);
+    for name in repos.filter_map(|c| c.physical_id.as_deref()) {
+        if let Some(held) = repository::images_held(&cx.aws, name).await {
+            anyhow::bail!(
+                "ECR repository {name} holds {held}: destroy would delete everything else and \
+                 stop there. Nothing was changed. Run `infra destroy --force` to delete the \
+                 images with the stack (there is no undo), or copy them elsewhere first."
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs `p` over `observed`, `parallelism` steps at a time, `force` as `destroy --force`.

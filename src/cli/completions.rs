@@ -1,7 +1,7 @@
 //! `infra completions`: shell completion scripts generated from the command line definition.
 
 use super::Cli;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
@@ -31,10 +31,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // Generated into memory first: clap_complete panics on a failed write (a closed pipe).
     let mut script = Vec::new();
     generate(args.shell, &mut script);
-    std::io::stdout()
-        .lock()
-        .write_all(&script)
-        .context("cannot write to stdout")?;
+    super::emit(&script)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@ mod completions;
 mod confirm;
 mod graph;
 mod init;
+mod list;
 mod output;
 mod plan;
 mod schema;
@@ -56,7 +57,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write the default config to ./infra.yaml
+    /// Write the default config to ./infra.yaml (or to --config's path)
     Init(init::Args),
     /// Show what apply would change, read from the live account; changes nothing
     Plan(plan::Args),
@@ -68,6 +69,8 @@ enum Command {
     Unlock(unlock::Args),
     /// Start the stack's CodeBuild project (build, push, deploy) and optionally follow it
     TriggerBuild(trigger_build::Args),
+    /// List what the stack owns: logical id, kind, AWS id (read from the account)
+    List(list::Args),
     /// Show what you need after apply: the URL, the repository, the cluster, the build project
     Output(output::Args),
     /// Print the stack's dependency graph in Graphviz DOT (no AWS call)
@@ -80,19 +83,29 @@ enum Command {
 
 /// Runs the command line; the exit code is the process's.
 pub async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(hint) = one_dash_hint(std::env::args().skip(1)) {
+                eprintln!("error: {hint}");
+                return ExitCode::from(2);
+            }
+            e.exit()
+        }
+    };
     if cli.no_color {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
     }
     init_tracing(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        Command::Init(a) => init::run(a),
+        Command::Init(a) => init::run(a, cli.config.as_deref()),
         Command::Plan(a) => plan::run(&cli, a).await,
         Command::Apply(a) => apply::run_apply(&cli, a).await,
         Command::Destroy(a) => apply::run_destroy(&cli, a).await,
         Command::Unlock(a) => unlock::run(&cli, a).await,
         Command::TriggerBuild(a) => trigger_build::run(&cli, a).await,
+        Command::List(a) => list::run(&cli, a).await,
         Command::Output(a) => output::run(&cli, a).await,
         Command::Graph(a) => graph::run(&cli, a),
         Command::Schema(a) => schema::run(a),
@@ -105,6 +118,29 @@ pub async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// For a command line clap refused: the first long flag written with one dash, as Terraform
+/// spells them (`-auto-approve`), and how infra spells it.
+fn one_dash_hint(args: impl Iterator<Item = String>) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut longs: Vec<String> = cmd
+        .get_arguments()
+        .chain(cmd.get_subcommands().flat_map(|c| c.get_arguments()))
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    longs.push("help".to_string());
+    args.filter(|a| a.starts_with('-') && !a.starts_with("--") && a.len() > 2)
+        .find_map(|a| {
+            let name = a[1..].split('=').next().unwrap_or_default();
+            longs.iter().any(|l| l == name).then(|| {
+                format!(
+                    "`{a}` is a long flag with one dash, as Terraform spells it: infra takes \
+                     `-{a}` (two dashes)"
+                )
+            })
+        })
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {
@@ -140,6 +176,19 @@ struct Connected {
     loaded: Loaded,
     aws: Aws,
     caller: Caller,
+}
+
+/// Writes `text` to stdout. A reader that went away (`infra plan --json | head`) is not an
+/// error: there is nobody left to tell.
+fn emit(text: impl AsRef<[u8]>) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_ref()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints the config's warnings (an open endpoint, no audit log) in yellow, under the plan.
@@ -201,4 +250,24 @@ impl Connected {
 /// Loads and validates the config, then reads the account.
 async fn load_and_observe(cli: &Cli) -> Result<Session> {
     connect(cli).await?.observe().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(args: &[&str]) -> Option<String> {
+        one_dash_hint(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn terraform_spellings_get_the_two_dash_one() {
+        let h = hint(&["apply", "-auto-approve"]).expect("a hint");
+        assert!(h.contains("`--auto-approve`"), "{h}");
+        assert!(hint(&["plan", "-detailed-exitcode"]).is_some());
+        assert!(hint(&["destroy", "-lock-timeout=5m"]).is_some());
+        // Short flags and flags infra does not have are clap's to explain.
+        assert_eq!(hint(&["plan", "-vv"]), None);
+        assert_eq!(hint(&["apply", "-out=plan.bin"]), None);
+    }
 }

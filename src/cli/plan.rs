@@ -1,7 +1,7 @@
 //! `infra plan`: what apply would change; reads only.
 
 use super::{connect, Cli};
-use crate::{kinds, lock, plan};
+use crate::{config, kinds, lock, plan};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -17,7 +17,20 @@ pub struct Args {
     detailed_exitcode: bool,
 }
 
-/// Prints the plan.
+/// The plan as `--json` prints it: the plan's own fields, with the counts and the warnings a
+/// pipeline checks first.
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    /// How many resources each action touches.
+    summary: plan::Counts,
+    /// What in the config deserves a second look (the yellow lines of the human plan).
+    warnings: Vec<String>,
+    #[serde(flatten)]
+    plan: &'a plan::Plan,
+}
+
+/// Prints the plan (with `-q`, nothing but errors: the exit code of `--detailed-exitcode` says
+/// whether there is anything to do).
 pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let conn = connect(cli).await?;
     // Plan never locks; it only says when a run is changing the stack under it.
@@ -35,9 +48,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         &kinds::attr_rule,
     )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&p)?);
-    } else {
-        print!("{}", plan::render_human(&p));
+        let out = Json {
+            summary: p.counts(),
+            warnings: config::warnings(&cx.loaded.config),
+            plan: &p,
+        };
+        super::emit(serde_json::to_string_pretty(&out)? + "\n")?;
+    } else if !cli.quiet {
+        super::emit(plan::render_human(&p))?;
         super::print_warnings(&cx.loaded.config);
     }
     p.check_conflicts()?;

@@ -1,6 +1,7 @@
 //! `infra.yaml`: its types, where it is read from, and validation before any AWS call.
 
 mod locate;
+mod required;
 mod schema;
 mod secrets;
 mod validate;
@@ -445,13 +446,14 @@ pub struct Problem {
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    /// The file could not be read. The I/O error is part of the message, not a source, so
+    /// that printing the chain says it once.
+    #[error("cannot read config file {}: {cause}{}", path.display(), read_hint(path, cause))]
     Read {
         /// The path that failed.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file was read but is not a valid config.
     #[error("{}", render_problems(file, problems))]
@@ -461,6 +463,18 @@ pub enum ConfigError {
         /// Everything wrong with it.
         problems: Vec<Problem>,
     },
+}
+
+/// What to do about a config file that is not there.
+fn read_hint(path: &Path, cause: &std::io::Error) -> String {
+    if cause.kind() == std::io::ErrorKind::NotFound {
+        format!(
+            ". `infra init --config {}` writes the default config there",
+            path.display()
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
@@ -517,16 +531,27 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })
 }
 
 /// Parses and validates config text; every problem found is returned, not just the first.
 pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
-    let config: Config = serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(&e)])?;
     let locations = Locations::of(text);
+    let config: Config = serde_yaml::from_str(text).map_err(|e| {
+        // serde stops at the first missing field; the schema names them all.
+        let missing = serde_yaml::from_str::<serde_json::Value>(text)
+            .map(|doc| required::missing(&doc, &locations))
+            .unwrap_or_default();
+        let first = yaml_problem(&e);
+        if first.message.starts_with("missing field") && !missing.is_empty() {
+            missing
+        } else {
+            std::iter::once(first).chain(missing).collect()
+        }
+    })?;
     let problems = validate::check(&config, &locations);
     if problems.is_empty() {
         Ok(config)

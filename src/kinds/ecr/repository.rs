@@ -1,6 +1,6 @@
 //! ECR repository: the service image's home, with scan on push and a lifecycle policy.
 
-use crate::aws::{absent_ok, gone_ok, AwsResultExt};
+use crate::aws::{absent_ok, gone_ok, Aws, AwsResultExt};
 use crate::kinds::{
     attrs, created, differs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx,
 };
@@ -94,9 +94,10 @@ async fn put_policy(cx: &StepCtx<'_>, name: &str, text: Option<String>) -> Resul
 }
 
 /// How many images `name` holds, for the refusal message; `None` when ECR will not say.
-async fn image_count(cx: &StepCtx<'_>, name: &str) -> Option<(usize, bool)> {
-    let out = cx
-        .aws
+/// How many images repository `name` holds, said for a person (`3 images`, `more than 1000
+/// images`); `None` when it holds none or cannot be listed.
+pub async fn images_held(aws: &Aws, name: &str) -> Option<String> {
+    let out = aws
         .ecr
         .list_images()
         .repository_name(name)
@@ -105,7 +106,11 @@ async fn image_count(cx: &StepCtx<'_>, name: &str) -> Option<(usize, bool)> {
         .await
         .aws("ListImages")
         .ok()?;
-    Some((out.image_ids().len(), out.next_token().is_some()))
+    match (out.image_ids().len(), out.next_token().is_some()) {
+        (0, false) => None,
+        (n, false) => Some(format!("{n} image{}", if n == 1 { "" } else { "s" })),
+        (n, true) => Some(format!("more than {n} images")),
+    }
 }
 
 impl Resource for Repository {
@@ -214,11 +219,9 @@ impl Resource for Repository {
             Err(e) if e.is("RepositoryNotEmptyException") => {
                 // Images are the one thing destroy cannot recreate: deleting them takes an
                 // explicit --force, and the refusal says so.
-                let held = match image_count(cx, name).await {
-                    Some((n, false)) => format!("{n} image{}", if n == 1 { "" } else { "s" }),
-                    Some((n, true)) => format!("more than {n} images"),
-                    None => "images".to_string(),
-                };
+                let held = images_held(cx.aws, name)
+                    .await
+                    .unwrap_or_else(|| "images".to_string());
                 bail!(
                     "ECR repository {name} still holds {held}, so it was left in place; \
                      run `infra destroy --force` to delete the images with it"

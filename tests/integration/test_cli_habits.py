@@ -1,0 +1,78 @@
+"""What people coming from Terraform and eksctl type, and what infra answers: a config written
+where --config says, a missing file said once with a hint, every missing key at once, -q that is
+quiet, Terraform's one-dash flags, a closed pipe, the plan's counts in JSON, `infra list`."""
+
+import os
+import subprocess
+
+from conftest import writes
+
+
+def test_init_writes_where_config_says_and_a_missing_file_is_said_once_with_a_hint(infra):
+    r = infra("init", "--config", "prod.yaml")
+    assert r.code == 0, r.err
+    assert os.path.exists(os.path.join(infra.workdir, "prod.yaml"))
+    assert not os.path.exists(os.path.join(infra.workdir, "infra.yaml"))
+    assert "infra plan --config prod.yaml" in r.out, r.out
+    assert infra("init", "--config", "prod.yaml").code == 1  # no overwrite without --force
+
+    r = infra("plan", "--config", "staging.yaml")
+    assert r.code == 1
+    assert r.err.count("No such file or directory") == 1, r.err
+    assert "infra init --config staging.yaml" in r.err, r.err
+    assert infra.emu.calls() == []
+
+
+def test_every_missing_key_is_named_in_one_run(infra):
+    infra.write_config("stack: demo\ntags: {}\nnetwork:\n  zones:\n    - name: us-east-1a\n      public: 10.0.0.0/24\n")
+    r = infra("plan")
+    assert r.code == 1
+    for key in ("region", "network.vpc_cidr", "network.zones[0].private_app", "network.zones[0].private_data"):
+        assert f"{key}: missing required field" in r.err, r.err
+    assert "(4 problems)" in r.err and "Nothing was sent to AWS." in r.err, r.err
+    assert infra.emu.calls() == []
+
+
+def test_terraform_one_dash_flags_get_the_right_spelling_and_change_nothing(infra):
+    for args, right in [
+        (("apply", "-auto-approve"), "--auto-approve"),
+        (("plan", "-detailed-exitcode"), "--detailed-exitcode"),
+        (("destroy", "-lock-timeout=5m"), "--lock-timeout=5m"),
+    ]:
+        r = infra(*args)
+        assert r.code == 2, (args, r.err)
+        assert f"`{right}`" in r.err and "one dash" in r.err, r.err
+    assert infra.emu.calls() == []
+
+
+def test_quiet_plan_says_nothing_and_json_carries_counts_and_warnings(infra):
+    r = infra("plan", "-q", "--detailed-exitcode")
+    assert (r.code, r.out, r.err) == (2, "", "")
+
+    plan = infra("plan", "--json").json()
+    assert plan["summary"] == {"create": 47, "update": 0, "replace": 0, "delete": 0}, plan["summary"]
+    assert any("0.0.0.0/0" in w for w in plan["warnings"]), plan["warnings"]
+    assert len(plan["changes"]) == 47
+
+
+def test_a_reader_that_stops_early_is_not_an_error(infra):
+    # `infra plan --json | head -c 200`: head exits, infra's next write meets a closed pipe.
+    shell = f"'{infra.bin}' plan --json | head -c 200 >/dev/null; echo \"${{PIPESTATUS[0]}}\""
+    p = subprocess.run(["bash", "-c", shell], cwd=infra.workdir, env=infra.env(),
+                       capture_output=True, text=True, timeout=120)
+    assert p.stdout.strip() == "0", p.stdout + p.stderr
+    assert "panicked" not in p.stderr and "Broken pipe" not in p.stderr, p.stderr
+
+
+def test_list_shows_what_the_stack_owns(infra, emulator):
+    r = infra("list")
+    assert (r.code, r.out) == (0, ""), r.err
+    assert infra("apply", "--auto-approve", "-q", timeout=600).code == 0
+    before = len(emulator.calls())
+    rows = infra("list", "--json").json()
+    assert writes(emulator.calls()[before:]) == []
+    assert len(rows) == 47
+    vpc = emulator.client("ec2").describe_vpcs(Filters=[{"Name": "tag:infra:id", "Values": ["vpc"]}])["Vpcs"]
+    assert {"id": "vpc", "kind": "vpc", "physical_id": vpc[0]["VpcId"]} in rows
+    text = infra("list").out.splitlines()
+    assert len(text) == 47 and any(line.split() == ["vpc", "vpc", vpc[0]["VpcId"]] for line in text)
