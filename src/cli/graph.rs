@@ -2,8 +2,7 @@
 
 use super::Cli;
 use crate::{config, graph_dot, stack};
-use anyhow::{Context, Result};
-use std::io::Write;
+use anyhow::Result;
 use std::process::ExitCode;
 
 /// Stands in for the account id, which the desired graph needs only inside ARNs and build
@@ -27,9 +26,6 @@ pub fn run(cli: &Cli, _args: &Args) -> Result<ExitCode> {
     // A graph the executor could not order is a bug; say so rather than draw it.
     graph.topo_order()?;
     let dot = graph_dot::render(&format!("stack {} ({})", c.stack, c.region), &graph);
-    std::io::stdout()
-        .lock()
-        .write_all(dot.as_bytes())
-        .context("cannot write to stdout")?;
+    super::emit(dot)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,9 @@ use super::{load_and_observe, Cli};
 use crate::config::Config;
 use crate::graph::Graph;
 use crate::model::{Desired, Kind, LogicalId, Observed, Value};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 
 /// Options of `infra output`.
@@ -253,10 +252,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         };
         render_human(&o, config.alb.certificate_arn.is_some(), &trigger)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("cannot write to stdout")?;
+    super::emit(text)?;
     if o.missing.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

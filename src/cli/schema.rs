@@ -1,8 +1,7 @@
 //! `infra schema`: the JSON Schema of infra.yaml, for editors and CI checks.
 
 use crate::config;
-use anyhow::{Context, Result};
-use std::io::Write;
+use anyhow::Result;
 use std::process::ExitCode;
 
 /// Options of `infra schema`.
@@ -20,9 +19,6 @@ pub struct Args {}
 pub fn run(_args: &Args) -> Result<ExitCode> {
     let mut text = serde_json::to_string_pretty(&config::json_schema())?;
     text.push('\n');
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("cannot write to stdout")?;
+    super::emit(text)?;
     Ok(ExitCode::SUCCESS)
 }
