@@ -349,25 +349,30 @@ impl Lock {
     /// Stops renewing and deletes the item, unless another run holds it by now.
     pub async fn release(self) -> Result<()> {
         self.renewer.abort();
-        let sent = self
-            .aws
-            .dynamodb
-            .delete_item()
-            .table_name(TABLE)
-            .key("stack", AttributeValue::S(self.stack.clone()))
-            .condition_expression("#t = :t")
-            .expression_attribute_names("#t", "token")
-            .expression_attribute_values(":t", AttributeValue::S(self.token.clone()))
-            .send()
+        delete_held(&self.aws, &self.stack, &self.token)
             .await
-            .aws("DeleteItem");
-        match sent {
-            Err(e) if !e.is("ConditionalCheckFailedException") => Err(e).context(format!(
-                "could not release the lock of stack {}",
-                self.stack
-            )),
-            _ => Ok(()),
-        }
+            .map(|_| ())
+            .with_context(|| format!("could not release the lock of stack {}", self.stack))
+    }
+}
+
+/// Deletes the lock item of `stack` if lease `token` still holds it; false when another did.
+async fn delete_held(aws: &Aws, stack: &str, token: &str) -> Result<bool, AwsError> {
+    let sent = aws
+        .dynamodb
+        .delete_item()
+        .table_name(TABLE)
+        .key("stack", AttributeValue::S(stack.to_string()))
+        .condition_expression("#t = :t")
+        .expression_attribute_names("#t", "token")
+        .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
+        .send()
+        .await
+        .aws("DeleteItem");
+    match sent {
+        Ok(_) => Ok(true),
+        Err(e) if e.is("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -395,22 +400,7 @@ pub async fn holder(aws: &Aws, stack: &str) -> Result<Option<Holder>, AwsError> 
 /// Deletes the lock of `stack` if `holder` still holds it; false when someone else took it
 /// meanwhile (then nothing was deleted).
 pub async fn force_release(aws: &Aws, stack: &str, holder: &Holder) -> Result<bool, AwsError> {
-    let sent = aws
-        .dynamodb
-        .delete_item()
-        .table_name(TABLE)
-        .key("stack", AttributeValue::S(stack.to_string()))
-        .condition_expression("#t = :t")
-        .expression_attribute_names("#t", "token")
-        .expression_attribute_values(":t", AttributeValue::S(holder.token.clone()))
-        .send()
-        .await
-        .aws("DeleteItem");
-    match sent {
-        Ok(_) => Ok(true),
-        Err(e) if e.is("ConditionalCheckFailedException") => Ok(false),
-        Err(e) => Err(e),
-    }
+    delete_held(aws, stack, &holder.token).await
 }
 
 #[cfg(test)]

@@ -170,3 +170,14 @@ def fill_account(emulator: Emulator, roles: int, target_groups: int, repositorie
                                 VpcId=vpc_ids[i % len(vpc_ids)], TargetType="instance")
     for i in range(repositories):
         ecr.create_repository(repositoryName=f"other-team/repo-{i}")
+
+
+def code(err) -> str:
+    """AWS's error code of a `pytest.raises(ClientError)` result."""
+    return err.value.response["Error"]["Code"]
+
+
+def trust(service: str) -> str:
+    """A trust policy letting AWS service `service` (e.g. codebuild.amazonaws.com) assume a role."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})

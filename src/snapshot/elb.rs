@@ -3,7 +3,7 @@
 //! DescribeTags.
 
 use super::{read_once, Snapshot};
-use crate::aws::{absent_ok, AwsError, AwsResultExt};
+use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::naming;
 use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -140,25 +140,29 @@ impl Snapshot {
                     .chain(rules.iter().filter_map(|(_, r)| r.rule_arn()))
                     .map(str::to_string)
                     .collect();
-                let mut out = HashMap::new();
-                // DescribeTags takes at most 20 ARNs; the stack has at most 6.
-                for chunk in arns.chunks(20) {
-                    let r = self
-                        .aws
-                        .elb
-                        .describe_tags()
-                        .set_resource_arns(Some(chunk.to_vec()))
-                        .send()
-                        .await
-                        .aws("DescribeTags")?;
-                    for d in r.tag_descriptions.unwrap_or_default() {
-                        if let Some(arn) = d.resource_arn {
-                            out.insert(arn, d.tags.unwrap_or_default());
-                        }
-                    }
-                }
-                Ok(out)
+                // The stack has at most 6.
+                tags_of(&self.aws, &arns).await
             })
             .await
     }
+}
+
+/// The tags of every ELB resource in `arns`, by ARN: one DescribeTags per 20 ARNs, its limit.
+pub async fn tags_of(aws: &Aws, arns: &[String]) -> Result<HashMap<String, Vec<Tag>>, AwsError> {
+    let mut out = HashMap::new();
+    for chunk in arns.chunks(20) {
+        let r = aws
+            .elb
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .aws("DescribeTags")?;
+        for d in r.tag_descriptions.unwrap_or_default() {
+            if let Some(arn) = d.resource_arn {
+                out.insert(arn, d.tags.unwrap_or_default());
+            }
+        }
+    }
+    Ok(out)
 }

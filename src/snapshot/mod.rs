@@ -7,7 +7,7 @@ mod elb;
 mod iam;
 mod logs;
 
-pub use elb::target_group_names;
+pub use elb::{tags_of as elb_tags_of, target_group_names};
 pub use iam::RoleDetail;
 #[cfg(test)]
 pub(crate) use iam::{decode_document, role_detail, ROLES};

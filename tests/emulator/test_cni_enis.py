@@ -1,22 +1,12 @@
 """The VPC CNI's interfaces a deleted managed node group leaves behind."""
 
-import json
 import re
 from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
-from support import wait_for
-
-
-def code(err):
-    return err.value.response["Error"]["Code"]
-
-
-def trust(service):
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+from support import code, trust, wait_for
 
 
 @pytest.fixture

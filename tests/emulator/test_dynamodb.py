@@ -4,16 +4,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from latency import DURATIONS
-from support import TIME_SCALE, wait_for
+from support import TIME_SCALE, code, wait_for
 
 TABLE = "infra-locks"
 TAKE = dict(ConditionExpression="attribute_not_exists(#s) OR #e < :now",
             ExpressionAttributeNames={"#s": "stack", "#e": "expires"})
 TOKEN = dict(ConditionExpression="#t = :t", ExpressionAttributeNames={"#t": "token"})
-
-
-def code(err):
-    return err.value.response["Error"]["Code"]
 
 
 def create(ddb):

@@ -7,18 +7,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support import botocore_config, wait_for
+from support import botocore_config, code, trust, wait_for
 
 ACCOUNT = "123456789012"
-
-
-def code(err):
-    return err.value.response["Error"]["Code"]
-
-
-def trust(service):
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 
 
 @pytest.fixture

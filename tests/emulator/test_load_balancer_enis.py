@@ -3,11 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from support import wait_for
-
-
-def code(err):
-    return err.value.response["Error"]["Code"]
+from support import code, wait_for
 
 
 def message(err):

@@ -2,14 +2,11 @@
 
 import pytest
 from botocore.exceptions import ClientError
+from support import code
 
 ACCOUNT = "123456789012"
 VALID_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
               2557, 2922, 3288, 3653]
-
-
-def code(err):
-    return err.value.response["Error"]["Code"]
 
 
 def test_retention_accepts_only_the_documented_values(emu):

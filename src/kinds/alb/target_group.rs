@@ -159,24 +159,28 @@ impl Resource for TargetGroup {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        let arn = &c.physical_id;
-        // A listener deleted a moment ago can still hold the target group for a short while.
-        delete_eventually(
-            Budget {
-                total: Duration::from_secs(120),
-            },
-            |e| e.is("ResourceInUse"),
-            "DeleteTargetGroup",
-            || {
-                cx.aws
-                    .elb
-                    .delete_target_group()
-                    .target_group_arn(arn)
-                    .send()
-            },
-        )
-        .await
+        delete_target_group(cx, &c.physical_id).await
     }
+}
+
+/// Deletes target group `arn`, waiting out a listener deleted a moment ago that still holds it.
+pub async fn delete_target_group(cx: &StepCtx<'_>, arn: &str) -> Result<()> {
+    let budget = Budget {
+        total: Duration::from_secs(120),
+    };
+    delete_eventually(
+        budget,
+        |e| e.is("ResourceInUse"),
+        "DeleteTargetGroup",
+        || {
+            cx.aws
+                .elb
+                .delete_target_group()
+                .target_group_arn(arn)
+                .send()
+        },
+    )
+    .await
 }
 
 /// The target group's attributes as DescribeTargetGroups shows it (tags come from DescribeTags).

@@ -1,8 +1,8 @@
 //! A network interface the VPC CNI left `available` in a stack subnet (its node is gone).
 
-use super::never_made;
+use super::delete_only;
 use crate::aws::delete_once;
-use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, StepCtx};
 use anyhow::Result;
 use aws_sdk_ec2::types::NetworkInterface;
 
@@ -21,29 +21,20 @@ attrs! {
     }
 }
 
-impl Resource for CniEni {
-    type Attrs = CniEniAttrs;
+delete_only!(
+    CniEni,
+    CniEniAttrs,
+    "network interface left by the VPC CNI",
+    delete
+);
 
-    async fn observe(&self, _snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(Vec::new()) // found by destroy alone (see `leftovers::find`)
-    }
-
-    async fn create(&self, _cx: &StepCtx<'_>, _want: &Self::Attrs) -> Result<Outputs> {
-        never_made("network interface left by the VPC CNI")
-    }
-
-    async fn update(&self, _cx: &StepCtx<'_>, _c: &Change<Self::Attrs>) -> Result<Outputs> {
-        never_made("network interface left by the VPC CNI")
-    }
-
-    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        let req = cx.aws.ec2.delete_network_interface();
-        delete_once(
-            "DeleteNetworkInterface",
-            req.network_interface_id(&c.physical_id).send(),
-        )
-        .await
-    }
+async fn delete(cx: &StepCtx<'_>, c: &Current<CniEniAttrs>) -> Result<()> {
+    let req = cx.aws.ec2.delete_network_interface();
+    delete_once(
+        "DeleteNetworkInterface",
+        req.network_interface_id(&c.physical_id).send(),
+    )
+    .await
 }
 
 /// The interface's attributes as EC2 describes it.

@@ -1,8 +1,8 @@
 //! A load balancer a Kubernetes controller made for a Service or an Ingress of the cluster.
 
-use super::never_made;
+use super::delete_only;
 use crate::aws::{absent_ok, delete_once, AwsResultExt};
-use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::kinds::{attrs, Current, StepCtx};
 use anyhow::Result;
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 use std::time::Duration;
@@ -24,43 +24,31 @@ attrs! {
     }
 }
 
-impl Resource for K8sLoadBalancer {
-    type Attrs = K8sLoadBalancerAttrs;
+delete_only!(
+    K8sLoadBalancer,
+    K8sLoadBalancerAttrs,
+    "load balancer made by a Kubernetes controller",
+    delete
+);
 
-    async fn observe(&self, _snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(Vec::new()) // found by destroy alone (see `leftovers::find`)
-    }
-
-    async fn create(&self, _cx: &StepCtx<'_>, _want: &Self::Attrs) -> Result<Outputs> {
-        never_made("load balancer made by a Kubernetes controller")
-    }
-
-    async fn update(&self, _cx: &StepCtx<'_>, _c: &Change<Self::Attrs>) -> Result<Outputs> {
-        never_made("load balancer made by a Kubernetes controller")
-    }
-
-    /// Deleting a load balancer deletes its listeners with it.
-    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        let arn = &c.physical_id;
-        let req = cx.aws.elb.delete_load_balancer().load_balancer_arn(arn);
-        delete_once("DeleteLoadBalancer", req.send()).await?;
-        cx.wait_deleted(
-            &format!("load balancer {}", c.attrs.name),
-            Duration::from_secs(300),
-            || async {
-                let r = cx
-                    .aws
-                    .elb
-                    .describe_load_balancers()
-                    .load_balancer_arns(arn)
-                    .send()
-                    .await;
-                let out = absent_ok(r.aws("DescribeLoadBalancers"))?;
-                Ok(out.is_none_or(|o| o.load_balancers().is_empty()))
-            },
-        )
-        .await
-    }
+/// Deleting a load balancer deletes its listeners with it.
+async fn delete(cx: &StepCtx<'_>, c: &Current<K8sLoadBalancerAttrs>) -> Result<()> {
+    let arn = &c.physical_id;
+    let req = cx.aws.elb.delete_load_balancer().load_balancer_arn(arn);
+    delete_once("DeleteLoadBalancer", req.send()).await?;
+    let what = format!("load balancer {}", c.attrs.name);
+    cx.wait_deleted(&what, Duration::from_secs(300), || async {
+        let r = cx
+            .aws
+            .elb
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+            .await;
+        let out = absent_ok(r.aws("DescribeLoadBalancers"))?;
+        Ok(out.is_none_or(|o| o.load_balancers().is_empty()))
+    })
+    .await
 }
 
 /// The load balancer's attributes, with the target groups that forward from it.

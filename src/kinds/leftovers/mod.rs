@@ -19,7 +19,7 @@ use crate::naming;
 use crate::tags::Tags;
 use anyhow::{bail, Result};
 use aws_sdk_ec2::types::Filter;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The tag the AWS Load Balancer Controller puts on everything it makes for a cluster.
 const LBC_CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
@@ -59,10 +59,55 @@ fn maker(tags: &Tags) -> String {
     }
 }
 
-/// The refusal every leftover kind gives to create and update: infra never makes them.
-fn never_made(kind: &str) -> Result<crate::kinds::Outputs> {
-    bail!("infra never creates or changes a {kind}: Kubernetes makes them, destroy removes them")
+/// `impl Resource` for a kind only destroy meets: no plan observes one (destroy finds them
+/// through [`find`]), infra never creates or changes one, and `$delete(cx, c)` deletes it.
+macro_rules! delete_only {
+    ($kind:ty, $attrs:ty, $what:literal, $delete:path) => {
+        impl $crate::kinds::Resource for $kind {
+            type Attrs = $attrs;
+
+            async fn observe(
+                &self,
+                _snap: &$crate::kinds::Snapshot,
+            ) -> anyhow::Result<Vec<$crate::kinds::Found<Self::Attrs>>> {
+                Ok(Vec::new())
+            }
+
+            async fn create(
+                &self,
+                _cx: &$crate::kinds::StepCtx<'_>,
+                _want: &Self::Attrs,
+            ) -> anyhow::Result<$crate::kinds::Outputs> {
+                anyhow::bail!(concat!(
+                    "infra never creates a ",
+                    $what,
+                    ": destroy removes them"
+                ))
+            }
+
+            async fn update(
+                &self,
+                _cx: &$crate::kinds::StepCtx<'_>,
+                _c: &$crate::kinds::Change<Self::Attrs>,
+            ) -> anyhow::Result<$crate::kinds::Outputs> {
+                anyhow::bail!(concat!(
+                    "infra never changes a ",
+                    $what,
+                    ": destroy removes them"
+                ))
+            }
+
+            async fn delete(
+                &self,
+                cx: &$crate::kinds::StepCtx<'_>,
+                c: &$crate::kinds::Current<Self::Attrs>,
+            ) -> anyhow::Result<()> {
+                $delete(cx, c).await
+            }
+        }
+    };
 }
+use delete_only;
 
 /// `attrs` as the engine's observation of leftover `physical` of `kind`, under logical id
 /// `left-by-k8s/<label>`.
@@ -192,7 +237,7 @@ async fn elb_leftovers(
         .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
         .map(str::to_string)
         .collect();
-    let tags = elb_tags(aws, &arns).await?;
+    let tags = crate::snapshot::elb_tags_of(aws, &arns).await?;
     let tags_of = |arn: &str| Tags::from(tags.get(arn).map(Vec::as_slice).unwrap_or_default());
     let mut out = Vec::new();
     for tg in &tgs {
@@ -239,29 +284,6 @@ async fn elb_leftovers(
                 observed(Kind::K8sLoadBalancer, "load-balancer", arn, &attrs)?,
                 what,
             ));
-        }
-    }
-    Ok(out)
-}
-
-/// The tags of `arns`, 20 per DescribeTags as ELB allows.
-async fn elb_tags(
-    aws: &Aws,
-    arns: &[String],
-) -> Result<HashMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Tag>>> {
-    let mut out = HashMap::new();
-    for chunk in arns.chunks(20) {
-        let r = aws
-            .elb
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .aws("DescribeTags")?;
-        for d in r.tag_descriptions() {
-            if let Some(arn) = d.resource_arn() {
-                out.insert(arn.to_string(), d.tags().to_vec());
-            }
         }
     }
     Ok(out)

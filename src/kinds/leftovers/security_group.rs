@@ -2,10 +2,9 @@
 //! Load Balancer Controller's `k8s-…` frontend and `k8s-traffic-…` backend groups, the in-tree
 //! controller's `k8s-elb-…`).
 
-use super::never_made;
-use crate::aws::AwsResultExt;
-use crate::kinds::network::blockers::{delete_unblocked, Held};
-use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use super::delete_only;
+use crate::kinds::network::blockers::delete_group;
+use crate::kinds::{attrs, Current, StepCtx};
 use anyhow::Result;
 use aws_sdk_ec2::types::SecurityGroup;
 
@@ -22,31 +21,17 @@ attrs! {
     }
 }
 
-impl Resource for K8sSecurityGroup {
-    type Attrs = K8sSecurityGroupAttrs;
+delete_only!(
+    K8sSecurityGroup,
+    K8sSecurityGroupAttrs,
+    "security group made by a Kubernetes controller",
+    delete
+);
 
-    async fn observe(&self, _snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(Vec::new()) // found by destroy alone (see `leftovers::find`)
-    }
-
-    async fn create(&self, _cx: &StepCtx<'_>, _want: &Self::Attrs) -> Result<Outputs> {
-        never_made("security group made by a Kubernetes controller")
-    }
-
-    async fn update(&self, _cx: &StepCtx<'_>, _c: &Change<Self::Attrs>) -> Result<Outputs> {
-        never_made("security group made by a Kubernetes controller")
-    }
-
-    /// The controller wrote rules naming this group into the node group's: those are revoked
-    /// first, and a deleted load balancer's interfaces are waited out.
-    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        let id = &c.physical_id;
-        delete_unblocked(cx, Held::Group(id), || async {
-            let r = cx.aws.ec2.delete_security_group().group_id(id).send().await;
-            r.aws("DeleteSecurityGroup")
-        })
-        .await
-    }
+/// The controller wrote rules naming this group into the node group's: those are revoked
+/// first, and a deleted load balancer's interfaces are waited out.
+async fn delete(cx: &StepCtx<'_>, c: &Current<K8sSecurityGroupAttrs>) -> Result<()> {
+    delete_group(cx, &c.physical_id).await
 }
 
 /// The group's attributes as EC2 describes it.

@@ -1,8 +1,8 @@
 //! A target group a Kubernetes controller made for a Service or an Ingress of the cluster.
 
-use super::never_made;
-use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
-use crate::retry::{delete_eventually, Budget};
+use super::delete_only;
+use crate::kinds::alb::target_group::delete_target_group;
+use crate::kinds::{attrs, Current, StepCtx};
 use anyhow::Result;
 use aws_sdk_elasticloadbalancingv2::types::TargetGroup;
 
@@ -19,37 +19,15 @@ attrs! {
     }
 }
 
-impl Resource for K8sTargetGroup {
-    type Attrs = K8sTargetGroupAttrs;
+delete_only!(
+    K8sTargetGroup,
+    K8sTargetGroupAttrs,
+    "target group made by a Kubernetes controller",
+    delete
+);
 
-    async fn observe(&self, _snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        Ok(Vec::new()) // found by destroy alone (see `leftovers::find`)
-    }
-
-    async fn create(&self, _cx: &StepCtx<'_>, _want: &Self::Attrs) -> Result<Outputs> {
-        never_made("target group made by a Kubernetes controller")
-    }
-
-    async fn update(&self, _cx: &StepCtx<'_>, _c: &Change<Self::Attrs>) -> Result<Outputs> {
-        never_made("target group made by a Kubernetes controller")
-    }
-
-    async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        // A listener deleted with its load balancer a moment ago may still hold it briefly.
-        delete_eventually(
-            Budget::FRESH_ID,
-            |e| e.is("ResourceInUse"),
-            "DeleteTargetGroup",
-            || {
-                cx.aws
-                    .elb
-                    .delete_target_group()
-                    .target_group_arn(&c.physical_id)
-                    .send()
-            },
-        )
-        .await
-    }
+async fn delete(cx: &StepCtx<'_>, c: &Current<K8sTargetGroupAttrs>) -> Result<()> {
+    delete_target_group(cx, &c.physical_id).await
 }
 
 /// The target group's attributes as ELB describes it.

@@ -178,6 +178,16 @@ where
     }
 }
 
+/// Deletes security group `id`: rules of the stack's or the cluster's groups naming it are
+/// revoked, a deleted load balancer's interfaces are waited out, anyone else's use is named.
+pub async fn delete_group(cx: &StepCtx<'_>, id: &str) -> Result<()> {
+    delete_unblocked(cx, Held::Group(id), || async {
+        let r = cx.aws.ec2.delete_security_group().group_id(id).send().await;
+        r.aws("DeleteSecurityGroup")
+    })
+    .await
+}
+
 /// Everything that holds `held` now, classified.
 async fn find(aws: &Aws, stack: &str, held: Held<'_>) -> Result<Vec<Blocker>, AwsError> {
     let cluster = naming::cluster(stack);

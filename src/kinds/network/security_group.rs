@@ -1,7 +1,7 @@
 //! Security groups and their ingress rules. Egress keeps AWS's default (all outbound).
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::network::blockers::{delete_unblocked, Held};
+use crate::kinds::network::blockers::delete_group;
 use crate::kinds::{
     attrs, created, differs, id_outputs, Change, Current, Found, Outputs, Resource, Snapshot,
     StepCtx,
@@ -167,14 +167,7 @@ impl Resource for SecurityGroup {
     }
 
     async fn delete(&self, cx: &StepCtx<'_>, c: &Current<Self::Attrs>) -> Result<()> {
-        // Network interfaces of a deleted load balancer keep the group in use for a while;
-        // rules the Load Balancer Controller wrote naming it are the cluster's to lose.
-        let id = &c.physical_id;
-        delete_unblocked(cx, Held::Group(id), || async {
-            let r = cx.aws.ec2.delete_security_group().group_id(id).send().await;
-            r.aws("DeleteSecurityGroup")
-        })
-        .await
+        delete_group(cx, &c.physical_id).await
     }
 }
 
