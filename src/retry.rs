@@ -6,8 +6,69 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::fmt::Debug;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
+
+/// A run's "stop waiting" signal: raised, every wait ends at once instead of sleeping on.
+pub struct Abandon {
+    raised: AtomicBool,
+    wake: Notify,
+}
+
+/// The run's signal, raised by the first Ctrl-C: a wait for an EKS cluster would otherwise
+/// hold the run for minutes, and abandoning it is safe (the next run finds the resource as it
+/// is and waits for it then).
+pub static RUN: Abandon = Abandon::new();
+
+/// A wait given up because the run was interrupted.
+#[derive(Debug, thiserror::Error)]
+#[error("wait abandoned on Ctrl-C: the next run picks it up where it is")]
+pub struct Abandoned;
+
+/// The code an [`AwsError`] carries when its retries were abandoned.
+const ABANDONED: &str = "infra.Abandoned";
+
+impl Abandon {
+    /// Not raised.
+    pub const fn new() -> Self {
+        Abandon {
+            raised: AtomicBool::new(false),
+            wake: Notify::const_new(),
+        }
+    }
+
+    /// Ends every wait, now and from now on.
+    pub fn raise(&self) {
+        self.raised.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    /// Sleeps for `d`, unless the signal is (or gets) raised.
+    pub async fn pause(&self, d: Duration) -> Result<(), Abandoned> {
+        let woken = self.wake.notified();
+        tokio::pin!(woken);
+        // Registered before the flag is read, so a raise in between is not missed.
+        woken.as_mut().enable();
+        if self.raised.load(Ordering::SeqCst) {
+            return Err(Abandoned);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => Ok(()),
+            _ = woken => Err(Abandoned),
+        }
+    }
+}
+
+/// True when `e` is (or was caused by) an abandoned wait.
+pub fn abandoned(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<Abandoned>().is_some()
+            || c.downcast_ref::<AwsError>()
+                .is_some_and(|a| a.is(ABANDONED))
+    })
+}
 
 /// How long to keep retrying an error that AWS's eventual consistency makes transient.
 #[derive(Clone, Copy, Debug)]
@@ -56,7 +117,13 @@ where
                     });
                 }
                 tracing::debug!(op = e.op, error = %e.detail, ?delay, "transient error, retrying");
-                tokio::time::sleep(jitter(delay)).await;
+                if RUN.pause(jitter(delay)).await.is_err() {
+                    return Err(AwsError {
+                        code: Some(ABANDONED.to_string()),
+                        detail: format!("{} ({Abandoned})", e.detail),
+                        ..e
+                    });
+                }
                 delay = (delay * 2).min(Duration::from_secs(8));
             }
             other => return other,
@@ -127,7 +194,7 @@ where
         if start.elapsed() > timeout {
             anyhow::bail!("gave up waiting for {what} after {:.0?}", start.elapsed());
         }
-        tokio::time::sleep(delay).await;
+        RUN.pause(delay).await?;
         delay = (delay * 3 / 2).min(Duration::from_secs(2));
     }
 }
@@ -135,6 +202,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_raised_signal_ends_waits_at_once_and_is_told_apart() {
+        let signal = Abandon::new();
+        assert!(signal.pause(Duration::from_millis(1)).await.is_ok());
+        let long = signal.pause(Duration::from_secs(3600));
+        let raise = async {
+            tokio::task::yield_now().await;
+            signal.raise();
+        };
+        let (waited, ()) = tokio::join!(long, raise);
+        assert!(waited.is_err());
+        assert!(signal.pause(Duration::from_secs(3600)).await.is_err());
+        assert!(abandoned(
+            &anyhow::Error::new(Abandoned).context("eks/cluster")
+        ));
+        assert!(!abandoned(&anyhow::anyhow!("gave up waiting")));
+    }
 
     fn err(code: &str) -> AwsError {
         AwsError {

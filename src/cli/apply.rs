@@ -238,6 +238,10 @@ fn finish(what: &str, o: &Outcome, quiet: bool) -> ExitCode {
     for (id, e) in &o.failures {
         eprintln!("  failed: {id}: {e:#}");
     }
+    if !o.abandoned.is_empty() {
+        let ids: Vec<&str> = o.abandoned.iter().map(|i| i.as_str()).collect();
+        eprintln!("  abandoned while waiting: {}", ids.join(", "));
+    }
     if !o.not_started.is_empty() {
         let ids: Vec<&str> = o.not_started.iter().map(|i| i.as_str()).collect();
         eprintln!("  not started: {}", ids.join(", "));

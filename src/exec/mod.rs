@@ -7,6 +7,7 @@ use crate::kinds::{self, Outputs, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed};
 use crate::plan::{Action, Change, Plan, StepKind};
 use crate::report::{Finished, Reporter, Verb};
+use crate::retry;
 use anyhow::{anyhow, Result};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -25,6 +26,8 @@ pub struct Outcome {
     pub deleted: usize,
     /// Steps that failed, with why.
     pub failures: Vec<(LogicalId, anyhow::Error)>,
+    /// Steps whose wait was abandoned on Ctrl-C: the next run picks them up.
+    pub abandoned: Vec<LogicalId>,
     /// Steps never started (blocked by a failure or an interrupt).
     pub not_started: Vec<LogicalId>,
     /// True when the user interrupted.
@@ -36,7 +39,10 @@ pub struct Outcome {
 impl Outcome {
     /// True when every step ran and succeeded.
     pub fn ok(&self) -> bool {
-        self.failures.is_empty() && self.not_started.is_empty() && !self.interrupted
+        self.failures.is_empty()
+            && self.abandoned.is_empty()
+            && self.not_started.is_empty()
+            && !self.interrupted
     }
 }
 
@@ -156,6 +162,9 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                             }
                         }
                     }
+                    Err(e) if out.interrupted && retry::abandoned(&e) => {
+                        out.abandoned.push(key.0.clone());
+                    }
                     Err(e) => out.failures.push((key.0.clone(), e)),
                 }
             }
@@ -165,6 +174,8 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
             }
             _ = &mut interrupt, if !out.interrupted => {
                 out.interrupted = true;
+                // Waits end now; calls already sent finish (their steps then end at their next wait).
+                retry::RUN.raise();
                 reporter.interrupted();
                 tokio::spawn(async {
                     if tokio::signal::ctrl_c().await.is_ok() {

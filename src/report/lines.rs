@@ -3,6 +3,7 @@
 
 use super::{human_duration, Finished, Reporter, Verb};
 use crate::model::LogicalId;
+use crate::retry::{abandoned, Abandoned};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Mutex;
@@ -81,13 +82,18 @@ impl Reporter for Lines {
         match step.outcome {
             Ok(Some(physical)) => self.line(&format!("{id}: {} {physical} in {took}", verb.done())),
             Ok(None) => self.line(&format!("{id}: {} in {took}", verb.done())),
+            Err(e) if abandoned(e) => self.line(&format!(
+                "{id}: {} abandoned after {took}: {}",
+                verb.doing(),
+                Abandoned
+            )),
             Err(e) => self.line(&format!("{id}: {} FAILED: {e:#}", verb.doing())),
         }
     }
 
     fn interrupted(&self) {
         self.line(
-            "interrupted: finishing the calls in flight, starting nothing new (Ctrl-C again to exit now)",
+            "interrupted: abandoning waits and starting nothing new; calls already sent finish (Ctrl-C again to exit now)",
         );
     }
 

@@ -3,6 +3,7 @@
 
 use super::{human_duration, Finished, Reporter, Verb};
 use crate::model::LogicalId;
+use crate::retry::{abandoned, Abandoned};
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -86,6 +87,11 @@ impl Reporter for Live {
                     .map(|p| format!(" {}", style(p).dim()))
                     .unwrap_or_default()
             ),
+            Err(e) if abandoned(e) => format!(
+                "{} {id} {} abandoned after {took}: {Abandoned}",
+                style("…").yellow(),
+                verb.doing()
+            ),
             Err(e) => format!(
                 "{} {id} {} failed: {e:#}",
                 style("✗").red().bold(),
@@ -97,7 +103,7 @@ impl Reporter for Live {
 
     fn interrupted(&self) {
         self.println(format!(
-            "{} interrupted: finishing the calls in flight, starting nothing new (Ctrl-C again to exit now)",
+            "{} interrupted: abandoning waits and starting nothing new; calls already sent finish (Ctrl-C again to exit now)",
             style("!").yellow().bold()
         ));
     }

@@ -31,6 +31,8 @@ class Run:
     code: int
     out: str
     err: str
+    # For a run sent signals: seconds from the last signal to its exit.
+    after_signal: float | None = None
 
     def json(self):
         return json.loads(self.out)

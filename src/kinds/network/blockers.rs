@@ -173,7 +173,7 @@ where
         if let Some(first) = passing.first() {
             cx.note(&format!("waiting for {first} to let go"));
         }
-        tokio::time::sleep(delay).await;
+        crate::retry::RUN.pause(delay).await?;
         delay = (delay * 2).min(Duration::from_secs(8));
     }
 }
