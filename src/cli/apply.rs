@@ -9,6 +9,7 @@ use crate::model::Kind;
 use crate::plan::{self, Plan};
 use crate::report::Style;
 use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -34,6 +35,11 @@ pub struct RunArgs {
 pub struct Args {
     #[command(flatten)]
     run: RunArgs,
+
+    /// A plan saved by `infra plan --out FILE`: applied exactly, without a prompt, unless the
+    /// account or the config changed since it was made
+    #[arg(value_name = "FILE")]
+    plan: Option<PathBuf>,
 }
 
 /// Options of `infra destroy`.
@@ -81,16 +87,24 @@ async fn release(held: Lock) {
 /// Plans, confirms and applies, holding the stack's lock.
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let (cx, held) = lock_and_observe(cli, &args.run).await?;
-    let result = apply_locked(cli, &args.run, &cx, &held).await;
+    let result = apply_locked(cli, args, &cx, &held).await;
     release(held).await;
     result
 }
 
-async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> Result<ExitCode> {
+async fn apply_locked(cli: &Cli, args: &Args, cx: &Session, held: &Lock) -> Result<ExitCode> {
     let stack = &cx.loaded.config.stack;
     let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
+    let reviewed = match &args.plan {
+        Some(file) => {
+            check_saved(file, cx, &p)?;
+            true
+        }
+        None => false,
+    };
+    let args = &args.run;
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
-    if !(cli.quiet && args.auto_approve) {
+    if !(cli.quiet && (args.auto_approve || reviewed)) {
         super::emit(plan::render_human(&p))?;
         super::print_warnings(&cx.loaded.config);
     }
@@ -99,15 +113,41 @@ async fn apply_locked(cli: &Cli, args: &RunArgs, cx: &Session, held: &Lock) -> R
     if p.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
+    // A saved plan was reviewed when it was made; applying the file is the approval.
     if !confirm(
         &format!("Apply these changes to stack {stack}?"),
-        args.auto_approve,
+        args.auto_approve || reviewed,
     )? {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
     let outcome = execute(cli, cx, &cx.observed, &p, (args.parallelism, false), held).await;
     Ok(finish("Apply", &outcome, cli.quiet))
+}
+
+/// Refuses unless the plan saved in `file` still holds and is the plan `p` made now.
+fn check_saved(file: &Path, cx: &Session, p: &Plan) -> Result<()> {
+    let shown = file.display();
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {shown}"))?;
+    let saved: plan::Saved = serde_json::from_str(&text)
+        .with_context(|| format!("{shown} is not a plan saved by `infra plan --out`"))?;
+    let config = &cx.loaded.config;
+    let again = || {
+        format!(
+            "the plan {shown} no longer holds; nothing was changed. Plan again \
+             (`infra plan --out {shown}`) and review it"
+        )
+    };
+    saved
+        .check(config, &cx.caller.account, &config.region, &cx.observed)
+        .with_context(again)?;
+    // Compared as the file holds them: JSON does not tell a null value from an absent one.
+    let same = serde_json::to_value(&saved.plan.changes)? == serde_json::to_value(&p.changes)?;
+    if saved.plan.stack != p.stack || !same {
+        anyhow::bail!("{}: planned again, the changes differ", again());
+    }
+    Ok(())
 }
 
 /// Plans the deletion of everything the stack owns, confirms and deletes, holding the lock.

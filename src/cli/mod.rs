@@ -266,8 +266,9 @@ mod tests {
         assert!(h.contains("`--auto-approve`"), "{h}");
         assert!(hint(&["plan", "-detailed-exitcode"]).is_some());
         assert!(hint(&["destroy", "-lock-timeout=5m"]).is_some());
+        assert!(hint(&["plan", "-out=plan.json"]).is_some());
         // Short flags and flags infra does not have are clap's to explain.
         assert_eq!(hint(&["plan", "-vv"]), None);
-        assert_eq!(hint(&["apply", "-out=plan.bin"]), None);
+        assert_eq!(hint(&["apply", "-var=region=x"]), None);
     }
 }

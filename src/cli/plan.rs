@@ -1,8 +1,9 @@
 //! `infra plan`: what apply would change; reads only.
 
-use super::{connect, Cli};
+use super::{connect, Cli, Session};
 use crate::{config, kinds, lock, plan};
-use anyhow::Result;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Options of `infra plan`.
@@ -15,6 +16,10 @@ pub struct Args {
     /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
     #[arg(long)]
     detailed_exitcode: bool,
+
+    /// Also save the plan to FILE, for `infra apply FILE` to apply exactly it (no secrets in it)
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// The plan as `--json` prints it: the plan's own fields, with the counts and the warnings a
@@ -27,6 +32,21 @@ struct Json<'a> {
     warnings: Vec<String>,
     #[serde(flatten)]
     plan: &'a plan::Plan,
+}
+
+/// Writes `p` with what it was made from to `file`.
+fn save(file: &Path, p: &plan::Plan, cx: &Session) -> Result<()> {
+    let config = &cx.loaded.config;
+    let saved = plan::Saved::new(
+        p.clone(),
+        config,
+        &cx.caller.account,
+        &config.region,
+        &cx.observed,
+    );
+    let text = serde_json::to_string_pretty(&saved)? + "\n";
+    std::fs::write(file, text)
+        .with_context(|| format!("cannot write the plan to {}", file.display()))
 }
 
 /// Prints the plan (with `-q`, nothing but errors: the exit code of `--detailed-exitcode` says
@@ -59,6 +79,16 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         super::print_warnings(&cx.loaded.config);
     }
     p.check_conflicts()?;
+    if let Some(file) = &args.out {
+        save(file, &p, &cx)?;
+        if !cli.quiet {
+            eprintln!(
+                "Saved this plan to {f}. `infra apply {f}` applies exactly it, and refuses if the \
+                 account or the config changed since.",
+                f = file.display()
+            );
+        }
+    }
     Ok(if args.detailed_exitcode && !p.is_empty() {
         ExitCode::from(2)
     } else {

@@ -3,11 +3,13 @@
 mod diff;
 mod duplicates;
 mod render;
+mod saved;
 mod steps;
 
 pub use diff::{destroy, diff};
 pub use duplicates::Contest;
 pub use render::render_human;
+pub use saved::Saved;
 pub use steps::{Step, StepKind};
 
 use crate::model::{Area, Kind, LogicalId};

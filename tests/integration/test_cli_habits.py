@@ -1,7 +1,9 @@
 """What people coming from Terraform and eksctl type, and what infra answers: a config written
 where --config says, a missing file said once with a hint, every missing key at once, -q that is
-quiet, Terraform's one-dash flags, a closed pipe, the plan's counts in JSON, `infra list`."""
+quiet, Terraform's one-dash flags, a closed pipe, the plan's counts in JSON, `infra list`, and the
+reviewed-plan workflow (plan --out in the pull request, apply the file on merge)."""
 
+import json
 import os
 import subprocess
 
@@ -76,3 +78,35 @@ def test_list_shows_what_the_stack_owns(infra, emulator):
     assert {"id": "vpc", "kind": "vpc", "physical_id": vpc[0]["VpcId"]} in rows
     text = infra("list").out.splitlines()
     assert len(text) == 47 and any(line.split() == ["vpc", "vpc", vpc[0]["VpcId"]] for line in text)
+
+
+def test_a_saved_plan_applies_exactly_and_is_refused_once_the_account_or_config_changed(infra, ec2):
+    # In the pull request: plan --out; on merge: apply the file, no prompt (stdin is not a terminal).
+    r = infra("plan", "--out", "pr.json")
+    assert r.code == 0, r.err
+    assert "infra apply pr.json" in r.err
+    with open(os.path.join(infra.workdir, "pr.json")) as f:
+        text = f.read()
+    assert json.loads(text)["plan"]["stack"] == "grpc-eks"
+    assert "testing" not in text  # the credentials in use (AWS_SECRET_ACCESS_KEY) never reach it
+    r = infra("apply", "pr.json", timeout=600)
+    assert r.code == 0, r.err[-3000:]
+    assert "47 created" in r.out
+    assert infra("plan", "--detailed-exitcode").code == 0
+
+    # Someone changes the account between the review and the merge: refused, nothing changed.
+    assert infra("plan", "--out", "next.json").code == 0
+    subnet = ec2.describe_subnets(Filters=[{"Name": "tag:infra:id", "Values": ["subnet/public/a"]}])["Subnets"][0]
+    ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[{"Key": "owner", "Value": "someone"}])
+    before = len(infra.mutating_calls())
+    r = infra("apply", "next.json")
+    assert r.code == 1
+    assert "no longer holds" in r.err and f"subnet/public/a (subnet {subnet['SubnetId']}): changed" in r.err, r.err
+    assert len(infra.mutating_calls()) == before
+
+    # Or the config: refused too.
+    assert infra("plan", "--out", "again.json").code == 0
+    infra.write_config(infra.default_config().replace("tags:\n", "tags:\n  team: platform\n", 1))
+    r = infra("apply", "again.json")
+    assert r.code == 1 and "the config is not the one the plan was made from" in r.err, r.err
+    assert len(infra.mutating_calls()) == before
