@@ -9,9 +9,13 @@ use std::process::ExitCode;
 /// Options of `infra plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print the plan as JSON
-    #[arg(long)]
+    /// Print the plan as JSON (the same as --format json)
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+
+    /// How to print the plan: for a person, as JSON, or as markdown for a pull request comment
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
 
     /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
     #[arg(long)]
@@ -20,6 +24,17 @@ pub struct Args {
     /// Also save the plan to FILE, for `infra apply FILE` to apply exactly it (no secrets in it)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+/// The plan's printed forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Grouped by area, with attribute diffs and colours on a terminal.
+    Human,
+    /// Machine-readable, with summary counts and warnings.
+    Json,
+    /// A pull request comment: warnings first, a summary table, details folded.
+    Markdown,
 }
 
 /// The plan as `--json` prints it: the plan's own fields, with the counts and the warnings a
@@ -67,16 +82,22 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         &cx.observed,
         &kinds::attr_rule,
     )?;
-    if args.json {
-        let out = Json {
-            summary: p.counts(),
-            warnings: config::warnings(&cx.loaded.config),
-            plan: &p,
-        };
-        super::emit(serde_json::to_string_pretty(&out)? + "\n")?;
-    } else if !cli.quiet {
-        super::emit(plan::render_human(&p))?;
-        super::print_warnings(&cx.loaded.config);
+    let warnings = config::warnings(&cx.loaded.config);
+    match (args.json, args.format) {
+        (true, _) | (_, Format::Json) => {
+            let out = Json {
+                summary: p.counts(),
+                warnings,
+                plan: &p,
+            };
+            super::emit(serde_json::to_string_pretty(&out)? + "\n")?;
+        }
+        (_, Format::Markdown) => super::emit(plan::render_markdown(&p, &warnings))?,
+        (_, Format::Human) if !cli.quiet => {
+            super::emit(plan::render_human(&p))?;
+            super::print_warnings(&cx.loaded.config);
+        }
+        (_, Format::Human) => {}
     }
     p.check_conflicts()?;
     if let Some(file) = &args.out {

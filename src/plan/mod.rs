@@ -8,7 +8,7 @@ mod steps;
 
 pub use diff::{destroy, diff};
 pub use duplicates::Contest;
-pub use render::render_human;
+pub use render::{render_human, render_markdown};
 pub use saved::Saved;
 pub use steps::{Step, StepKind};
 

@@ -101,6 +101,7 @@ pub fn render_human(plan: &Plan) -> String {
         .filter(|c| c.action != Action::NoOp)
         .collect();
     changed.sort_by(|a, b| (a.area, &a.id).cmp(&(b.area, &b.id)));
+    let replaces = format!("  {}", style("# forces replacement").red());
     let mut area = None;
     for c in changed {
         if area != Some(c.area) {
@@ -134,7 +135,7 @@ pub fn render_human(plan: &Plan) -> String {
         let lines: Vec<(String, String)> = c
             .attrs
             .iter()
-            .flat_map(|a| attr_lines(c.action, a))
+            .flat_map(|a| attr_lines(c.action, a, &replaces))
             .collect();
         let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in lines {
@@ -142,6 +143,105 @@ pub fn render_human(plan: &Plan) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", summary_line(plan.counts()));
+    out
+}
+
+/// The plan as a pull request comment (GitHub-flavoured markdown): warnings first, a summary
+/// table, the changes by area, and each resource's attribute changes folded away.
+pub fn render_markdown(plan: &Plan, warnings: &[String]) -> String {
+    let mut out = format!("### infra plan: stack `{}`\n\n", plan.stack);
+    for w in warnings {
+        let _ = writeln!(out, "> **Warning:** {w}\n");
+    }
+    for c in &plan.conflicts {
+        let _ = writeln!(
+            out,
+            "> **Conflict:** `{}` ({} `{}`) has one of the stack's names but not its tag; apply \
+             stops until it goes.\n",
+            c.id, c.kind, c.physical_id
+        );
+    }
+    for c in &plan.contests {
+        let _ = writeln!(
+            out,
+            "> **Duplicates infra cannot settle:** `{}` ({}) is claimed by {}: {}.\n",
+            c.id,
+            c.kind,
+            c.physical_ids.join(", "),
+            c.why
+        );
+    }
+    let n = plan.counts();
+    let _ = writeln!(
+        out,
+        "| to add | to change | to replace | to destroy |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |",
+        n.create, n.update, n.replace, n.delete
+    );
+    let mut changed: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if changed.is_empty() {
+        let _ = writeln!(out, "No changes: the stack matches the config.");
+    }
+    changed.sort_by(|a, b| (a.area, &a.id).cmp(&(b.area, &b.id)));
+    let mut area = None;
+    for c in &changed {
+        if area != Some(c.area) {
+            let _ = writeln!(
+                out,
+                "\n**{}**\n\n| | resource | kind | AWS id | why |\n|---|---|---|---|---|",
+                c.area
+            );
+            area = Some(c.area);
+        }
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} | {} |",
+            c.action.symbol(),
+            c.id,
+            c.kind,
+            c.physical_id
+                .as_deref()
+                .map(|p| format!("`{p}`"))
+                .unwrap_or_default(),
+            c.reason.as_deref().unwrap_or_default().replace('|', "\\|")
+        );
+    }
+    let details: Vec<String> = changed
+        .iter()
+        .filter(|c| !c.attrs.is_empty())
+        .map(|c| {
+            let lines: String = c
+                .attrs
+                .iter()
+                .flat_map(|a| attr_lines(c.action, a, "  # forces replacement"))
+                .map(|(k, v)| format!("    {k} = {v}\n"))
+                .collect();
+            format!("{} {}\n{lines}", c.action.symbol(), c.id)
+        })
+        .collect();
+    if !details.is_empty() {
+        let _ = write!(
+            out,
+            "\n<details><summary>Attribute changes ({} resources)</summary>\n\n```\n{}```\n\n</details>\n",
+            details.len(),
+            details.join("")
+        );
+    }
+    if !plan.strays.is_empty() {
+        let ids: Vec<String> = plan
+            .strays
+            .iter()
+            .map(|s| format!("{} `{}`", s.kind, s.physical_id))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nTagged with this stack, not made by infra (left alone): {}.",
+            ids.join(", ")
+        );
+    }
     out
 }
 
@@ -155,11 +255,13 @@ pub fn summary_line(c: Counts) -> String {
     )
 }
 
-fn attr_lines(action: Action, a: &AttrChange) -> Vec<(String, String)> {
+/// The lines of one attribute's change, plain; `note` ends each when the change forces a
+/// replacement.
+fn attr_lines(action: Action, a: &AttrChange, note: &str) -> Vec<(String, String)> {
     let note = if a.forces_replacement && action == Action::Replace {
-        format!("  {}", style("# forces replacement").red())
+        note
     } else {
-        String::new()
+        ""
     };
     match (&a.old, &a.new) {
         // Maps (tags) show only the keys that differ.

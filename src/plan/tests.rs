@@ -498,3 +498,57 @@ fn what_kubernetes_left_goes_before_the_network_that_holds_it() {
     );
     assert!(text.contains("left by the VPC CNI"), "{text}");
 }
+
+#[test]
+fn markdown_puts_warnings_first_and_folds_the_attribute_changes() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    let subnet = find(&mut obs, "subnet/private-data/a");
+    subnet
+        .attrs
+        .insert("cidr_block".into(), json!("10.0.40.0/24"));
+    obs.retain(|o| o.id.as_str() != "logs/codebuild");
+    let p = plan(&g, &obs);
+    let text = render_markdown(&p, &["eks.logging is empty".to_string()]);
+    let expected = "### infra plan: stack `grpc-eks`
+
+> **Warning:** eks.logging is empty
+
+| to add | to change | to replace | to destroy |
+|---:|---:|---:|---:|
+| 1 | 1 | 2 | 0 |
+
+**network**
+
+| | resource | kind | AWS id | why |
+|---|---|---|---|---|
+| `-/+` | `rta/private-data/a` | route_table_association | `p-rta-private-data-a` |  |
+| `-/+` | `subnet/private-data/a` | subnet | `p-subnet-private-data-a` |  |
+
+**codebuild**
+
+| | resource | kind | AWS id | why |
+|---|---|---|---|---|
+| `~` | `codebuild/project` | codebuild_project | `p-codebuild-project` |  |
+
+**logs**
+
+| | resource | kind | AWS id | why |
+|---|---|---|---|---|
+| `+` | `logs/codebuild` | log_group |  |  |
+
+<details><summary>Attribute changes (4 resources)</summary>
+
+```
+-/+ rta/private-data/a
+    subnet_id = \"p-subnet-private-data-a\" -> (known after apply)  # forces replacement
+-/+ subnet/private-data/a
+    cidr_block = \"10.0.40.0/24\" -> \"10.0.4.0/24\"  # forces replacement
+~ codebuild/project
+    logs_group_name = \"p-logs-codebuild\" -> (known after apply)
++ logs/codebuild
+    name = \"/aws/codebuild/grpc-eks\"
+";
+    assert!(text.starts_with(expected), "{text}");
+    assert!(text.ends_with("```\n\n</details>\n"), "{text}");
+}

@@ -47,7 +47,7 @@ def test_terraform_one_dash_flags_get_the_right_spelling_and_change_nothing(infr
     assert infra.emu.calls() == []
 
 
-def test_quiet_plan_says_nothing_and_json_carries_counts_and_warnings(infra):
+def test_quiet_plan_says_nothing_json_carries_counts_and_warnings_and_markdown_is_a_pr_comment(infra):
     r = infra("plan", "-q", "--detailed-exitcode")
     assert (r.code, r.out, r.err) == (2, "", "")
 
@@ -55,6 +55,13 @@ def test_quiet_plan_says_nothing_and_json_carries_counts_and_warnings(infra):
     assert plan["summary"] == {"create": 47, "update": 0, "replace": 0, "delete": 0}, plan["summary"]
     assert any("0.0.0.0/0" in w for w in plan["warnings"]), plan["warnings"]
     assert len(plan["changes"]) == 47
+
+    md = infra("plan", "--format", "markdown")
+    assert md.code == 0, md.err
+    lines = md.out.splitlines()
+    assert lines[0] == "### infra plan: stack `grpc-eks`"
+    assert lines[2].startswith("> **Warning:** eks.public_access_cidrs includes 0.0.0.0/0"), md.out[:500]
+    assert "| 47 | 0 | 0 | 0 |" in md.out and "<details><summary>Attribute changes (47 resources)</summary>" in md.out
 
 
 def test_a_reader_that_stops_early_is_not_an_error(infra):
