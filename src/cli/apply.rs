@@ -106,7 +106,7 @@ async fn apply_locked(cli: &Cli, args: &Args, cx: &Session, held: &Lock) -> Resu
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
     if !(cli.quiet && (args.auto_approve || reviewed)) {
         super::emit(plan::render_human(&p))?;
-        super::print_warnings(&cx.loaded.config);
+        super::print_warnings(&super::warnings(&cx.loaded.config, &p));
     }
     p.check_conflicts()
         .map_err(|e| e.context("apply stopped before touching anything"))?;
@@ -182,6 +182,7 @@ async fn destroy_locked(
     }
     if !(cli.quiet && args.run.auto_approve) {
         super::emit(plan::render_human(&p))?;
+        super::print_warnings(&plan::hazards(&p));
     }
     if !args.force {
         refuse_to_strand_images(cx, &p).await?;

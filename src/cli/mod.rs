@@ -191,9 +191,17 @@ fn emit(text: impl AsRef<[u8]>) -> Result<()> {
     }
 }
 
-/// Prints the config's warnings (an open endpoint, no audit log) in yellow, under the plan.
-fn print_warnings(config: &config::Config) {
-    for w in config::warnings(config) {
+/// The config's warnings (an open endpoint, no audit log) and the plan's hazards (capacity
+/// removed, data lost, one-way changes), each with what to do.
+fn warnings(config: &config::Config, p: &crate::plan::Plan) -> Vec<String> {
+    let mut all = config::warnings(config);
+    all.extend(crate::plan::hazards(p));
+    all
+}
+
+/// Prints `warnings` in yellow, under the plan and above any prompt.
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
         println!("{} {w}", console::style("Warning:").yellow().bold());
     }
 }

@@ -1,7 +1,7 @@
 //! `infra plan`: what apply would change; reads only.
 
 use super::{connect, Cli, Session};
-use crate::{config, kinds, lock, plan};
+use crate::{kinds, lock, plan};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,7 +82,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         &cx.observed,
         &kinds::attr_rule,
     )?;
-    let warnings = config::warnings(&cx.loaded.config);
+    let warnings = super::warnings(&cx.loaded.config, &p);
     match (args.json, args.format) {
         (true, _) | (_, Format::Json) => {
             let out = Json {
@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         (_, Format::Markdown) => super::emit(plan::render_markdown(&p, &warnings))?,
         (_, Format::Human) if !cli.quiet => {
             super::emit(plan::render_human(&p))?;
-            super::print_warnings(&cx.loaded.config);
+            super::print_warnings(&warnings);
         }
         (_, Format::Human) => {}
     }

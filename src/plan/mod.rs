@@ -2,12 +2,14 @@
 
 mod diff;
 mod duplicates;
+mod hazards;
 mod render;
 mod saved;
 mod steps;
 
 pub use diff::{destroy, diff};
 pub use duplicates::Contest;
+pub use hazards::hazards;
 pub use render::{render_human, render_markdown};
 pub use saved::Saved;
 pub use steps::{Step, StepKind};

@@ -117,3 +117,10 @@ def test_a_saved_plan_applies_exactly_and_is_refused_once_the_account_or_config_
     r = infra("apply", "again.json")
     assert r.code == 1 and "the config is not the one the plan was made from" in r.err, r.err
     assert len(infra.mutating_calls()) == before
+
+    # A change that removes capacity is said above the prompt, with what to do.
+    infra.write_config(infra.default_config().replace("t3.medium", "t3.large"))
+    r = infra("apply")
+    assert r.code == 1 and "refusing to change the account without confirmation" in r.err, r.err
+    warned = [line for line in r.out.splitlines() if line.startswith("Warning: eks/nodegroup is replaced")]
+    assert warned and "Add capacity first" in warned[0], r.out[-2000:]
