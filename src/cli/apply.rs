@@ -5,7 +5,7 @@ use super::{connect, Cli, Session};
 use crate::exec::{self, Inputs, Outcome};
 use crate::kinds::{self, ecr::repository};
 use crate::lock::{self, Lock};
-use crate::model::Kind;
+use crate::model::{Kind, LogicalId};
 use crate::plan::{self, Plan};
 use crate::report::Style;
 use anyhow::{Context, Result};
@@ -24,6 +24,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
 
+    /// Only this resource and what it needs (destroy: what needs it); repeatable
+    #[arg(long, value_name = "ID")]
+    target: Vec<String>,
+
     /// While another run holds the stack's lock, wait this long for it (e.g. 30s, 15m) instead
     /// of failing at once
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
@@ -38,7 +42,7 @@ pub struct Args {
 
     /// A plan saved by `infra plan --out FILE`: applied exactly, without a prompt, unless the
     /// account or the config changed since it was made
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", conflicts_with = "target")]
     plan: Option<PathBuf>,
 }
 
@@ -94,13 +98,16 @@ pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
 
 async fn apply_locked(cli: &Cli, args: &Args, cx: &Session, held: &Lock) -> Result<ExitCode> {
     let stack = &cx.loaded.config.stack;
-    let p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
+    let mut p = plan::diff(stack, &cx.desired, &cx.observed, &kinds::attr_rule)?;
     let reviewed = match &args.plan {
         Some(file) => {
-            check_saved(file, cx, &p)?;
+            check_saved(file, cx, &mut p)?;
             true
         }
-        None => false,
+        None => {
+            p.narrow(&targets(&args.run))?;
+            false
+        }
     };
     let args = &args.run;
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
@@ -126,7 +133,14 @@ async fn apply_locked(cli: &Cli, args: &Args, cx: &Session, held: &Lock) -> Resu
 }
 
 /// Refuses unless the plan saved in `file` still holds and is the plan `p` made now.
-fn check_saved(file: &Path, cx: &Session, p: &Plan) -> Result<()> {
+/// The `--target` ids.
+fn targets(run: &RunArgs) -> Vec<LogicalId> {
+    run.target.iter().map(LogicalId::new).collect()
+}
+
+/// Refuses unless the plan saved in `file` still holds and is `p` (narrowed to the saved
+/// plan's targets) planned again now.
+fn check_saved(file: &Path, cx: &Session, p: &mut Plan) -> Result<()> {
     let shown = file.display();
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {shown}"))?;
@@ -142,6 +156,7 @@ fn check_saved(file: &Path, cx: &Session, p: &Plan) -> Result<()> {
     saved
         .check(config, &cx.caller.account, &config.region, &cx.observed)
         .with_context(again)?;
+    p.narrow(&saved.targets)?;
     // Compared as the file holds them: JSON does not tell a null value from an absent one.
     let same = serde_json::to_value(&saved.plan.changes)? == serde_json::to_value(&p.changes)?;
     if saved.plan.stack != p.stack || !same {
@@ -168,7 +183,8 @@ async fn destroy_locked(
     let left = kinds::leftovers::find(&cx.aws, stack, &cx.observed)
         .await
         .context("could not look for what Kubernetes left in the stack's network")?;
-    let p = plan::destroy(stack, &cx.desired, &cx.observed, &left)?;
+    let mut p = plan::destroy(stack, &cx.desired, &cx.observed, &left)?;
+    p.narrow(&targets(&args.run))?;
     let mut observed = cx.observed.clone();
     observed.extend(left.into_iter().map(|(o, _)| o));
     if p.changes.is_empty() {
@@ -189,7 +205,12 @@ async fn destroy_locked(
     }
     if !confirm(
         &format!(
-            "Destroy all {} resources of stack {stack}? There is no undo.",
+            "Destroy {} {} resources of stack {stack}? There is no undo.",
+            if args.run.target.is_empty() {
+                "all"
+            } else {
+                "these"
+            },
             p.changes.len()
         ),
         args.run.auto_approve,

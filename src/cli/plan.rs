@@ -1,6 +1,7 @@
 //! `infra plan`: what apply would change; reads only.
 
 use super::{connect, Cli, Session};
+use crate::model::LogicalId;
 use crate::{kinds, lock, plan};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,10 @@ pub struct Args {
     /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
     #[arg(long)]
     detailed_exitcode: bool,
+
+    /// Only this resource and what it needs; repeatable
+    #[arg(long, value_name = "ID")]
+    target: Vec<String>,
 
     /// Also save the plan to FILE, for `infra apply FILE` to apply exactly it (no secrets in it)
     #[arg(long, value_name = "FILE")]
@@ -50,10 +55,11 @@ struct Json<'a> {
 }
 
 /// Writes `p` with what it was made from to `file`.
-fn save(file: &Path, p: &plan::Plan, cx: &Session) -> Result<()> {
+fn save(file: &Path, p: &plan::Plan, targets: Vec<LogicalId>, cx: &Session) -> Result<()> {
     let config = &cx.loaded.config;
     let saved = plan::Saved::new(
         p.clone(),
+        targets,
         config,
         &cx.caller.account,
         &config.region,
@@ -76,12 +82,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         );
     }
     let cx = conn.observe().await?;
-    let p = plan::diff(
+    let mut p = plan::diff(
         &cx.loaded.config.stack,
         &cx.desired,
         &cx.observed,
         &kinds::attr_rule,
     )?;
+    let targets: Vec<LogicalId> = args.target.iter().map(LogicalId::new).collect();
+    p.narrow(&targets)?;
     let warnings = super::warnings(&cx.loaded.config, &p);
     match (args.json, args.format) {
         (true, _) | (_, Format::Json) => {
@@ -101,7 +109,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     }
     p.check_conflicts()?;
     if let Some(file) = &args.out {
-        save(file, &p, &cx)?;
+        save(file, &p, targets, &cx)?;
         if !cli.quiet {
             eprintln!(
                 "Saved this plan to {f}. `infra apply {f}` applies exactly it, and refuses if the \

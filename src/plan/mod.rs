@@ -6,6 +6,7 @@ mod hazards;
 mod render;
 mod saved;
 mod steps;
+mod target;
 
 pub use diff::{destroy, diff};
 pub use duplicates::Contest;

@@ -3,7 +3,7 @@
 //! was made from, never a secret (build secrets are references, see `config::secrets`).
 
 use super::Plan;
-use crate::model::Observed;
+use crate::model::{LogicalId, Observed};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -26,6 +26,9 @@ pub struct Saved {
     pub config: String,
     /// Digest of each resource it read, by `<logical id> (<kind> <AWS id>)`.
     pub observed: BTreeMap<String, String>,
+    /// The `--target` ids it was narrowed to (none: the whole stack).
+    #[serde(default)]
+    pub targets: Vec<LogicalId>,
     /// The plan itself.
     pub plan: Plan,
 }
@@ -55,9 +58,11 @@ pub enum Stale {
 }
 
 impl Saved {
-    /// Records `plan` with digests of `config` and of every resource in `observed`.
+    /// Records `plan` (narrowed to `targets`) with digests of `config` and of every resource
+    /// in `observed`.
     pub fn new<C: Serialize>(
         plan: Plan,
+        targets: Vec<LogicalId>,
         config: &C,
         account: &str,
         region: &str,
@@ -70,6 +75,7 @@ impl Saved {
             region: region.to_string(),
             config: digest(config),
             observed: fingerprints(observed),
+            targets,
             plan,
         }
     }
@@ -148,7 +154,7 @@ fn differences(then: &BTreeMap<String, String>, now: &BTreeMap<String, String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, LogicalId};
+    use crate::model::Kind;
 
     fn plan() -> Plan {
         Plan {
@@ -168,14 +174,14 @@ mod tests {
     #[test]
     fn an_unchanged_account_and_config_keep_the_plan() {
         let observed = [vpc("vpc-1")];
-        let saved = Saved::new(plan(), &"config", "1", "r", &observed);
+        let saved = Saved::new(plan(), Vec::new(), &"config", "1", "r", &observed);
         assert!(saved.check(&"config", "1", "r", &observed).is_ok());
     }
 
     #[test]
     fn any_change_since_is_named() {
         let observed = [vpc("vpc-1"), vpc("vpc-2")];
-        let saved = Saved::new(plan(), &"config", "1", "r", &observed);
+        let saved = Saved::new(plan(), Vec::new(), &"config", "1", "r", &observed);
         let mut edited = vpc("vpc-1");
         edited
             .attrs
@@ -204,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_file_round_trips() {
-        let saved = Saved::new(plan(), &"config", "1", "r", &[vpc("vpc-1")]);
+        let saved = Saved::new(plan(), Vec::new(), &"config", "1", "r", &[vpc("vpc-1")]);
         let text = serde_json::to_string(&saved).unwrap();
         let back: Saved = serde_json::from_str(&text).unwrap();
         assert!(back.check(&"config", "1", "r", &[vpc("vpc-1")]).is_ok());

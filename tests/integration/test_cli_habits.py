@@ -124,3 +124,24 @@ def test_a_saved_plan_applies_exactly_and_is_refused_once_the_account_or_config_
     assert r.code == 1 and "refusing to change the account without confirmation" in r.err, r.err
     warned = [line for line in r.out.splitlines() if line.startswith("Warning: eks/nodegroup is replaced")]
     assert warned and "Add capacity first" in warned[0], r.out[-2000:]
+
+
+def test_target_limits_plan_apply_and_destroy_to_a_resource_and_its_chain(infra, ec2):
+    plan = infra("plan", "--json", "--target", "subnet/public/a").json()
+    assert sorted(c["id"] for c in plan["changes"] if c["action"] != "no-op") == ["subnet/public/a", "vpc"]
+    assert plan["summary"]["create"] == 2
+
+    r = infra("apply", "--auto-approve", "--target", "subnet/public/a")
+    assert r.code == 0 and "2 created" in r.out, r.out[-2000:] + r.err[-2000:]
+    owned = [{"Name": "tag:infra:stack", "Values": ["grpc-eks"]}]
+    assert len(ec2.describe_vpcs(Filters=owned)["Vpcs"]) == 1
+    assert len(ec2.describe_subnets(Filters=owned)["Subnets"]) == 1
+
+    # Destroy the other way round: the target and what needs it, so the VPC stays.
+    r = infra("destroy", "--auto-approve", "--target", "subnet/public/a")
+    assert r.code == 0 and "1 deleted" in r.out, r.out[-2000:] + r.err[-2000:]
+    assert ec2.describe_subnets(Filters=owned)["Subnets"] == []
+    assert len(ec2.describe_vpcs(Filters=owned)["Vpcs"]) == 1
+
+    r = infra("plan", "--target", "subnet/dmz/a")
+    assert r.code == 1 and "--target subnet/dmz/a: no such resource" in r.err, r.err
