@@ -86,6 +86,7 @@ pub async fn follow(aws: &Aws, id: &str, out: &mut impl Write) -> Result<Build> 
     let start = Instant::now();
     let mut last_sign = start;
     let mut printed = 0;
+    let mut running: Option<String> = None;
     let mut delay = Duration::from_millis(200);
     loop {
         let build = describe(aws, id).await?;
@@ -100,6 +101,17 @@ pub async fn follow(aws: &Aws, id: &str, out: &mut impl Write) -> Result<Build> 
             if phase.phase_type() != Some(&BuildPhaseType::Completed) {
                 writeln!(out, "{}", phase_line(phase))?;
             }
+        }
+        // Which phase runs now, said once when it starts: a long BUILD is not a silent one.
+        let now = build.current_phase().filter(|p| *p != "COMPLETED");
+        if !done && now.is_some() && now != running.as_deref() {
+            running = now.map(str::to_string);
+            writeln!(
+                out,
+                "  {:<18} running (build at {}s)",
+                now.unwrap_or_default(),
+                start.elapsed().as_secs()
+            )?;
         }
         out.flush()?;
         if done {

@@ -323,6 +323,26 @@ impl Observed {
     }
 }
 
+/// An AWS id as people read it. Sub-resources without an id of their own are known by their
+/// parts (`grpc-eks-node|arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy`): those read as
+/// the parts' names (`grpc-eks-node / AmazonEKSWorkerNodePolicy`).
+pub fn readable(physical: &str) -> String {
+    if !physical.contains('|') {
+        return physical.to_string();
+    }
+    let name = |part: &str| -> String {
+        match part.strip_prefix("arn:") {
+            Some(rest) => rest.rsplit(['/', ':']).next().unwrap_or(rest).to_string(),
+            None => part.to_string(),
+        }
+    };
+    physical
+        .split('|')
+        .map(name)
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 /// Builds the tag map every owned resource carries: user tags, then the ownership tags.
 pub fn owned_tags(stack: &str, id: &LogicalId, user: &BTreeMap<String, String>) -> Value {
     let mut map: BTreeMap<String, Value> = user
@@ -338,6 +358,19 @@ pub fn owned_tags(stack: &str, id: &LogicalId, user: &BTreeMap<String, String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composite_ids_read_as_their_parts_names() {
+        assert_eq!(
+            readable("grpc-eks-node|arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"),
+            "grpc-eks-node / AmazonEKSWorkerNodePolicy"
+        );
+        assert_eq!(
+            readable("grpc-eks|arn:aws:iam::123456789012:role/grpc-eks-codebuild"),
+            "grpc-eks / grpc-eks-codebuild"
+        );
+        assert_eq!(readable("vpc-0abc"), "vpc-0abc");
+    }
 
     #[test]
     fn json_names_kinds_as_the_plan_text_does() {

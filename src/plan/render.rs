@@ -1,6 +1,7 @@
 //! Human-readable plan output.
 
 use super::{Action, AttrChange, Change, Counts, Plan};
+use crate::model::readable;
 use console::style;
 use serde_json::Value as Json;
 use std::fmt::Write;
@@ -111,7 +112,7 @@ pub fn render_human(plan: &Plan) -> String {
         let physical = c
             .physical_id
             .as_deref()
-            .map(|p| format!(" {p}"))
+            .map(|p| format!(" {}", readable(p)))
             .unwrap_or_default();
         let _ = write!(
             out,
@@ -204,7 +205,7 @@ pub fn render_markdown(plan: &Plan, warnings: &[String]) -> String {
             c.kind,
             c.physical_id
                 .as_deref()
-                .map(|p| format!("`{p}`"))
+                .map(|p| format!("`{}`", readable(p)))
                 .unwrap_or_default(),
             c.reason.as_deref().unwrap_or_default().replace('|', "\\|")
         );

@@ -2,7 +2,7 @@
 //! show. Long waits get a heartbeat so a 10-minute cluster creation does not look like a hang.
 
 use super::{human_duration, Finished, Reporter, Verb};
-use crate::model::LogicalId;
+use crate::model::{readable, LogicalId};
 use crate::retry::{abandoned, Abandoned};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -80,7 +80,11 @@ impl Reporter for Lines {
         let (id, verb, took) = (step.id, step.verb, human_duration(step.elapsed));
         self.steps().remove(id);
         match step.outcome {
-            Ok(Some(physical)) => self.line(&format!("{id}: {} {physical} in {took}", verb.done())),
+            Ok(Some(physical)) => self.line(&format!(
+                "{id}: {} {} in {took}",
+                verb.done(),
+                readable(physical)
+            )),
             Ok(None) => self.line(&format!("{id}: {} in {took}", verb.done())),
             Err(e) if abandoned(e) => self.line(&format!(
                 "{id}: {} abandoned after {took}: {}",

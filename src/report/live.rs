@@ -2,7 +2,7 @@
 //! elapsed time, finished resources scrolling above, and an overall bar at the bottom.
 
 use super::{human_duration, Finished, Reporter, Verb};
-use crate::model::LogicalId;
+use crate::model::{readable, LogicalId};
 use crate::retry::{abandoned, Abandoned};
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -84,7 +84,7 @@ impl Reporter for Live {
                 style("✓").green(),
                 verb.done(),
                 physical
-                    .map(|p| format!(" {}", style(p).dim()))
+                    .map(|p| format!(" {}", style(readable(p)).dim()))
                     .unwrap_or_default()
             ),
             Err(e) if abandoned(e) => format!(

@@ -2,6 +2,7 @@
 phase a failed build stopped in. Builds are checked with boto3."""
 
 import json
+import re
 
 STACK = "grpc-eks"
 
@@ -25,6 +26,9 @@ def test_build_of_the_applied_stack_is_followed_to_success(infra, emulator):
         assert f"  {phase}" in r.out, r.out
     assert "SUCCEEDED: build" in r.out
     assert f"Logs: CloudWatch group /aws/codebuild/{STACK}" in r.out
+    # The phase that runs is said when it starts, so a long BUILD never looks like a hang.
+    assert re.search(r"^  BUILD +running \(build at \d+s\)$", r.out, re.M), r.out
+    assert r.out.index("  BUILD              running") < r.out.index("  BUILD              SUCCEEDED"), r.out
 
     codebuild = emulator.client("codebuild")
     [build_id] = codebuild.list_builds_for_project(projectName=STACK)["ids"]

@@ -6,7 +6,8 @@ import re
 LINE = re.compile(
     r"^\[ *\d+\.\d+s\] (?:"
     r"[A-Za-z0-9/_.\-]+: (?:creating|updating|deleting)"
-    r"|[A-Za-z0-9/_.\-]+: (?:created|updated|deleted)(?: \S+)? in (?:\d+\.\d+s|\d+m\d\ds)"
+    # A sub-resource without an id of its own reads as its parts' names: `role / policy`.
+    r"|[A-Za-z0-9/_.\-]+: (?:created|updated|deleted)(?: \S+(?: / \S+)*)? in (?:\d+\.\d+s|\d+m\d\ds)"
     r"|[A-Za-z0-9/_.\-]+: (?:waiting for|still) .+"
     r")$"
 )
@@ -21,6 +22,9 @@ def test_progress_lines_verbose_calls_and_quiet(infra):
     bad = [l for l in progress if not LINE.match(l)]
     assert bad == [], bad[:5]
     assert any(": waiting for EKS cluster" in l for l in progress)
+    # Internal composite ids never show: an attachment reads as its role's and policy's names.
+    assert "attach/node/AmazonEKSWorkerNodePolicy: created grpc-eks-node / AmazonEKSWorkerNodePolicy in" in r.err
+    assert "|arn:" not in r.err
     assert re.search(r"^Apply complete: 47 created, 0 updated, 0 replaced, 0 deleted in \d+\.\d+s\.$", r.out, re.M)
 
     before = len(infra.emu.calls())
