@@ -18,8 +18,10 @@ fn hazard(c: &Change) -> Option<String> {
     } else {
         "is deleted"
     };
+    let replaced = c.action == Action::Replace;
     Some(match (c.kind, gone) {
-        (Kind::EksNodeGroup, true) => format!(
+        // Destroy deletes it on purpose; only a replacement takes capacity away mid-flight.
+        (Kind::EksNodeGroup, true) if replaced => format!(
             "{id} {verb}: its nodes are drained and gone before new ones exist, so the \
              service is down until they are ready (several minutes). Add capacity first, or \
              apply at a quiet time."
@@ -32,9 +34,12 @@ fn hazard(c: &Change) -> Option<String> {
             "{id} {verb} with every image in it (destroy needs --force while it holds any). \
              Copy the images you need first."
         ),
-        (Kind::LoadBalancer, true) => {
+        (Kind::LoadBalancer, true) if replaced => {
             format!("{id} {verb}: its DNS name changes; update the DNS records that point at it.")
         }
+        (Kind::LoadBalancer, true) => format!(
+            "{id} {verb}: its DNS name stops answering; remove the DNS records that point at it."
+        ),
         (Kind::LogGroup, true) => format!("{id} {verb} with the logs it holds."),
         (Kind::EksCluster, false) if upgrades(c) => format!(
             "{id} upgrades Kubernetes: EKS cannot downgrade a cluster, so this cannot be undone. \
@@ -97,6 +102,7 @@ mod tests {
             upgrade,
             change("vpc", Kind::Vpc, Action::Replace),
             change("eks/nodegroup", Kind::EksNodeGroup, Action::Update),
+            change("eks/nodegroup", Kind::EksNodeGroup, Action::Delete),
         ]);
         let lines = hazards(&p);
         assert_eq!(lines.len(), 3, "{lines:#?}");
