@@ -6,7 +6,7 @@ use crate::graph::Graph;
 use crate::kinds::{self, Outputs, Spec, StepCtx};
 use crate::model::{Kind, LogicalId, Observed};
 use crate::plan::{Action, Change, Plan, StepKind};
-use crate::report::{Finished, Reporter, Verb};
+use crate::report::{Eta, Finished, Reporter, Verb};
 use crate::retry;
 use anyhow::{anyhow, Result};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -107,6 +107,8 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
     }
 
     let mut out = Outcome::default();
+    let mut eta = Eta::new(inp.plan);
+    reporter.eta(eta.remaining());
     let mut running = FuturesUnordered::new();
     // One listener for the whole run: a fresh `ctrl_c()` per loop turn would miss a Ctrl-C
     // pressed between turns (the handler is installed, so the signal is simply lost).
@@ -131,6 +133,7 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                 StepKind::Apply => resolve(inp.desired, &key.0, &outputs),
                 StepKind::Delete => Ok(Spec::default()),
             };
+            eta.started(&key);
             running.push(run_step(&inp, key, change, current, spec, reporter));
         }
         if running.is_empty() {
@@ -138,6 +141,7 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
         }
         tokio::select! {
             Some((key, result)) = running.next() => {
+                eta.finished(&key);
                 let change = changes[&key.0];
                 match result {
                     Ok(new_outputs) => {
@@ -166,6 +170,9 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                         out.abandoned.push(key.0.clone());
                     }
                     Err(e) => out.failures.push((key.0.clone(), e)),
+                }
+                if !out.interrupted {
+                    reporter.eta(eta.remaining());
                 }
             }
             _ = &mut lock_lost, if !out.interrupted => {

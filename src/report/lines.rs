@@ -20,10 +20,15 @@ struct InFlight {
     last_said: Instant,
 }
 
+/// At most one estimate line this often, unless the estimate moves by half.
+const ETA_EVERY: Duration = Duration::from_secs(10);
+
 /// Timestamped progress lines.
 pub struct Lines {
     start: Instant,
     in_flight: Mutex<BTreeMap<LogicalId, InFlight>>,
+    /// The last estimate said, and when.
+    said_eta: Mutex<Option<(Duration, Instant)>>,
 }
 
 impl Lines {
@@ -32,6 +37,7 @@ impl Lines {
         Lines {
             start: Instant::now(),
             in_flight: Mutex::new(BTreeMap::new()),
+            said_eta: Mutex::new(None),
         }
     }
 
@@ -99,6 +105,21 @@ impl Reporter for Lines {
         self.line(
             "interrupted: abandoning waits and starting nothing new; calls already sent finish (Ctrl-C again to exit now)",
         );
+    }
+
+    fn eta(&self, left: Duration) {
+        let mut said = self.said_eta.lock().unwrap_or_else(|e| e.into_inner());
+        let due = match *said {
+            None => true,
+            Some((before, at)) => {
+                let now_before = before.saturating_sub(at.elapsed());
+                at.elapsed() >= ETA_EVERY || left > now_before * 3 / 2 || left < now_before / 2
+            }
+        };
+        if due && !left.is_zero() {
+            *said = Some((left, Instant::now()));
+            self.line(&format!("about {} left", human_duration(left)));
+        }
     }
 
     fn tick(&self) {

@@ -24,7 +24,7 @@ impl Live {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(steps as u64));
         overall.set_style(
-            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} steps  {elapsed}")
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} steps  {elapsed}  {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
@@ -99,6 +99,11 @@ impl Reporter for Live {
             ),
         };
         self.println(line);
+    }
+
+    fn eta(&self, left: Duration) {
+        self.overall
+            .set_message(format!("about {} left", human_duration(left)));
     }
 
     fn interrupted(&self) {

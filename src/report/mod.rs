@@ -1,9 +1,11 @@
 //! What the user sees while the executor works: a live view on a terminal, plain timestamped
 //! lines in CI logs, nothing with `-q`.
 
+mod eta;
 mod lines;
 mod live;
 
+pub use eta::Eta;
 pub use lines::Lines;
 pub use live::Live;
 
@@ -62,6 +64,8 @@ pub trait Reporter: Send + Sync {
     fn finished(&self, step: Finished<'_>);
     /// The user pressed Ctrl-C.
     fn interrupted(&self);
+    /// The estimate of how long the rest of the run takes changed (see [`Eta`]).
+    fn eta(&self, _left: Duration) {}
     /// Called every few seconds while work is in flight (heartbeats, clocks).
     fn tick(&self) {}
     /// The run is over: clear anything drawn.

@@ -9,6 +9,8 @@ LINE = re.compile(
     # A sub-resource without an id of its own reads as its parts' names: `role / policy`.
     r"|[A-Za-z0-9/_.\-]+: (?:created|updated|deleted)(?: \S+(?: / \S+)*)? in (?:\d+\.\d+s|\d+m\d\ds)"
     r"|[A-Za-z0-9/_.\-]+: (?:waiting for|still) .+"
+    # The estimate of what is left, from AWS's typical durations, corrected as steps finish.
+    r"|about (?:\d+\.\ds|\d+m\d\ds) left"
     r")$"
 )
 
@@ -25,6 +27,11 @@ def test_progress_lines_verbose_calls_and_quiet(infra):
     # Internal composite ids never show: an attachment reads as its role's and policy's names.
     assert "attach/node/AmazonEKSWorkerNodePolicy: created grpc-eks-node / AmazonEKSWorkerNodePolicy in" in r.err
     assert "|arn:" not in r.err
+    # The estimate: AWS's figures first (the cluster and its node group, 13 minutes), then the
+    # emulator's pace once its NAT gateway and load balancer are done.
+    etas = [l.split("] about ")[1] for l in progress if l.endswith(" left")]
+    assert etas and etas[0].startswith("13m"), etas
+    assert any(e.endswith("s left") and "m" not in e for e in etas[1:]), etas
     assert re.search(r"^Apply complete: 47 created, 0 updated, 0 replaced, 0 deleted in \d+\.\d+s\.$", r.out, re.M)
 
     before = len(infra.emu.calls())
