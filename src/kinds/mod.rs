@@ -162,6 +162,28 @@ impl<A> Found<A> {
         self.pending = Some(format!("still {state}: apply waits until it is {ready}"));
     }
 
+    /// The engine's observation of it, as a `kind`: its attributes as the plan's JSON.
+    pub fn observed(self, kind: Kind) -> Result<Observed>
+    where
+        A: Attributes,
+    {
+        let attrs = match serde_json::to_value(&self.attrs)? {
+            Json::Object(map) => map.into_iter().collect(),
+            other => anyhow::bail!("{kind} attributes are not a map: {other}"),
+        };
+        Ok(Observed {
+            id: self.id,
+            kind,
+            physical_id: self.physical_id,
+            attrs,
+            outputs: self.outputs,
+            broken: self.broken,
+            pending: self.pending,
+            unowned: self.unowned,
+            stray: false,
+        })
+    }
+
     /// Adds output `key` (builder style).
     pub fn output(mut self, key: &str, value: impl Into<String>) -> Self {
         self.outputs.insert(key.to_string(), value.into());
@@ -326,26 +348,7 @@ impl<R: Resource> ResourceKind for Typed<R> {
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>> {
         let found = self.1.observe(snap).await?;
-        found
-            .into_iter()
-            .map(|f| {
-                let attrs = match serde_json::to_value(&f.attrs)? {
-                    Json::Object(map) => map.into_iter().collect(),
-                    other => anyhow::bail!("{} attributes are not a map: {other}", self.0),
-                };
-                Ok(Observed {
-                    id: f.id,
-                    kind: self.0,
-                    physical_id: f.physical_id,
-                    attrs,
-                    outputs: f.outputs,
-                    broken: f.broken,
-                    pending: f.pending,
-                    unowned: f.unowned,
-                    stray: false,
-                })
-            })
-            .collect()
+        found.into_iter().map(|f| f.observed(self.0)).collect()
     }
 
     async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {

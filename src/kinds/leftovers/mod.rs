@@ -13,11 +13,11 @@ pub mod security_group;
 pub mod target_group;
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::kinds::Attributes;
+use crate::kinds::{Attributes, Found};
 use crate::model::{Kind, LogicalId, Observed};
 use crate::naming;
 use crate::tags::Tags;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use aws_sdk_ec2::types::Filter;
 use std::collections::BTreeMap;
 
@@ -112,21 +112,8 @@ use delete_only;
 /// `attrs` as the engine's observation of leftover `physical` of `kind`, under logical id
 /// `left-by-k8s/<label>`.
 fn observed<A: Attributes>(kind: Kind, label: &str, physical: &str, attrs: &A) -> Result<Observed> {
-    let attrs = match serde_json::to_value(attrs)? {
-        serde_json::Value::Object(map) => map.into_iter().collect(),
-        other => bail!("{kind} attributes are not a map: {other}"),
-    };
-    Ok(Observed {
-        id: LogicalId::new(format!("left-by-k8s/{label}")),
-        kind,
-        physical_id: physical.to_string(),
-        attrs,
-        outputs: crate::kinds::id_outputs(physical),
-        broken: None,
-        pending: None,
-        unowned: false,
-        stray: false,
-    })
+    let id = LogicalId::new(format!("left-by-k8s/{label}"));
+    Found::new(id, physical, attrs.clone()).observed(kind)
 }
 
 /// Everything Kubernetes left in the stack's VPCs and subnets (as `observed` shows them) for
