@@ -32,6 +32,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// DynamoDB: the lock table that keeps runs of one stack from overlapping.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The Price List API, for the plan's cost estimate (always in its own region).
+    pub pricing: aws_sdk_pricing::Client,
     /// The stack's region.
     pub region: String,
     /// The configuration the clients were built from: credentials and endpoints for the one
@@ -79,6 +81,12 @@ impl Aws {
             sts: client!(aws_sdk_sts),
             logs: client!(aws_sdk_cloudwatchlogs),
             dynamodb: client!(aws_sdk_dynamodb),
+            pricing: aws_sdk_pricing::Client::from_conf(
+                aws_sdk_pricing::config::Builder::from(&conf)
+                    .region(Region::new(crate::cost::PRICING_REGION))
+                    .interceptor(CallLog)
+                    .build(),
+            ),
             region: region.to_string(),
             sdk: conf,
         }
@@ -237,7 +245,8 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The codes services use for "these credentials may not do that".
-fn is_access_denied(code: &str) -> bool {
+/// True for the codes AWS services answer when the credentials may not make a call.
+pub fn is_access_denied(code: &str) -> bool {
     matches!(
         code,
         "AccessDenied"

@@ -4,6 +4,7 @@ mod aws;
 mod call_log;
 mod cli;
 mod config;
+mod cost;
 mod delivery;
 mod exec;
 mod graph;

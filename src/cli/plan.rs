@@ -2,7 +2,7 @@
 
 use super::{connect, Cli, Session};
 use crate::model::LogicalId;
-use crate::{kinds, lock, plan};
+use crate::{cost, kinds, lock, plan};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,6 +50,8 @@ struct Json<'a> {
     summary: plan::Counts,
     /// What in the config deserves a second look (the yellow lines of the human plan).
     warnings: Vec<String>,
+    /// What the stack's hourly-billed resources cost per month now and after the change.
+    cost: &'a cost::Cost,
     #[serde(flatten)]
     plan: &'a plan::Plan,
 }
@@ -91,21 +93,31 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     let targets: Vec<LogicalId> = args.target.iter().map(LogicalId::new).collect();
     p.narrow(&targets)?;
     let warnings = super::warnings(&cx.loaded.config, &p);
-    match (args.json, args.format) {
-        (true, _) | (_, Format::Json) => {
+    let quiet = cli.quiet && !args.json && args.format == Format::Human;
+    // A quiet plan prints nothing, so it asks nothing of the Price List API either.
+    let cost = if quiet {
+        None
+    } else {
+        Some(cost::of_plan(&cx.aws, &p, &cx.desired, &cx.observed, &|_| false).await)
+    };
+    match (args.json, args.format, &cost) {
+        (true, _, Some(cost)) | (_, Format::Json, Some(cost)) => {
             let out = Json {
                 summary: p.counts(),
                 warnings,
+                cost,
                 plan: &p,
             };
             super::emit(serde_json::to_string_pretty(&out)? + "\n")?;
         }
-        (_, Format::Markdown) => super::emit(plan::render_markdown(&p, &warnings))?,
-        (_, Format::Human) if !cli.quiet => {
-            super::emit(plan::render_human(&p))?;
+        (_, Format::Markdown, Some(cost)) => {
+            super::emit(plan::render_markdown(&p, &warnings) + &cost.markdown())?
+        }
+        (_, Format::Human, Some(cost)) => {
+            super::emit(plan::render_human(&p) + &cost.human())?;
             super::print_warnings(&warnings);
         }
-        (_, Format::Human) => {}
+        (_, _, None) => {}
     }
     p.check_conflicts()?;
     if let Some(file) = &args.out {
