@@ -256,14 +256,13 @@ def sdk_calls(not_a_client_seen=None):
     """
     fields = declared_clients()
     deps = sdk_dependencies()
-    found = {}
+    found, macros = {}, {}
 
     def add(crate, method, where):
         model, prefix = CRATES[crate]
         op = operations(model).get(method)
         if op:
             found.setdefault(f"{prefix}:{op}", []).append(where)
-        return op is not None
 
     for path in rust_files():
         code = code_of(path.read_text())
@@ -313,20 +312,13 @@ def sdk_calls(not_a_client_seen=None):
                     builders.add(m.group(1))
                     break
 
-        # A client's method named by a macro metavariable: each invocation of that macro in
-        # this file may pass any of its words as the method, so every word of an invocation
-        # that is an operation of the client's service counts (macro_rules are textually
-        # scoped; an exported one used elsewhere would show up as an unknown receiver).
+        # A client's method named by a macro metavariable (`.ec2.$call()`): see below.
         for m in MACRO_METHOD.finditer(code):
             kind, crates = classify(m.start())
             defs = list(re.compile(r"\bmacro_rules!\s*(\w+)").finditer(code, 0, m.start()))
-            if kind != "op" or not defs:
-                continue
-            for inv in re.finditer(rf"\b{defs[-1].group(1)}!\s*[({{\[]", code):
-                body_end = _matching(code, inv.end() - 1)
-                for word in re.finditer(r"\b[a-z_][a-z0-9_]*\b", code[inv.end():body_end]):
-                    for crate in crates:
-                        add(crate, word.group(0), line(inv.end() + word.start()))
+            assert defs, f"{line(m.start())}: a metavariable outside a macro_rules?"
+            if kind == "op":
+                macros.setdefault(defs[-1].group(1), set()).update(crates)
         for m in PATH_CALL.finditer(code):
             if m.group("crate") in CRATES:
                 add(m.group("crate"), m.group("method"), line(m.start("method")))
@@ -344,6 +336,20 @@ def sdk_calls(not_a_client_seen=None):
                     continue
                 for crate in deps:
                     add(crate, method, f"{where} (receiver `{recv}` not recognised)")
+
+    # Any invocation of such a macro, in any file (#[macro_export] ones travel), may pass any
+    # of its words as the method: every word that is an operation of the client's service
+    # counts.
+    for path in rust_files() if macros else []:
+        code = code_of(path.read_text())
+        rel = path.relative_to(ROOT).as_posix()
+        for name, crates in macros.items():
+            for inv in re.finditer(rf"\b{name}!\s*[({{\[]", code):
+                body = code[inv.end():_matching(code, inv.end() - 1)]
+                for word in re.finditer(r"\b[a-z_][a-z0-9_]*\b", body):
+                    where = f"{rel}:{code.count(chr(10), 0, inv.end() + word.start()) + 1}"
+                    for crate in crates:
+                        add(crate, word.group(0), where)
     return found
 
 
