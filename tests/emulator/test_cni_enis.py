@@ -18,6 +18,13 @@ def cluster(emu):
                ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"), (3, "c"))]
     role = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument=trust("eks.amazonaws.com"))["Role"]["Arn"]
     node_role = iam.create_role(RoleName="node", AssumeRolePolicyDocument=trust("ec2.amazonaws.com"))["Role"]["Arn"]
+    for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"):
+        iam.attach_role_policy(RoleName="node", PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+    # A way out for the nodes (an internet gateway as the main route table's default route).
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]
+    ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     # The control plane uses a and b, the nodes b and c: c is the nodes' alone.
     eks.create_cluster(name="prod", roleArn=role, resourcesVpcConfig={"subnetIds": subnets[:2]})
     wait_for(lambda: eks.describe_cluster(name="prod")["cluster"]["status"] == "ACTIVE")

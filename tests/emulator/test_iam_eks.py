@@ -40,18 +40,34 @@ def test_trust_policy_naming_missing_role_is_rejected(emu):
     assert code(err) == "MalformedPolicyDocument"
 
 
-def make_network(emu):
+def make_network(emu, route=True):
     ec2 = emu.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")
                ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
+    if route:
+        route_out(ec2, vpc)
     return ec2, vpc, subnets
+
+
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy")
+
+
+def route_out(ec2, vpc):
+    """An internet gateway as the main route table's default route: nodes can reach EKS."""
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
 
 
 def make_roles(emu):
     iam = emu.client("iam")
     cluster = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument=trust("eks.amazonaws.com"))["Role"]["Arn"]
     node = iam.create_role(RoleName="node", AssumeRolePolicyDocument=trust("ec2.amazonaws.com"))["Role"]["Arn"]
+    for policy in NODE_POLICIES:
+        iam.attach_role_policy(RoleName="node", PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
     return cluster, node
 
 
@@ -104,7 +120,8 @@ def test_eks_lifecycle_nodegroup_asg_and_access_entries(emu):
     assert described["accessConfig"]["authenticationMode"] == "API"
 
     ng = eks.create_nodegroup(clusterName="c", nodegroupName="ng", nodeRole=node_role, subnets=subnets,
-                              scalingConfig={"minSize": 1, "desiredSize": 1, "maxSize": 2}, tags=tags)["nodegroup"]
+                              scalingConfig={"minSize": 1, "desiredSize": 1, "maxSize": 2}, tags=tags,
+                              version="1.35")["nodegroup"]
     assert ng["status"] == "CREATING"
     assert eks.list_tags_for_resource(resourceArn=ng["nodegroupArn"])["tags"] == tags
     asg_name = ng["resources"]["autoScalingGroups"][0]["name"]
@@ -124,8 +141,8 @@ def test_eks_lifecycle_nodegroup_asg_and_access_entries(emu):
     wait_for(lambda: eks.describe_update(name="c", nodegroupName="ng", updateId=update["id"])
              ["update"]["status"] == "Successful")
     assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == "ACTIVE"
-    vu = eks.update_nodegroup_version(clusterName="c", nodegroupName="ng", version="1.31")["update"]
-    wait_for(lambda: eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["version"] == "1.31")
+    vu = eks.update_nodegroup_version(clusterName="c", nodegroupName="ng", version="1.36")["update"]
+    wait_for(lambda: eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["version"] == "1.36")
     assert eks.describe_update(name="c", nodegroupName="ng", updateId=vu["id"])["update"]["status"] == "Successful"
 
     # Access entries.
@@ -177,12 +194,12 @@ def test_cluster_version_update(emu):
     _, _, subnets = make_network(emu)
     cluster_role, _ = make_roles(emu)
     eks = emu.client("eks")
-    eks.create_cluster(name="c", version="1.30", roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
+    eks.create_cluster(name="c", version="1.34", roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
     wait_for(lambda: eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE")
-    update = eks.update_cluster_version(name="c", version="1.31")["update"]
+    update = eks.update_cluster_version(name="c", version="1.35")["update"]
     assert eks.describe_cluster(name="c")["cluster"]["status"] == "UPDATING"
     assert eks.list_updates(name="c")["updateIds"] == [update["id"]]
-    wait_for(lambda: eks.describe_cluster(name="c")["cluster"]["version"] == "1.31")
+    wait_for(lambda: eks.describe_cluster(name="c")["cluster"]["version"] == "1.35")
     assert eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE"
     cfg = eks.update_cluster_config(name="c", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})["update"]
     wait_for(lambda: eks.describe_update(name="c", updateId=cfg["id"])["update"]["status"] == "Successful")
@@ -193,7 +210,7 @@ def test_cluster_gets_its_security_group_and_loses_it_with_the_cluster(emu):
     ec2, vpc, subnets = make_network(emu)
     cluster_role, _ = make_roles(emu)
     eks = emu.client("eks")
-    eks.create_cluster(name="c", version="1.31", roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
+    eks.create_cluster(name="c", version="1.35", roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
     config = eks.describe_cluster(name="c")["cluster"]["resourcesVpcConfig"]
     assert config["vpcId"] == vpc
     [group] = ec2.describe_security_groups(GroupIds=[config["clusterSecurityGroupId"]])["SecurityGroups"]
@@ -448,6 +465,8 @@ def test_eks_roles_with_source_conditions_cannot_be_assumed(emu):
     with pytest.raises(ClientError) as err:
         eks.create_nodegroup(clusterName="c", nodegroupName="ng", nodeRole=node_role, subnets=subnets)
     assert code(err) == "InvalidParameterException"
+    assert message(err) == ("Following required service principals [ec2.amazonaws.com] were not found in the "
+                            f"trust relationships of nodeRole {node_role}")
 
 
 def test_node_group_rolls_out_a_new_launch_template_version(emu):
@@ -474,7 +493,7 @@ def test_node_group_rolls_out_a_new_launch_template_version(emu):
              ["update"]["status"] == "Successful")
     assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["launchTemplate"]["version"] == "2"
     # Another template altogether is refused: a node group keeps the template it was made with.
-    other = ec2.create_launch_template(LaunchTemplateName="other", LaunchTemplateData={})["LaunchTemplate"]
+    other = ec2.create_launch_template(LaunchTemplateName="other", LaunchTemplateData={"InstanceType": "t3.medium"})["LaunchTemplate"]
     with pytest.raises(ClientError) as err:
         eks.update_nodegroup_version(clusterName="c", nodegroupName="ng",
                                      launchTemplate={"id": other["LaunchTemplateId"], "version": "1"})

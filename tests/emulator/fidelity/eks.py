@@ -18,14 +18,29 @@ What moto 5.2.5 does differently (checked against moto/eks/models.py and respons
 - UpdateClusterConfig (moto's) replaces resourcesVpcConfig wholesale and accepts anything: AWS
   allows exactly one kind of update per call, refuses one that changes nothing, and refuses
   any while another update of the cluster is in progress;
-- a deleted node group leaves nothing; on AWS the VPC CNI's interfaces often stay (enis.py).
+- a deleted node group leaves nothing; on AWS the VPC CNI's interfaces often stay (enis.py);
+- DescribeClusterVersions is not implemented; CreateCluster takes any version string and
+  defaults to 1.19 (AWS refuses a version it no longer offers and defaults to its default
+  version); upgradePolicy is dropped (AWS stores it, EXTENDED unless sent);
+- a node group defaults to 1.19 whatever the cluster's version (AWS: the cluster's) and may be
+  newer than the cluster; UpdateClusterVersion jumps or downgrades freely (AWS: one minor up,
+  only once every node group is on the cluster's version);
+- CreateNodegroup accepts any node role: AWS names a trust policy without ec2.amazonaws.com
+  ("Following required service principals ...") and a role without the node policies
+  ("... Amazon EKS Managed Policies ..."), both also while IAM has not propagated them;
+- a node group always becomes ACTIVE; on AWS its instances cannot join the cluster from subnets
+  with no route out (no NAT/internet gateway, nor the VPC endpoints a private cluster needs),
+  and it ends CREATE_FAILED with a NodeCreationFailure health issue.
 """
 
+import base64
 import ipaddress
 import json
+import time
 import types
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import moto.eks.urls as eks_urls
@@ -39,6 +54,7 @@ from moto.eks.exceptions import (
     ResourceNotFoundException,
 )
 from moto.eks.models import Cluster, EKSBackend, Nodegroup
+from moto.iam.models import IAMBackend
 from moto.eks.responses import EKSResponse
 
 import state
@@ -78,6 +94,269 @@ def _check_role(role_arn: str, service: str, cluster_name: str) -> None:
     # trust statement conditioned on them does not let it in (iam.py).
     if not iam.assumable(role_arn, service, context={}):
         raise _invalid(ROLE_NOT_ASSUMABLE.format(arn=role_arn), cluster_name)
+
+
+# ---------------------------------------------------------------- Kubernetes versions
+
+_VERSIONS_FILE = json.loads((Path(__file__).parent / "eks_versions.json").read_text())
+AS_OF = date.fromisoformat(_VERSIONS_FILE["as_of"])
+DEFAULT_VERSION = _VERSIONS_FILE["default"]
+
+
+def _midnight(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+
+
+def version_status(entry: dict) -> str:
+    """Support status on the table's as_of day: extended support starts on the end-of-standard
+    date and ends on the end-of-extended date (billing "starts at the beginning of the day that
+    the version reaches end of standard support", User Guide release calendar)."""
+    if AS_OF < date.fromisoformat(entry["endOfStandardSupportDate"]):
+        return "STANDARD_SUPPORT"
+    if AS_OF < date.fromisoformat(entry["endOfExtendedSupportDate"]):
+        return "EXTENDED_SUPPORT"
+    return "UNSUPPORTED"
+
+
+# The one table of versions, newest first, each with its status on as_of.
+VERSIONS = [{**v, "versionStatus": version_status(v)} for v in _VERSIONS_FILE["versions"]]
+_BY_VERSION = {v["clusterVersion"]: v for v in VERSIONS}
+
+
+def offered(version: str) -> bool:
+    """New clusters may use any version in standard or extended support ("You can create new
+    Amazon EKS clusters on any version offered in standard or extended support"; "On the end of
+    extended support date, you can no longer create new Amazon EKS clusters with the unsupported
+    version", User Guide)."""
+    entry = _BY_VERSION.get(version)
+    return entry is not None and entry["versionStatus"] != "UNSUPPORTED"
+
+
+def _minor(version: str) -> tuple[int, int] | None:
+    try:
+        major, minor = version.split(".")
+        return int(major), int(minor)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _unsupported_version(version, cluster_name: str) -> InvalidParameterException:
+    # AWS's text: "InvalidParameterException: unsupported Kubernetes version 1.29" (CreateCluster
+    # in 2026, nathanielecon/ContinuityOps BF-2026-012; earlier without the version, rancher#27777).
+    return _invalid(f"unsupported Kubernetes version {version}", cluster_name)
+
+
+def _version_view(entry: dict) -> dict:
+    status = entry["versionStatus"]
+    return {
+        "clusterVersion": entry["clusterVersion"],
+        "clusterType": "eks",
+        "defaultPlatformVersion": entry["defaultPlatformVersion"],
+        "defaultVersion": entry["clusterVersion"] == DEFAULT_VERSION,
+        "releaseDate": _midnight(entry["releaseDate"]),
+        "endOfStandardSupportDate": _midnight(entry["endOfStandardSupportDate"]),
+        "endOfExtendedSupportDate": _midnight(entry["endOfExtendedSupportDate"]),
+        # The deprecated `status` spells the same thing in lower case (model ClusterVersionStatus).
+        "status": status.lower().replace("_", "-"),
+        "versionStatus": status,
+        "kubernetesPatchVersion": entry["kubernetesPatchVersion"],
+    }
+
+
+def _truthy(values) -> bool:
+    return bool(values) and str(values[0]).lower() == "true"
+
+
+def describe_cluster_versions(self):
+    """Filters (model DescribeClusterVersionsRequest): clusterType (only `eks` exists here),
+    clusterVersions, versionStatus (or the deprecated lower-case `status`), defaultOnly. Without
+    includeAll, a status filter or named versions, only versions still offered are listed."""
+    query = self.querystring
+    cluster_type = (query.get("clusterType") or [None])[0]
+    wanted = set(query.get("clusterVersions") or [])
+    status = (query.get("versionStatus") or [None])[0]
+    old_status = (query.get("status") or [None])[0]
+    if old_status and not status:
+        status = old_status.upper().replace("-", "_")
+    entries = [e for e in VERSIONS
+               if (_truthy(query.get("includeAll")) or wanted or status
+                   or e["versionStatus"] != "UNSUPPORTED")
+               and (not cluster_type or cluster_type == "eks")
+               and (not wanted or e["clusterVersion"] in wanted)
+               and (not status or e["versionStatus"] == status)
+               and (not _truthy(query.get("defaultOnly")) or e["clusterVersion"] == DEFAULT_VERSION)]
+    start = _page_start((query.get("nextToken") or [None])[0])
+    size = int((query.get("maxResults") or [100])[0])
+    page = entries[start:start + size]
+    result = {"clusterVersions": [_version_view(e) for e in page]}
+    if start + size < len(entries):
+        result["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
+    return ActionResult(result)
+
+
+def _page_start(token) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.b64decode(token).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid("The nextToken is invalid.") from None
+
+
+def _check_cluster_update(cluster: Cluster, target: str) -> None:
+    """One minor version up, onto a version EKS offers, with every node group on the cluster's
+    version (API reference UpdateClusterVersion: "all of your node groups' Kubernetes versions
+    must match the cluster's Kubernetes version")."""
+    have, want = _minor(cluster.version), _minor(target)
+    if have is None or want is None or want != (have[0], have[1] + 1):
+        # AWS's text (terraform-aws-modules users, e.g. "from 1.18 to 1.20", "from 1.31 to 1.30";
+        # rancher/rancher#40673, #43316): a downgrade, a jump and a no-op alike.
+        raise _invalid(f"Unsupported Kubernetes minor version update from {cluster.version} to {target}",
+                       cluster.name)
+    if not offered(target):
+        raise _unsupported_version(target, cluster.name)
+    behind = sorted(n for n, ng in cluster.nodegroups.items() if ng.version != cluster.version)
+    if behind:
+        # AWS's text (hashicorp/terraform-provider-aws#19478; awsdocs/amazon-eks-user-guide#475).
+        raise _invalid(f"Nodegroups {', '.join(behind)} must be updated to match cluster version "
+                       f"{cluster.version} before updating cluster version", cluster.name)
+
+
+def _check_nodegroup_version(cluster: Cluster, version: str, current: str | None = None) -> None:
+    """A node group may not be newer than its cluster (kubelet must not be newer than the API
+    server: Kubernetes version skew policy; eksctl#3727: EKS refuses it), nor move down. The
+    wording is this layer's: AWS's text was not found."""
+    want, top = _minor(version), _minor(cluster.version)
+    if want is None or top is None or want > top:
+        raise _invalid(f"Requested Nodegroup Kubernetes version {version} is newer than the "
+                       f"cluster's Kubernetes version {cluster.version}", cluster.name)
+    if current is not None and _minor(current) is not None and want < _minor(current):
+        raise _invalid(f"Unsupported Kubernetes minor version update from {current} to {version}",
+                       cluster.name)
+
+
+# ---------------------------------------------------------------- the node role
+
+EC2_PRINCIPAL_MISSING = (
+    "Following required service principals [ec2.amazonaws.com] were not found in the trust "
+    "relationships of nodeRole {arn}"
+)
+MANAGED_POLICIES_MISSING = (
+    "The provided role doesn't have the Amazon EKS Managed Policies associated with it. Please "
+    "ensure the following policies [{policies}] are attached"
+)
+WORKER_NODE_POLICY = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
+# EKS's error names ReadOnly; the User Guide ("Amazon EKS node IAM role") now gives PullOnly as
+# the policy providing the image permissions, so either is taken as the ECR one.
+ECR_POLICIES = ("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly")
+
+
+def _visible_policies(role) -> set[str]:
+    """Managed policies attached to the role that EKS can see: an attachment reaches EKS after
+    the IAM propagation delay, like the role itself (iam.py)."""
+    attached = getattr(role, "_emu_attached_at", {})
+    propagating = state.SETTINGS.iam_propagation
+    held = "iam_propagation" in state.SETTINGS.hold
+    now = time.time()
+    return {arn for arn in role.managed_policies
+            if not propagating or (not held and now >= attached.get(arn, 0))}
+
+
+def _check_node_role(role_arn: str, cluster_name: str) -> None:
+    """CreateNodegroup's checks of nodeRole, in AWS's words. A role that does not exist keeps
+    the generic "could not be assumed" text (no AWS sample for node groups was found)."""
+    if not iam.role_exists(role_arn):
+        raise _invalid(ROLE_NOT_ASSUMABLE.format(arn=role_arn), cluster_name)
+    if not iam.assumable(role_arn, "ec2.amazonaws.com", context={}):
+        # AWS's text (eksctl-io/eksctl#3290; aws/aws-k8s-tester's recorded response): a trust
+        # policy without ec2.amazonaws.com, and one IAM has not propagated yet, read the same.
+        raise _invalid(EC2_PRINCIPAL_MISSING.format(arn=role_arn), cluster_name)
+    match = iam.ROLE_ARN.match(role_arn)
+    role = next(r for r in iam.iam_backends[match.group(1)]["global"].get_roles() if r.arn == role_arn)
+    visible = _visible_policies(role)
+    missing = [] if WORKER_NODE_POLICY in visible else [WORKER_NODE_POLICY]
+    if not visible.intersection(ECR_POLICIES):
+        missing.append(ECR_POLICIES[0])
+    if missing:
+        # AWS's text (aws/containers-roadmap#1610; eksctl docs, iam-policies page).
+        raise _invalid(MANAGED_POLICIES_MISSING.format(policies=", ".join(missing)), cluster_name)
+
+
+def _attach_role_policy(original):
+    def attach_role_policy(self, policy_arn, role_name):
+        original(self, policy_arn, role_name)
+        role = self.get_role(role_name)
+        if not hasattr(role, "_emu_attached_at"):
+            role._emu_attached_at = {}
+        role._emu_attached_at[policy_arn] = time.time() + state.scaled("iam_propagation")
+
+    return attach_role_policy
+
+
+# ---------------------------------------------------------------- can the nodes join?
+
+# Interface endpoints nodes need without a route out (User Guide "Private cluster requirements":
+# EC2, and ECR api + dkr with S3 for image layers). STS is needed only by pods using IAM roles
+# for service accounts, CloudWatch Logs, ELB and the others only by what uses them.
+NODE_INTERFACE_ENDPOINTS = ("ec2", "ecr.api", "ecr.dkr")
+
+
+def _route_table_of(ec2: Any, subnet_id: str, vpc_id: str):
+    tables = [t for t in ec2.route_tables.values() if t.vpc_id == vpc_id]
+    explicit = next((t for t in tables if subnet_id in t._associations.values()), None)
+    return explicit or next((t for t in tables if t.main_association_id is not None), None)
+
+
+def _route_out(ec2: Any, table) -> bool:
+    for route in table.routes if table else []:
+        if route.destination_cidr_block != "0.0.0.0/0":
+            continue
+        if route.nat_gateway is not None:
+            nat = ec2.nat_gateways.get(route.nat_gateway.id)
+            if nat is not None and nat.state == "available":
+                return True
+        elif route.gateway is not None and route.gateway.id.startswith("igw-"):
+            if route.gateway.id in ec2.internet_gateways and getattr(route.gateway, "vpc", None):
+                return True
+        elif route.transit_gateway is not None or route.instance is not None or route.interface is not None:
+            return True
+    return False
+
+
+def _private_path(ec2: Any, region: str, vpc_id: str, table, cluster: Cluster) -> bool:
+    endpoints = [e for e in ec2.vpc_end_points.values() if e.vpc_id == vpc_id and e.state == "available"]
+    names = {e.service_name for e in endpoints
+             if (e.vpc_endpoint_type or "").lower() == "interface" and e.private_dns_enabled}
+    if any(f"com.amazonaws.{region}.{svc}" not in names for svc in NODE_INTERFACE_ENDPOINTS):
+        return False
+    s3 = any(e.service_name == f"com.amazonaws.{region}.s3" and (e.vpc_endpoint_type or "Gateway").lower() == "gateway"
+             and table is not None and table.id in (e.route_table_ids or []) for e in endpoints)
+    # "Your cluster must have endpoint private access enabled. This is required for nodes to
+    # register with the cluster endpoint." (same page)
+    return s3 and bool((cluster.resources_vpc_config or {}).get("endpointPrivateAccess"))
+
+
+def _nodes_can_join(backend: EKSBackend, cluster: Cluster, ng: Nodegroup) -> bool:
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    for subnet_id in ng.subnets or []:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except Exception:  # gone since: no nodes there
+            return False
+        table = _route_table_of(ec2, subnet_id, subnet.vpc_id)
+        if not (_route_out(ec2, table) or _private_path(ec2, backend.region_name, subnet.vpc_id, table, cluster)):
+            return False
+    return True
+
+
+def _node_instances(backend: EKSBackend, ng: Nodegroup) -> list[str]:
+    autoscaling = autoscaling_backends[backend.account_id][backend.region_name]
+    ids = []
+    for group in ng.resources.get("autoScalingGroups", []):
+        asg = autoscaling.autoscaling_groups.get(group["name"])
+        ids += [s.instance.id for s in (asg.instance_states if asg else [])]
+    return ids
 
 
 # ---------------------------------------------------------------- endpoint access and logging
@@ -266,6 +545,10 @@ def _delete_cluster_security_group(backend: EKSBackend, cluster: Cluster) -> Non
 def _create_cluster(original):
     def create_cluster(self, name, role_arn, resources_vpc_config, *args, **kwargs):
         if name not in self.clusters:
+            # Without a version EKS uses its default one (model CreateClusterRequest.version).
+            kwargs["version"] = kwargs.get("version") or DEFAULT_VERSION
+            if not offered(kwargs["version"]):
+                raise _unsupported_version(kwargs["version"], name)
             _check_cidrs((resources_vpc_config or {}).get("publicAccessCidrs"), name)
             _check_role(role_arn, "eks.amazonaws.com", name)
         cluster = original(self, name, role_arn, resources_vpc_config, *args, **kwargs)
@@ -313,7 +596,11 @@ def _create_nodegroup(original):
     def create_nodegroup(self, cluster_name, node_role, nodegroup_name, subnets, *args, **kwargs):
         cluster = self.clusters.get(cluster_name)
         if cluster is not None and nodegroup_name not in cluster.nodegroups and cluster.is_active:
-            _check_role(node_role, "ec2.amazonaws.com", cluster_name)
+            # A node group runs its cluster's version unless told otherwise (model
+            # CreateNodegroupRequest.version); moto defaulted to 1.19.
+            kwargs["version"] = kwargs.get("version") or cluster.version
+            _check_nodegroup_version(cluster, kwargs["version"])
+            _check_node_role(node_role, cluster_name)
         ng = original(self, cluster_name, node_role, nodegroup_name, subnets, *args, **kwargs)
         # moto shares one module-level dict as the default scaling config: copy it.
         ng.scaling_config = dict(ng.scaling_config)
@@ -322,8 +609,18 @@ def _create_nodegroup(original):
         _create_asg(self, cluster, ng)
 
         def activate() -> None:
-            if ng.status == "CREATING":
+            if ng.status != "CREATING":
+                return
+            if _nodes_can_join(self, cluster, ng):
                 ng.status = "ACTIVE"
+                return
+            # The instances boot but cannot reach EKS, ECR or EC2; AWS gives up on them
+            # (User Guide "Troubleshoot", NodeCreationFailure: "Instances failed to join the
+            # kubernetes cluster").
+            ng.status = "CREATE_FAILED"
+            ng.health = {"issues": [{"code": "NodeCreationFailure",
+                                     "message": "Instances failed to join the kubernetes cluster",
+                                     "resourceIds": _node_instances(self, ng)}]}
 
         state.later("eks_nodegroup_create", activate, subject=nodegroup_name)
         return ng
@@ -446,6 +743,10 @@ def _create_cluster_response(original):
             "bootstrapClusterCreatorAdminPermissions": access.get(
                 "bootstrapClusterCreatorAdminPermissions", True),
         }
+        # moto drops upgradePolicy; AWS keeps it, EXTENDED when not sent (model
+        # UpgradePolicyRequest: "The default value is EXTENDED").
+        policy = self._get_param("upgradePolicy") or {}
+        cluster.upgrade_policy = {"supportType": policy.get("supportType") or "EXTENDED"}
         return result
 
     return create_cluster
@@ -460,7 +761,7 @@ def _require_no_update(cluster: Cluster, kind: str) -> None:
                       f"{running['id']} in progress", cluster.name)
 
 
-def _update_kinds(vpc: dict, logging, access) -> list[str]:
+def _update_kinds(vpc: dict, logging, access, upgrade=None) -> list[str]:
     kinds = []
     if any(key in vpc for key in ENDPOINT_KEYS):
         kinds.append("EndpointAccessUpdate")
@@ -470,6 +771,8 @@ def _update_kinds(vpc: dict, logging, access) -> list[str]:
         kinds.append("LoggingUpdate")
     if access:
         kinds.append("AccessConfigUpdate")
+    if upgrade:
+        kinds.append("UpgradePolicyUpdate")
     return kinds
 
 
@@ -531,7 +834,8 @@ def update_cluster_config(self):
     vpc = self._get_param("resourcesVpcConfig") or {}
     logging = self._get_param("logging")
     access = self._get_param("accessConfig")
-    kinds = _update_kinds(vpc, logging, access)
+    upgrade = self._get_param("upgradePolicy")
+    kinds = _update_kinds(vpc, logging, access, upgrade)
     if len(kinds) > 1:
         # AWS's text (cloud-custodian#9250, aws-cdk#21439, cluster-api-provider-aws#4918).
         raise _invalid("Only one type of update can be allowed.", cluster.name)
@@ -554,6 +858,12 @@ def update_cluster_config(self):
         def apply() -> None:
             cluster.logging = _logging_view(enabled)
             _log_group(backend, cluster)
+    elif kind == "UpgradePolicyUpdate":
+        support = upgrade.get("supportType") or "EXTENDED"
+        params = [{"type": "UpgradePolicy", "value": support}]
+
+        def apply() -> None:
+            cluster.upgrade_policy = {"supportType": support}
     else:
         params = [{"type": "AuthenticationMode", "value": access.get("authenticationMode", "")}]
 
@@ -568,6 +878,7 @@ def update_cluster_version(self):
     _require_no_update(cluster, "VersionUpdate")
     _require_active(cluster, "Cluster", cluster.name)
     version = self._get_param("version")
+    _check_cluster_update(cluster, version)
 
     def apply() -> None:
         cluster.version = version
@@ -611,7 +922,10 @@ def update_nodegroup_version(self):
     cluster = _cluster(self)
     ng = _nodegroup(self, cluster)
     _require_active(ng, "Nodegroup", ng.nodegroup_name)
-    version = self._get_param("version") or cluster.version
+    # Without a version the node group keeps its own (API reference UpdateNodegroupVersion: "If
+    # no version is specified, then the Kubernetes version of the node group does not change").
+    version = self._get_param("version") or ng.version
+    _check_nodegroup_version(cluster, version, ng.version)
     release = self._get_param("releaseVersion")
     template = _new_template_version(self, ng)
 
@@ -802,6 +1116,7 @@ NEW_PATHS = {
     "{0}/clusters/(?P<name>[^/]+)/updates$": None,
     "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": None,
     "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": None,
+    "{0}/cluster-versions$": None,
 }
 
 
@@ -810,16 +1125,18 @@ def install() -> None:
     wrap(EKSBackend, "delete_cluster", _delete_cluster)
     wrap(EKSBackend, "create_nodegroup", _create_nodegroup)
     wrap(EKSBackend, "delete_nodegroup", _delete_nodegroup)
+    wrap(IAMBackend, "attach_role_policy", _attach_role_policy)
     EKSBackend.tag_resource = _tag_resource
     EKSBackend.untag_resource = _untag_resource
     EKSBackend.list_tags_for_resource = _list_tags_for_resource
     Cluster.access_config = {"authenticationMode": "CONFIG_MAP"}
+    Cluster.upgrade_policy = {"supportType": "EXTENDED"}
     wrap(EKSResponse, "create_cluster", _create_cluster_response)
     for handler in (update_cluster_config, update_cluster_version, update_nodegroup_config,
                     update_nodegroup_version, describe_update, list_updates, create_access_entry,
                     describe_access_entry, update_access_entry, list_access_entries,
                     delete_access_entry, associate_access_policy, list_associated_access_policies,
-                    disassociate_access_policy, untag_resource):
+                    disassociate_access_policy, untag_resource, describe_cluster_versions):
         setattr(EKSResponse, handler.__name__, handler)
     dispatch = EKSResponse.dispatch
     for path in NEW_PATHS:
