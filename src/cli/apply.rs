@@ -1,7 +1,7 @@
 //! `infra apply` and `infra destroy`: show the plan, confirm, execute, summarise.
 
 use super::confirm::confirm;
-use super::{connect, Cli, Session};
+use super::{connect, Cli, Session, VersionCheck};
 use crate::exec::{self, Inputs, Outcome};
 use crate::kinds::{self, ecr::repository};
 use crate::lock::{self, Lock};
@@ -58,7 +58,11 @@ pub struct DestroyArgs {
 }
 
 /// Takes the stack's lock (waiting up to `--lock-timeout`), then reads the account under it.
-async fn lock_and_observe(cli: &Cli, run: &RunArgs) -> Result<(Session, Lock)> {
+async fn lock_and_observe(
+    cli: &Cli,
+    run: &RunArgs,
+    check: VersionCheck,
+) -> Result<(Session, Lock)> {
     let conn = connect(cli).await?;
     let stack = conn.loaded.config.stack.clone();
     let waiting = |h: &lock::Holder| {
@@ -72,7 +76,7 @@ async fn lock_and_observe(cli: &Cli, run: &RunArgs) -> Result<(Session, Lock)> {
     let held = lock::acquire(&conn.aws, &stack, &conn.caller, run.lock_timeout, waiting)
         .await
         .map_err(anyhow::Error::new)?;
-    match conn.observe().await {
+    match conn.observe(check).await {
         Ok(session) => Ok((session, held)),
         Err(e) => {
             release(held).await;
@@ -90,7 +94,7 @@ async fn release(held: Lock) {
 
 /// Plans, confirms and applies, holding the stack's lock.
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
-    let (cx, held) = lock_and_observe(cli, &args.run).await?;
+    let (cx, held) = lock_and_observe(cli, &args.run, VersionCheck::Strict).await?;
     let result = apply_locked(cli, args, &cx, &held).await;
     release(held).await;
     result
@@ -113,7 +117,7 @@ async fn apply_locked(cli: &Cli, args: &Args, cx: &Session, held: &Lock) -> Resu
     // With -q and nobody to confirm, the plan is noise; conflicts still fail loudly below.
     if !(cli.quiet && (args.auto_approve || reviewed)) {
         super::emit(plan::render_human(&p))?;
-        super::print_warnings(&super::warnings(&cx.loaded.config, &p));
+        super::print_warnings(&super::warnings(cx, &p));
     }
     p.check_conflicts()
         .map_err(|e| e.context("apply stopped before touching anything"))?;
@@ -167,7 +171,7 @@ fn check_saved(file: &Path, cx: &Session, p: &mut Plan) -> Result<()> {
 
 /// Plans the deletion of everything the stack owns, confirms and deletes, holding the lock.
 pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
-    let (cx, held) = lock_and_observe(cli, &args.run).await?;
+    let (cx, held) = lock_and_observe(cli, &args.run, VersionCheck::Lenient).await?;
     let result = destroy_locked(cli, args, &cx, &held).await;
     release(held).await;
     result

@@ -16,7 +16,8 @@ mod unlock;
 use crate::aws::{Aws, Caller};
 use crate::config::{self, Loaded};
 use crate::graph::Graph;
-use crate::model::Observed;
+use crate::kinds::eks::versions::{self, Versions};
+use crate::model::{Kind, Observed};
 use crate::{observe, stack};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -163,12 +164,26 @@ fn init_tracing(verbose: u8, quiet: bool) {
 
 /// The config, its desired graph, and what the account holds now.
 struct Session {
+    /// The config, `eks.version` resolved against EKS's list and the live cluster.
     loaded: Loaded,
     desired: Graph,
     aws: Aws,
     /// Who the credentials belong to, asked of STS once per run.
     caller: Caller,
     observed: Vec<Observed>,
+    /// The Kubernetes versions EKS offers, for the plan's cost.
+    versions: Versions,
+    /// What resolving the version found worth a warning (extended support, an upgrade EKS made).
+    version_warnings: Vec<String>,
+}
+
+/// How a command treats a configured Kubernetes version it cannot apply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum VersionCheck {
+    /// Refuse, before any change: plan and apply.
+    Strict,
+    /// Carry on with the live version: destroy, list and output do not change the cluster.
+    Lenient,
 }
 
 /// A valid config and the account it is for, before anything is read from it.
@@ -191,10 +206,11 @@ fn emit(text: impl AsRef<[u8]>) -> Result<()> {
     }
 }
 
-/// The config's warnings (an open endpoint, no audit log) and the plan's hazards (capacity
-/// removed, data lost, one-way changes), each with what to do.
-fn warnings(config: &config::Config, p: &crate::plan::Plan) -> Vec<String> {
-    let mut all = config::warnings(config);
+/// The config's warnings (an open endpoint, no audit log), the version's (extended support),
+/// and the plan's hazards (capacity removed, data lost, one-way changes), each with what to do.
+fn warnings(cx: &Session, p: &crate::plan::Plan) -> Vec<String> {
+    let mut all = config::warnings(&cx.loaded.config);
+    all.extend(cx.version_warnings.iter().cloned());
     all.extend(crate::plan::hazards(p));
     all
 }
@@ -228,36 +244,66 @@ async fn connect(cli: &Cli) -> Result<Connected> {
 }
 
 impl Connected {
-    /// Reads what the account holds of the stack.
-    async fn observe(self) -> Result<Session> {
+    /// Reads what the account holds of the stack and which Kubernetes versions EKS offers,
+    /// and builds the desired stack with the version that follows from both.
+    async fn observe(self, check: VersionCheck) -> Result<Session> {
         let Connected {
-            loaded,
+            mut loaded,
             aws,
             caller,
         } = self;
-        let stack = &loaded.config.stack;
+        let stack = loaded.config.stack.clone();
+        let (observed, offered) = tokio::join!(
+            observe::observe(&aws, &stack, &caller.account),
+            versions::read(&aws)
+        );
+        let observed = observed.with_context(|| {
+            format!(
+                "could not read the state of stack {stack} in {}",
+                loaded.config.region
+            )
+        })?;
+        let offered = match offered {
+            Ok(v) => v,
+            Err(e) if check == VersionCheck::Strict => {
+                return Err(e.context("cannot read the Kubernetes versions EKS offers"))
+            }
+            Err(_) => Versions::default(),
+        };
+        let live = observed
+            .iter()
+            .find(|o| o.kind == Kind::EksCluster && !o.unowned && !o.stray)
+            .and_then(|o| Some((o.physical_id.as_str(), o.attrs.get("version")?.as_str()?)));
+        let asked = loaded.config.eks.version.clone();
+        let (version, version_warnings) = match versions::resolve(asked.as_deref(), live, &offered)
+        {
+            Ok(r) => (r.version, r.warnings),
+            Err(e) if check == VersionCheck::Strict => {
+                anyhow::bail!("{}: {e}. Nothing was changed.", loaded.file)
+            }
+            Err(_) => {
+                let fallback = live.map(|(_, v)| v.to_string()).or(asked);
+                (fallback.unwrap_or_default(), Vec::new())
+            }
+        };
+        loaded.config.eks.version = Some(version);
         let desired = stack::build(&loaded.config, &caller.account);
-        let observed = observe::observe(&aws, stack, &caller.account)
-            .await
-            .with_context(|| {
-                format!(
-                    "could not read the state of stack {stack} in {}",
-                    loaded.config.region
-                )
-            })?;
         Ok(Session {
             loaded,
             desired,
             aws,
             caller,
             observed,
+            versions: offered,
+            version_warnings,
         })
     }
 }
 
-/// Loads and validates the config, then reads the account.
+/// Loads and validates the config, then reads the account, for a command that changes
+/// nothing in the cluster.
 async fn load_and_observe(cli: &Cli) -> Result<Session> {
-    connect(cli).await?.observe().await
+    connect(cli).await?.observe(VersionCheck::Lenient).await
 }
 
 #[cfg(test)]

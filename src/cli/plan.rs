@@ -83,7 +83,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
             conn.loaded.config.stack
         );
     }
-    let cx = conn.observe().await?;
+    let cx = conn.observe(super::VersionCheck::Strict).await?;
     let mut p = plan::diff(
         &cx.loaded.config.stack,
         &cx.desired,
@@ -92,13 +92,18 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
     )?;
     let targets: Vec<LogicalId> = args.target.iter().map(LogicalId::new).collect();
     p.narrow(&targets)?;
-    let warnings = super::warnings(&cx.loaded.config, &p);
+    let warnings = super::warnings(&cx, &p);
     let quiet = cli.quiet && !args.json && args.format == Format::Human;
     // A quiet plan prints nothing, so it asks nothing of the Price List API either.
     let cost = if quiet {
         None
     } else {
-        Some(cost::of_plan(&cx.aws, &p, &cx.desired, &cx.observed, &|_| false).await)
+        Some(
+            cost::of_plan(&cx.aws, &p, &cx.desired, &cx.observed, &|v| {
+                cx.versions.is_extended(v)
+            })
+            .await,
+        )
     };
     match (args.json, args.format, &cost) {
         (true, _, Some(cost)) | (_, Format::Json, Some(cost)) => {

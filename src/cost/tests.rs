@@ -41,7 +41,7 @@ fn applied(g: &Graph) -> Vec<Observed> {
 fn prices() -> Prices {
     let mut p = Prices::new();
     p.insert(Meter::EksStandard, 0.10);
-    p.insert(Meter::EksExtended, 0.60);
+    p.insert(Meter::EksExtended, 0.50);
     p.insert(Meter::NatGateway, 0.045);
     p.insert(Meter::LoadBalancer, 0.0225);
     p.insert(Meter::PublicIpv4, 0.005);
@@ -105,8 +105,16 @@ fn a_version_in_extended_support_is_billed_at_its_price() {
     let plan = crate::plan::diff("grpc-eks", &g, &[], &kinds::attr_rule).unwrap();
     let (_, after) = usage(&plan, &g, &[], &|_| true);
     let e = estimate("us-east-1", &[], &after, &prices());
+    // The Price List bills extended support as a surcharge on top of the standard hours.
     assert_eq!(count(&e, &Meter::EksExtended), (0, 1));
-    assert_eq!(count(&e, &Meter::EksStandard), (0, 0));
+    assert_eq!(count(&e, &Meter::EksStandard), (0, 1));
+    let control_plane: f64 = e
+        .lines
+        .iter()
+        .filter(|l| l.id.as_str() == "eks/cluster")
+        .map(|l| l.monthly_after)
+        .sum();
+    assert!((control_plane - 0.60 * HOURS_PER_MONTH).abs() < 1e-9);
 }
 
 #[test]

@@ -9,9 +9,10 @@ use std::fmt;
 /// Something AWS bills by the hour, priced by one product of the Price List API.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Meter {
-    /// An EKS control plane whose version is in standard support.
+    /// An EKS control plane.
     EksStandard,
-    /// An EKS control plane whose version is in extended support (six times the price).
+    /// The surcharge on an EKS control plane whose version is in extended support: billed on
+    /// top of the standard hours ($0.10 + $0.50 in us-east-1).
     EksExtended,
     /// A NAT gateway (the data it processes is billed per GB on top).
     NatGateway,
@@ -27,7 +28,7 @@ impl Meter {
     /// A short stable name for machines: `nat-gateway`, `instance/m5.large`.
     pub fn key(&self) -> String {
         match self {
-            Meter::EksStandard => "eks-standard-support".into(),
+            Meter::EksStandard => "eks-control-plane".into(),
             Meter::EksExtended => "eks-extended-support".into(),
             Meter::NatGateway => "nat-gateway".into(),
             Meter::LoadBalancer => "application-load-balancer".into(),
@@ -46,8 +47,8 @@ impl Serialize for Meter {
 impl fmt::Display for Meter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Meter::EksStandard => f.write_str("EKS control plane (standard support)"),
-            Meter::EksExtended => f.write_str("EKS control plane (extended support)"),
+            Meter::EksStandard => f.write_str("EKS control plane"),
+            Meter::EksExtended => f.write_str("EKS extended support surcharge"),
             Meter::NatGateway => f.write_str("NAT gateway"),
             Meter::LoadBalancer => f.write_str("Application Load Balancer"),
             Meter::PublicIpv4 => f.write_str("public IPv4 address"),
@@ -84,11 +85,11 @@ pub fn of(
     match kind {
         Kind::EksCluster => {
             let version = attrs.get("version").and_then(Json::as_str).unwrap_or("");
-            vec![one(if extended(version) {
-                Meter::EksExtended
-            } else {
-                Meter::EksStandard
-            })]
+            let mut out = vec![one(Meter::EksStandard)];
+            if extended(version) {
+                out.push(one(Meter::EksExtended));
+            }
+            out
         }
         Kind::EksNodeGroup => {
             // On-demand managed node groups launch their first instance type (the Auto
@@ -173,7 +174,7 @@ mod tests {
         );
         assert_eq!(
             usage(Kind::EksCluster, json!({"version": "1.30"})),
-            [(Meter::EksExtended, 1)]
+            [(Meter::EksStandard, 1), (Meter::EksExtended, 1)]
         );
     }
 

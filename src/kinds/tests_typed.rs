@@ -13,10 +13,13 @@ pub fn placeholder(r: &Ref) -> String {
     format!("{}.{}", r.id, r.attr)
 }
 
-/// The default config.
+/// The default config, its Kubernetes version resolved as the command layer does.
 pub fn default_config() -> Config {
     match parse(DEFAULT_YAML) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.eks.version = Some("1.31".into());
+            c
+        }
         Err(problems) => panic!("the embedded default config is invalid: {problems:?}"),
     }
 }
@@ -27,16 +30,17 @@ pub fn richest_config() -> Config {
         .replace("nat: single", "nat: per-az")
         .replace(
             "certificate_arn: null",
-            "certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            "certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c9a6bd3-8c0e-4c7c-9d0f-3f6f1b6e2a41",
         )
         .replace(
             "      private_data: 10.0.5.0/24\n",
             "      private_data: 10.0.5.0/24\n    - name: us-east-1c\n      public: 10.0.6.0/24\n      private_app: 10.0.7.0/24\n      private_data: 10.0.8.0/24\n",
         );
-    let c = match parse(&text) {
+    let mut c = match parse(&text) {
         Ok(c) => c,
         Err(problems) => panic!("the richest test config is invalid: {problems:?}"),
     };
+    c.eks.version = Some("1.31".into());
     assert_eq!(c.network.nat, NatMode::PerAz);
     assert_eq!(c.network.zones.len(), 3);
     assert!(c.alb.certificate_arn.is_some());

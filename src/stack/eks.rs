@@ -20,10 +20,14 @@ pub(super) fn add(b: &mut Builder) {
     let c = b.config;
     let stack = &c.stack;
     let app_subnets = network::private_app_subnet_ids(b);
+    // The command layer resolves the version against EKS's list and the live cluster
+    // (kinds::eks::versions) before the stack is built.
+    let version = c.eks.version.clone().unwrap_or_default();
 
     let mut cluster = Desired::new("eks/cluster", Kind::EksCluster)
         .with("name", Value::str(naming::cluster(stack)))
-        .with("version", Value::str(&c.eks.version))
+        .with("version", Value::str(&version))
+        .with("upgrade_policy", Value::str(c.eks.upgrade_policy.as_eks()))
         .with("role_arn", out("role/cluster", "arn"))
         .with("subnet_ids", app_subnets.clone())
         // API_AND_CONFIG_MAP enables access entries while keeping the ConfigMap readable.
@@ -77,7 +81,7 @@ pub(super) fn add(b: &mut Builder) {
             "scaling",
             Value::Lit(json!({"min": s.min, "desired": s.desired, "max": s.max})),
         )
-        .with("version", Value::str(&c.eks.version))
+        .with("version", Value::str(&version))
         .with("tags", b.tags("eks/nodegroup"))
         .after(&LogicalId::new("trust/node"));
     for a in iam::attachments_of("node") {

@@ -46,7 +46,7 @@ def test_graph_follows_the_config(tmp_path):
     path = tmp_path / "infra.yaml"
     path.write_text(config.replace("nat: single", "nat: per-az")
                     .replace("certificate_arn: null",
-                             "certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/x"))
+                             "certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c9a6bd3-8c0e-4c7c-9d0f-3f6f1b6e2a41"))
     r = infra_graph("--config", str(path))
     assert r.returncode == 0, r.stderr
     assert '"nat/b" [label=' in r.stdout and '"listener/https" [label=' in r.stdout

@@ -236,7 +236,8 @@ mod tests {
     fn observed_attributes_equal_the_desired_ones() {
         // The HTTPS listener exists only with a certificate; port 80 then redirects to it.
         let graph = crate::stack::build(&richest_config(), "123456789012");
-        let cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+        let cert =
+            "arn:aws:acm:us-east-1:123456789012:certificate/0c9a6bd3-8c0e-4c7c-9d0f-3f6f1b6e2a41";
         // As DescribeListeners returns them: AWS names a default SSL policy even on HTTP, and
         // fills in the redirect's host, path and query.
         let redirect = Action::builder()

@@ -13,7 +13,8 @@ use anyhow::Result;
 use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster as EksCluster, ClusterStatus, CreateAccessConfigRequest, LogSetup,
-    LogType, Logging, UpdateAccessConfigRequest, VpcConfigRequest,
+    LogType, Logging, SupportType, UpdateAccessConfigRequest, UpgradePolicyRequest,
+    VpcConfigRequest,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -28,6 +29,9 @@ attrs! {
         name: String => ForceNew,
         /// Its Kubernetes version.
         version: String,
+        /// What EKS does when the version's standard support ends: `STANDARD` (upgrade it) or
+        /// `EXTENDED` (keep it, at the extended-support price).
+        upgrade_policy: String,
         /// The role the control plane acts as.
         role_arn: String => ForceNew,
         /// The subnets its control plane network interfaces go in.
@@ -198,6 +202,8 @@ impl Resource for Cluster {
                     .create_cluster()
                     .name(&want.name)
                     .version(&want.version)
+                    // Unsent, EKS picks EXTENDED: paid support nobody asked for.
+                    .upgrade_policy(upgrade_policy(&want.upgrade_policy))
                     .role_arn(&want.role_arn)
                     .resources_vpc_config(vpc.clone())
                     .access_config(access.clone())
@@ -219,7 +225,8 @@ impl Resource for Cluster {
         let endpoint = have.endpoint != c.want.endpoint;
         let groups = differs(&have.security_group_ids, &c.want.security_group_ids);
         let logs = differs(&have.logging, &c.want.logging);
-        let reconfigured = version || mode || endpoint || groups || logs;
+        let policy = have.upgrade_policy != c.want.upgrade_policy;
+        let reconfigured = version || mode || endpoint || groups || logs || policy;
         // Left CREATING by an interrupted run: its outputs (endpoint, certificate) come with
         // ACTIVE. EKS also refuses an update while another is in progress.
         let mut ready = None;
@@ -271,6 +278,13 @@ impl Resource for Cluster {
                 .update_cluster_config()
                 .logging(logging(&c.want.logging));
             reconfigure(cx, name, "change its control-plane logging", req).await?;
+        }
+        if policy {
+            let req = eks
+                .update_cluster_config()
+                .upgrade_policy(upgrade_policy(&c.want.upgrade_policy));
+            let what = format!("set its upgrade policy to {}", c.want.upgrade_policy);
+            reconfigure(cx, name, &what, req).await?;
         }
         c.sync_tags(cx.aws, Tagged::Eks(c.output("arn")?)).await?;
         if reconfigured {
@@ -345,11 +359,23 @@ fn logging_of(c: &EksCluster) -> Vec<String> {
     on
 }
 
+/// The upgrade policy as EKS takes it.
+fn upgrade_policy(support: &str) -> UpgradePolicyRequest {
+    UpgradePolicyRequest::builder()
+        .support_type(SupportType::from(support))
+        .build()
+}
+
 /// The cluster's attributes as DescribeCluster shows them.
 fn attrs_of(c: &EksCluster) -> ClusterAttrs {
     ClusterAttrs {
         name: c.name().unwrap_or_default().to_string(),
         version: c.version().unwrap_or_default().to_string(),
+        upgrade_policy: c
+            .upgrade_policy()
+            .and_then(|p| p.support_type())
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
         role_arn: c.role_arn().unwrap_or_default().to_string(),
         subnet_ids: c
             .resources_vpc_config()
@@ -405,6 +431,11 @@ mod tests {
             .name("grpc-eks")
             .arn("arn:aws:eks:us-east-1:123456789012:cluster/grpc-eks")
             .version("1.31")
+            .upgrade_policy(
+                aws_sdk_eks::types::UpgradePolicyResponse::builder()
+                    .support_type(SupportType::Standard)
+                    .build(),
+            )
             .role_arn("role/cluster.arn")
             .status(ClusterStatus::Active)
             .resources_vpc_config(

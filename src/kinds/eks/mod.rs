@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod launch_template;
 pub mod namespace;
 pub mod node_group;
+pub mod versions;
 
 use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::kinds::StepCtx;
