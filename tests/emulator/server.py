@@ -33,7 +33,7 @@ import fidelity  # noqa: E402
 import state  # noqa: E402
 from calls import CALLS, action_of, service_of  # noqa: E402
 from faults import fault_response, should_fault  # noqa: E402
-from fidelity import kubernetes  # noqa: E402
+from fidelity import contract, kubernetes  # noqa: E402
 from state import LOCK, SETTINGS  # noqa: E402
 
 
@@ -123,6 +123,13 @@ class EmulatorApp:
                 status, headers, body = fault_response(service)
                 CALLS.add(service, action, status, arrived)
                 start_response(f"{status} Fault", headers + [("Content-Length", str(len(body)))])
+                return [body]
+            # AWS validates against the operation's model before anything else (fidelity/contract.py).
+            refused = contract.check(environ, service) if SETTINGS.model_validation else None
+            if refused:
+                status, headers, body = refused
+                CALLS.add(service, action, status, arrived)
+                start_response(f"{status} Bad Request", headers + [("Content-Length", str(len(body)))])
                 return [body]
             state.run_due()
             seen = {}

@@ -5,6 +5,7 @@ due timers run at the start of every AWS request, under the same lock that seria
 So every request sees a consistent world, and moto (not thread-safe) runs one request at a time.
 """
 
+import collections
 import heapq
 import itertools
 import random
@@ -35,6 +36,9 @@ class Settings:
         # node group (fidelity/enis.py). AWS leaks them often enough that a destroy must cope;
         # a test that needs a clean run sets 0.
         self.cni_leftover_enis = 1
+        # Every AWS request is checked against botocore's model first (fidelity/contract.py); off
+        # for a test that deliberately sends moto what AWS would refuse.
+        self.model_validation = True
 
     def update(self, values: dict) -> None:
         if "time_scale" in values:
@@ -54,6 +58,8 @@ class Settings:
             self.hold = {str(name) for name in values["hold"] or []}
         if "cni_leftover_enis" in values:
             self.cni_leftover_enis = max(0, int(values["cni_leftover_enis"]))
+        if "model_validation" in values:
+            self.model_validation = bool(values["model_validation"])
 
     def as_dict(self) -> dict:
         return {
@@ -65,8 +71,13 @@ class Settings:
             "call_latency": self.call_latency,
             "hold": sorted(self.hold),
             "cni_leftover_enis": self.cni_leftover_enis,
+            "model_validation": self.model_validation,
+            "unvalidated": dict(UNVALIDATED),
         }
 
+
+# "service:operation" -> calls let through unvalidated because botocore has no model for them.
+UNVALIDATED: collections.Counter = collections.Counter()
 
 SETTINGS = Settings()
 

@@ -148,7 +148,7 @@ def test_dependency_violations(emu, net):
 
 def test_launch_template_tags_change_after_creation(emu):
     ec2 = emu.client("ec2")
-    lt = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData={},
+    lt = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData={"InstanceType": "t3.medium"},
                                     TagSpecifications=tags("launch-template", "lt/nodes"))
     lt_id = lt["LaunchTemplate"]["LaunchTemplateId"]
     ec2.create_tags(Resources=[lt_id], Tags=[{"Key": "team", "Value": "platform"}])
