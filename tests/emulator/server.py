@@ -33,7 +33,7 @@ import fidelity  # noqa: E402
 import state  # noqa: E402
 from calls import CALLS, action_of, service_of  # noqa: E402
 from faults import fault_response, should_fault  # noqa: E402
-from fidelity import contract, kubernetes  # noqa: E402
+from fidelity import access, contract, kubernetes, pricing  # noqa: E402
 from state import LOCK, SETTINGS  # noqa: E402
 
 
@@ -132,6 +132,14 @@ class EmulatorApp:
                 start_response(f"{status} Bad Request", headers + [("Content-Length", str(len(body)))])
                 return [body]
             state.run_due()
+            # Calls the caller may not make (the `deny` setting), and pricing, which moto lacks.
+            if access.denied(service, action) or service == "pricing":
+                status, headers, body = (access.response(service, action) if access.denied(service, action)
+                                         else pricing.handle(environ))
+                CALLS.add(service, action, status, arrived)
+                start_response(f"{status} {http.HTTPStatus(status).phrase}",
+                               headers + [("Content-Length", str(len(body)))])
+                return [body]
             seen = {}
 
             def recording_start_response(status_line, headers, exc_info=None):

@@ -36,6 +36,9 @@ class Settings:
         # node group (fidelity/enis.py). AWS leaks them often enough that a destroy must cope;
         # a test that needs a clean run sets 0.
         self.cni_leftover_enis = 1
+        # IAM actions ("pricing:GetProducts") the caller is not allowed: refused with the
+        # service's access-denied error (fidelity/access.py), for "without access" tests.
+        self.deny: set[str] = set()
         # Every AWS request is checked against botocore's model first (fidelity/contract.py); off
         # for a test that deliberately sends moto what AWS would refuse.
         self.model_validation = True
@@ -58,6 +61,8 @@ class Settings:
             self.hold = {str(name) for name in values["hold"] or []}
         if "cni_leftover_enis" in values:
             self.cni_leftover_enis = max(0, int(values["cni_leftover_enis"]))
+        if "deny" in values:
+            self.deny = {str(action) for action in values["deny"] or []}
         if "model_validation" in values:
             self.model_validation = bool(values["model_validation"])
 
@@ -71,6 +76,7 @@ class Settings:
             "call_latency": self.call_latency,
             "hold": sorted(self.hold),
             "cni_leftover_enis": self.cni_leftover_enis,
+            "deny": sorted(self.deny),
             "model_validation": self.model_validation,
             "unvalidated": dict(UNVALIDATED),
         }
