@@ -1,15 +1,18 @@
-//! Every AWS name the stack uses, derived from the stack name, with the limits AWS puts on them.
-//! Kept in one place so validation can refuse a stack name before any call is made.
+//! Every AWS name the stack uses, derived from the stack name, with the AWS rule each must meet
+//! (`src/config/aws_rules.yaml`). Kept in one place so validation can refuse a stack name before
+//! any call is made.
 
-/// A name the stack will give an AWS resource, with AWS's length limit for that kind of name.
+use crate::config::aws_rules;
+
+/// A name the stack will give an AWS resource, with the rule AWS has for that kind of name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameRule {
     /// What carries the name, as users know it.
     pub what: &'static str,
     /// The full name.
     pub name: String,
-    /// AWS's maximum length for it.
-    pub limit: usize,
+    /// The check in `aws_rules.yaml` that names of this kind must pass.
+    pub check: &'static str,
 }
 
 /// Name of a security group (`alb` or `nodes`); AWS allows 255 characters.
@@ -62,69 +65,106 @@ pub fn cluster_log_group(stack: &str) -> String {
     format!("/aws/eks/{}/cluster", cluster(stack))
 }
 
-/// Every name the stack uses, with its limit (AWS service quotas pages for each kind).
+/// Every name the stack uses, with the rule it must meet.
 pub fn all(stack: &str) -> Vec<NameRule> {
-    let rule = |what, name, limit| NameRule { what, name, limit };
+    let rule = |what, name, check| NameRule { what, name, check };
     vec![
-        rule("security group", security_group(stack, "alb"), 255),
-        rule("security group", security_group(stack, "nodes"), 255),
-        rule("EKS cluster", cluster(stack), 100),
-        rule("EKS node group", node_group(stack), 63),
-        rule("IAM role", role(stack, "cluster"), 64),
-        rule("IAM role", role(stack, "node"), 64),
-        rule("IAM role", role(stack, "codebuild"), 64),
-        rule("load balancer", load_balancer(stack), 32),
-        rule("target group", target_group(stack, "http"), 32),
-        rule("target group", target_group(stack, "grpc"), 32),
-        rule("ECR repository", repository(stack), 256),
-        rule("CodeBuild project", build_project(stack), 255),
+        rule(
+            "security group",
+            security_group(stack, "alb"),
+            "security_group_name",
+        ),
+        rule(
+            "security group",
+            security_group(stack, "nodes"),
+            "security_group_name",
+        ),
+        rule("EKS cluster", cluster(stack), "eks_cluster_name"),
+        rule("EKS node group", node_group(stack), "node_group_name"),
+        // src/stack/eks.rs gives the launch template the node group's name.
+        rule("launch template", node_group(stack), "launch_template_name"),
+        rule("IAM role", role(stack, "cluster"), "iam_role_name"),
+        rule("IAM role", role(stack, "node"), "iam_role_name"),
+        rule("IAM role", role(stack, "codebuild"), "iam_role_name"),
+        rule("load balancer", load_balancer(stack), "load_balancer_name"),
+        rule(
+            "target group",
+            target_group(stack, "http"),
+            "target_group_name",
+        ),
+        rule(
+            "target group",
+            target_group(stack, "grpc"),
+            "target_group_name",
+        ),
+        rule("ECR repository", repository(stack), "ecr_repository_name"),
+        rule(
+            "CodeBuild project",
+            build_project(stack),
+            "codebuild_project_name",
+        ),
+        rule("log group", build_log_group(stack), "log_group_name"),
+        rule("log group", cluster_log_group(stack), "log_group_name"),
     ]
-}
-
-/// The names that would exceed their limit.
-pub fn too_long(stack: &str) -> Vec<NameRule> {
-    all(stack)
-        .into_iter()
-        .filter(|r| r.name.len() > r.limit)
-        .collect()
 }
 
 /// The longest stack name every derived name accepts.
 pub fn max_stack_len() -> usize {
-    // Derived names only add a suffix, so the tightest limit minus its suffix is the bound.
+    // Derived names only add to the stack name, so the tightest limit minus what it adds is the bound.
     all("")
         .iter()
-        .map(|r| r.limit - r.name.len())
+        .filter_map(|r| aws_rules::max_len(r.check).map(|max| max.saturating_sub(r.name.len())))
         .min()
         .unwrap_or(0)
+}
+
+/// The shortest stack name every derived name accepts.
+pub fn min_stack_len() -> usize {
+    all("")
+        .iter()
+        .map(|r| aws_rules::min_len(r.check).saturating_sub(r.name.len()))
+        .max()
+        .unwrap_or(0)
+        .max(1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn default_stack_fits_every_limit() {
-        assert!(too_long("grpc-eks").is_empty());
+    fn broken(stack: &str) -> Vec<(&'static str, String)> {
+        all(stack)
+            .into_iter()
+            .filter(|r| !aws_rules::violations(r.check, &r.name).is_empty())
+            .map(|r| (r.what, r.name))
+            .collect()
     }
 
     #[test]
-    fn target_group_is_the_tightest_limit() {
+    fn default_stack_meets_every_rule() {
+        assert!(broken("grpc-eks").is_empty());
+    }
+
+    #[test]
+    fn target_group_is_the_tightest_limit_and_ecr_the_shortest() {
         assert_eq!(max_stack_len(), 27);
-        assert!(too_long(&"a".repeat(27)).is_empty());
-        let over = too_long(&"a".repeat(28));
-        assert_eq!(over.len(), 2);
-        assert!(over
-            .iter()
-            .all(|r| r.what == "target group" && r.limit == 32));
+        assert!(broken(&"a".repeat(27)).is_empty());
+        let over = broken(&"a".repeat(28));
+        assert_eq!(over.len(), 2, "{over:?}");
+        assert!(over.iter().all(|(what, _)| *what == "target group"));
+        assert_eq!(min_stack_len(), 2);
+        let whats: Vec<_> = broken("a").into_iter().map(|(w, _)| w).collect();
+        assert_eq!(whats, ["ECR repository", "CodeBuild project"]);
     }
 
     #[test]
-    fn long_stack_breaks_alb_and_role_limits() {
-        let over = too_long(&"s".repeat(60));
-        let whats: Vec<_> = over.iter().map(|r| r.what).collect();
-        assert!(whats.contains(&"load balancer"));
-        assert!(whats.contains(&"IAM role"));
-        assert!(!whats.contains(&"EKS cluster"));
+    fn reserved_prefixes_are_met_through_the_suffixes() {
+        assert_eq!(broken("sg").len(), 2);
+        assert!(broken("sgx").is_empty());
+        assert_eq!(
+            broken("internal"),
+            [("load balancer", "internal-alb".to_string())]
+        );
+        assert!(broken("internals").is_empty());
     }
 }

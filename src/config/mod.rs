@@ -1,5 +1,7 @@
 //! `infra.yaml`: its types, where it is read from, and validation before any AWS call.
 
+pub(crate) mod aws_rules;
+mod limits;
 mod locate;
 mod required;
 mod schema;
@@ -30,7 +32,7 @@ pub const EMBEDDED_NAME: &str = "<embedded default config>";
 pub struct Config {
     /// Stack name: prefixes AWS names and is the `infra:stack` tag value.
     #[schemars(regex(pattern = schema::STACK))]
-    #[schemars(length(min = 1, max = crate::naming::max_stack_len()))]
+    #[schemars(length(min = crate::naming::min_stack_len(), max = crate::naming::max_stack_len()))]
     pub stack: String,
     /// AWS region the stack lives in.
     #[schemars(regex(pattern = schema::REGION))]
@@ -38,9 +40,17 @@ pub struct Config {
     /// User tags added to every resource.
     #[serde(default)]
     #[schemars(extend(
-        "maxProperties" = validate::MAX_USER_TAGS,
-        "propertyNames" = {"minLength": 1, "maxLength": 128, "pattern": schema::TAG_KEY},
-        "additionalProperties" = {"type": "string", "maxLength": 256}
+        "maxProperties" = validate::max_user_tags(),
+        "propertyNames" = {
+            "minLength": 1,
+            "maxLength": aws_rules::max_len("tag_key"),
+            "allOf": [{"pattern": schema::TAG_KEY}, {"pattern": schema::TAG_TEXT}]
+        },
+        "additionalProperties" = {
+            "type": "string",
+            "maxLength": aws_rules::max_len("tag_value"),
+            "pattern": schema::TAG_TEXT
+        }
     ))]
     pub tags: BTreeMap<String, String>,
     /// VPC layout.
@@ -125,7 +135,7 @@ pub struct Service {
     pub grpc_node_port: u16,
     /// HTTP path the ALB health check calls on the client Service.
     #[serde(default = "default_health_path")]
-    #[schemars(regex(pattern = schema::HTTP_PATH))]
+    #[schemars(regex(pattern = schema::HTTP_PATH), length(max = aws_rules::max_len("health_check_path").unwrap_or(1024)))]
     pub health_check_path: String,
     /// Kubernetes namespace the service runs in: infra makes it, and the build may deploy only
     /// into it.
@@ -361,8 +371,8 @@ pub struct CodeBuild {
     /// CodeBuild image.
     #[schemars(regex(pattern = schema::NOT_BLANK))]
     pub image: String,
-    /// CodeBuild compute type.
-    #[schemars(regex(pattern = schema::NOT_BLANK))]
+    /// CodeBuild compute type: one of those a privileged LINUX_CONTAINER build can use.
+    #[schemars(extend("enum" = aws_rules::usable("compute_type")))]
     pub compute_type: String,
     /// Minutes a build may run before CodeBuild stops it.
     #[schemars(range(min = 5, max = 2160))]
@@ -531,14 +541,29 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+    use std::io::Read;
+    let failed = |cause| ConfigError::Read {
         path: path.to_path_buf(),
         cause,
-    })
+    };
+    // One byte past the cap is enough for parse() to refuse the file; no need to read it all.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limits::MAX_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
+    if bytes.len() > limits::MAX_BYTES {
+        // Cut mid-character perhaps: the size is what parse() reports, not the text.
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| failed(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// Parses and validates config text; every problem found is returned, not just the first.
 pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
+    if let Some(problem) = limits::problem(text) {
+        return Err(vec![problem]);
+    }
     let locations = Locations::of(text);
     let config: Config = serde_yaml::from_str(text).map_err(|e| {
         // serde stops at the first missing field; the schema names them all.
@@ -552,7 +577,15 @@ pub fn parse(text: &str) -> Result<Config, Vec<Problem>> {
             std::iter::once(first).chain(missing).collect()
         }
     })?;
-    let problems = validate::check(&config, &locations);
+    // A null read as the word "null" would pass or fail the checks by accident; it is reported
+    // as what it is, and the checks' own words about that field are left out.
+    let mut problems = required::nulls(&locations);
+    let null_fields: Vec<String> = problems.iter().map(|p| p.field.clone()).collect();
+    problems.extend(
+        validate::check(&config, &locations)
+            .into_iter()
+            .filter(|p| !null_fields.contains(&p.field)),
+    );
     if problems.is_empty() {
         Ok(config)
     } else {

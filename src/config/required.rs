@@ -33,6 +33,66 @@ pub fn missing(doc: &Json, locations: &Locations) -> Vec<Problem> {
         .collect()
 }
 
+/// A problem for each YAML null where the config wants text, and for each null map key:
+/// serde_yaml reads them as the word (`project: null` became the tag value "null").
+pub fn nulls(locations: &Locations) -> Vec<Problem> {
+    let schema = json_schema();
+    locations
+        .nulls()
+        .iter()
+        .filter_map(|n| {
+            let message = if n.is_key {
+                "is a null key (YAML reads null, ~ and an empty key as no key): write the key, \
+                 quoted if it is one of those words"
+            } else if wants_text(schema_at(&schema, &n.segments)?, &schema) {
+                "is null, and text is expected (YAML reads null, ~ and an empty value as no \
+                 value): write the value, quoted if it is one of those words (\"null\")"
+            } else {
+                return None;
+            };
+            Some(Problem {
+                line: Some(n.at.0),
+                column: Some(n.at.1),
+                field: n.field.clone(),
+                message: message.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The schema of the value at `segments` (`["tags", "project"]`, `["network", "zones", "[0]"]`).
+fn schema_at<'a>(root: &'a Json, segments: &[String]) -> Option<&'a Json> {
+    let mut node = root;
+    for segment in segments {
+        let n = resolve(node, root);
+        node = if segment.starts_with('[') {
+            n.get("items")?
+        } else {
+            n.get("properties")
+                .and_then(|p| p.get(segment))
+                .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))?
+        };
+    }
+    Some(node)
+}
+
+/// Whether `node` takes text and not null (an `Option` field takes null).
+fn wants_text(node: &Json, root: &Json) -> bool {
+    let has = |n: &Json, t: &str| {
+        n["type"] == t
+            || n["type"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == t))
+    };
+    let nullable = has(node, "null")
+        || ["anyOf", "oneOf"].iter().any(|k| {
+            node[*k]
+                .as_array()
+                .is_some_and(|b| b.iter().any(|x| has(x, "null")))
+        });
+    !nullable && has(resolve(node, root), "string")
+}
+
 /// Collects `(parent path, key)` for each required key `doc` lacks under `node`.
 fn walk(doc: &Json, node: &Json, root: &Json, path: &str, out: &mut Vec<(String, String)>) {
     let node = resolve(node, root);
@@ -102,6 +162,31 @@ mod tests {
                 "line 3: network.vpc_cidr: missing required field `vpc_cidr`",
                 "line 4: network.zones[0].private_app: missing required field `private_app`",
                 "line 4: network.zones[0].private_data: missing required field `private_data`",
+            ]
+        );
+    }
+
+    #[test]
+    fn nulls_are_problems_where_text_is_wanted_only() {
+        let yaml = "stack: ~\ntags: {project: null, ~: x, quoted: \"null\"}\nalb: {certificate_arn: null}\nservice:\n  namespace:\n";
+        let found: Vec<String> = nulls(&Locations::of(yaml))
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{} {}",
+                    p.line.unwrap_or(0),
+                    p.column.unwrap_or(0),
+                    p.field
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "1:8 stack",
+                "2:17 tags.project",
+                "2:23 tags.~",
+                "5:3 service.namespace"
             ]
         );
     }

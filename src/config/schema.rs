@@ -8,14 +8,17 @@
 use super::Config;
 use serde_json::Value as Json;
 
-/// A stack name: a lowercase letter first, then lowercase letters, digits and single hyphens.
-pub(super) const STACK: &str = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$";
+/// A stack name: a lowercase letter first, then lowercase letters, digits and single hyphens;
+/// not `sg`/`sg-...` (EC2 refuses security group names starting `sg-`) nor `internal`/
+/// `internal-...` (ELB refuses load balancer names starting `internal-`).
+pub(super) const STACK: &str = r"^(?!(sg|internal)(-|$))[a-z][a-z0-9]*(-[a-z0-9]+)*$";
 
 /// An AWS region name such as `us-east-1` or `us-gov-west-1`.
 pub(super) const REGION: &str = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$";
 
-/// An availability zone name: a region name followed by letters.
-pub(super) const ZONE: &str = r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]+$";
+/// An availability zone name: a region name and one letter (Local Zones, `us-west-2-lax-1a`,
+/// cannot hold an EKS cluster or managed node group).
+pub(super) const ZONE: &str = r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$";
 
 /// An IPv4 CIDR block with a prefix AWS accepts for VPCs and subnets (/16 to /28). Octets may
 /// carry leading zeros, as the parser behind validation allows them.
@@ -42,8 +45,12 @@ pub(super) const SECRET_REFERENCE: &str = r"^(ssm:[a-zA-Z0-9_.\-/]+|secretsmanag
 /// A Kubernetes minor version as EKS names it (`1.31`).
 pub(super) const K8S_VERSION: &str = r"^1\.[0-9]+$";
 
-/// An EC2 instance type: a family and a size separated by a dot, no whitespace.
-pub(super) const INSTANCE_TYPE: &str = r"^\S*\.\S*$";
+/// An EC2 instance type by the naming grammar every type of the EC2 model follows (validation
+/// also looks it up in the model's list, too long for a schema).
+pub(super) const INSTANCE_TYPE: &str = concat!(
+    r"^(?=[^.]*[0-9])[a-z][a-z0-9]*(-[a-z0-9]+)*\.",
+    r"(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$"
+);
 
 /// An HTTP path.
 pub(super) const HTTP_PATH: &str = r"^/";
@@ -53,7 +60,10 @@ pub(super) const HTTP_PATH: &str = r"^/";
 pub(super) const K8S_NAMESPACE: &str = r"^(?!default$|kube-)[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 /// An ACM certificate ARN; the region must also be the stack's, which no pattern can check.
-pub(super) const CERTIFICATE_ARN: &str = r"^arn:aws(?=.*:acm:)(?=.*:certificate/)";
+pub(super) const CERTIFICATE_ARN: &str = concat!(
+    r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/",
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+);
 
 /// An https URL on a Git host CodeBuild builds from.
 pub(super) const REPOSITORY_URL: &str =
@@ -62,8 +72,13 @@ pub(super) const REPOSITORY_URL: &str =
 /// Anything but blank.
 pub(super) const NOT_BLANK: &str = r"\S";
 
-/// User tag keys: 1 to 128 characters, none of the prefixes AWS and infra reserve.
+/// User tag keys: none of the prefixes AWS and infra reserve.
 pub(super) const TAG_KEY: &str = r"^(?![aA][wW][sS]:|[iI][nN][fF][rR][aA]:|Name$)";
+
+/// The characters AWS takes in tags (letters, digits, spaces and `_ . : / = + - @`), as far as
+/// a pattern every JSON Schema regex engine reads can say it: no other ASCII character. Other
+/// Unicode letters and digits are allowed, so is, more loosely, the rest of Unicode.
+pub(super) const TAG_TEXT: &str = r##"^[^\x00-\x1f!"#$%&'()*,;<>?\[\\\]^`{|}~\x7f]*$"##;
 
 /// The schema of the whole file, as JSON.
 pub fn json_schema() -> Json {

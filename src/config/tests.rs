@@ -115,7 +115,7 @@ fn each_bad_value_is_reported_once_at_its_field_and_line() {
         },
         Rejected {
             from: "certificate_arn: null",
-            to: "certificate_arn: arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+            to: "certificate_arn: arn:aws:acm:eu-west-1:123456789012:certificate/0f6e8a2c-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
             field: "alb.certificate_arn",
             says: "us-east-1",
             line: None,
@@ -306,4 +306,392 @@ fn codebuild_source_type_follows_the_host() {
     assert_eq!(b.source_type(), Some("CODECOMMIT"));
     b.repository_url = "https://example.com/x.git".into();
     assert_eq!(b.source_type(), None);
+}
+
+/// Line and column (1-based) of the first `needle` in `text`.
+fn at(text: &str, needle: &str) -> (usize, usize) {
+    let i = text.find(needle).expect("needle in text");
+    let line = text[..i].matches('\n').count() + 1;
+    let column = i - text[..i].rfind('\n').map_or(0, |n| n + 1) + 1;
+    (line, column)
+}
+
+/// `from` in the default config becomes `to`; the problems reported are exactly `want`, each
+/// `(field, message)` at the line and column where `value` starts in the new text.
+fn assert_refused(from: &str, to: &str, value: &str, want: &[(&str, &str)]) {
+    let text = default_with(from, to);
+    let (line, column) = at(&text, value);
+    let p = problems(&text);
+    let got: Vec<(String, String)> = p
+        .iter()
+        .map(|p| (p.field.clone(), p.message.clone()))
+        .collect();
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(f, m)| (f.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(got, want, "{to}");
+    for p in &p {
+        assert_eq!((p.line, p.column), (Some(line), Some(column)), "{p}");
+    }
+}
+
+#[test]
+fn instance_types_are_the_ec2_models() {
+    let field = "eks.instance_types[0]";
+    assert_refused(
+        "instance_types: [t3.medium]",
+        "instance_types: [banana.huge]",
+        "banana.huge",
+        &[(
+            field,
+            "\"banana.huge\" is not an EC2 instance type: a family (series, generation digit, \
+             attributes), a dot and a size, e.g. t3.medium or m7i-flex.large (EC2)",
+        )],
+    );
+    assert_refused(
+        "instance_types: [t3.medium]",
+        "instance_types: [t3.metal]",
+        "t3.metal",
+        &[(
+            field,
+            "\"t3.metal\" is not an EC2 instance type: t3 comes in 2xlarge, large, medium, \
+             micro, nano, small, xlarge (EC2), not metal",
+        )],
+    );
+    let newer = format!(
+        "\"t99.large\" is not among the {} EC2 instance types infra knows (botocore {}'s EC2 \
+         model); if it is newer than that, a newer infra knows it",
+        aws_rules::instance_types().len(),
+        aws_rules::instance_types_from()
+    );
+    assert_refused(
+        "instance_types: [t3.medium]",
+        "instance_types: [t99.large]",
+        "t99.large",
+        &[(field, &newer)],
+    );
+    for fine in [
+        "m7i-flex.large",
+        "u-6tb1.metal",
+        "c7i.metal-48xl",
+        "mac2-m2pro.metal",
+    ] {
+        parse(&default_with("[t3.medium]", &format!("[{fine}]"))).expect(fine);
+    }
+}
+
+#[test]
+fn zones_are_the_region_and_one_letter() {
+    assert_refused(
+        "name: us-east-1a",
+        "name: us-east-1zz",
+        "us-east-1zz",
+        &[(
+            "network.zones[0].name",
+            "\"us-east-1zz\" is not an availability zone of region \"us-east-1\": a zone is \
+             the region and one letter, e.g. us-east-1a (EC2)",
+        )],
+    );
+    assert_refused(
+        "name: us-east-1a",
+        "name: us-east-1-bos-1a",
+        "us-east-1-bos-1a",
+        &[(
+            "network.zones[0].name",
+            "\"us-east-1-bos-1a\" is not an availability zone of region \"us-east-1\": a zone \
+             is the region and one letter, e.g. us-east-1a (EC2); Local Zones and Wavelength \
+             Zones cannot hold the EKS cluster or a managed node group (EKS)",
+        )],
+    );
+}
+
+#[test]
+fn compute_types_are_codebuilds_and_usable_by_the_project() {
+    let usable = "BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, BUILD_GENERAL1_LARGE, \
+                  BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE (CodeBuild)";
+    assert_refused(
+        "compute_type: BUILD_GENERAL1_SMALL",
+        "compute_type: HUGE",
+        "HUGE",
+        &[(
+            "codebuild.compute_type",
+            &format!("\"HUGE\" is not a CodeBuild compute type; use one of {usable}"),
+        )],
+    );
+    assert_refused(
+        "compute_type: BUILD_GENERAL1_SMALL",
+        "compute_type: BUILD_LAMBDA_1GB",
+        "BUILD_LAMBDA_1GB",
+        &[(
+            "codebuild.compute_type",
+            &format!(
+                "\"BUILD_LAMBDA_1GB\" is a CodeBuild compute type infra's project cannot use: \
+                 it builds images with docker in a privileged LINUX_CONTAINER, which Lambda \
+                 compute cannot run, and sets no fleet or compute configuration; use one of \
+                 {usable}"
+            ),
+        )],
+    );
+}
+
+#[test]
+fn certificate_arns_are_acms_in_the_stacks_region_and_partition() {
+    let uuid = "0f6e8a2c-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+    let field = "alb.certificate_arn";
+    let no_id = "arn:aws:acm:us-east-1:123456789012:certificate/";
+    assert_refused(
+        "certificate_arn: null",
+        &format!("certificate_arn: {no_id}"),
+        no_id,
+        &[(
+            field,
+            &format!(
+                "{no_id:?} is not an ACM certificate ARN: expected \
+                 arn:aws:acm:<region>:<12-digit account>:certificate/<UUID> (ACM)"
+            ),
+        )],
+    );
+    let china = format!("arn:aws-cn:acm:us-east-1:123456789012:certificate/{uuid}");
+    assert_refused(
+        "certificate_arn: null",
+        &format!("certificate_arn: {china}"),
+        &china,
+        &[(
+            field,
+            &format!(
+                "{china:?} is in partition aws-cn, but region us-east-1 is in aws; an ALB can \
+                 only use a certificate of its own region (ACM, Elastic Load Balancing)"
+            ),
+        )],
+    );
+    let short_account = format!("arn:aws:acm:us-east-1:1234:certificate/{uuid}");
+    let p = problems(&default_with(
+        "certificate_arn: null",
+        &format!("certificate_arn: {short_account}"),
+    ));
+    assert!(
+        p[0].message.contains("is not an ACM certificate ARN"),
+        "{p:?}"
+    );
+    parse(&default_with(
+        "certificate_arn: null",
+        &format!("certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/{uuid}"),
+    ))
+    .expect("a good ARN");
+}
+
+#[test]
+fn a_health_check_path_longer_than_elb_takes_is_refused() {
+    let long = format!("/{}", "h".repeat(1024));
+    assert_refused(
+        "health_check_path: /healthz",
+        &format!("health_check_path: {long}"),
+        &long,
+        &[(
+            "service.health_check_path",
+            "the path is 1025 characters: health check paths allow at most 1024 \
+             (Elastic Load Balancing)",
+        )],
+    );
+}
+
+#[test]
+fn tags_meet_the_strictest_service() {
+    let services = "(CodeBuild, Elastic Load Balancing, IAM, CloudWatch Logs)";
+    assert_refused(
+        "project: grpc-eks",
+        "\"R&D #1, (shared)!\": x",
+        "\"R&D",
+        &[(
+            "tags.\"R&D #1, (shared)!\"",
+            &format!(
+                "the key has '&' '#' ',' '(' ')' '!': AWS tag keys allow only letters, digits, \
+                 spaces and _ . : / = @ + - {services}"
+            ),
+        )],
+    );
+    assert_refused(
+        "project: grpc-eks",
+        "project: a*b",
+        "a*b",
+        &[(
+            "tags.project",
+            &format!(
+                "the value has '*': AWS tag values allow only letters, digits, spaces and \
+                 _ . : / = @ + - {services}"
+            ),
+        )],
+    );
+    let key = "k".repeat(128);
+    assert_refused(
+        "project: grpc-eks",
+        &format!("{key}: x"),
+        &key,
+        &[(
+            &*format!("tags.{key}"),
+            "the key is 128 characters: AWS tag keys allow at most 127 (CodeBuild, EC2)",
+        )],
+    );
+    let value = "v".repeat(256);
+    assert_refused(
+        "project: grpc-eks",
+        &format!("project: {value}"),
+        &value,
+        &[(
+            "tags.project",
+            "the value is 256 characters: AWS tag values allow at most 255 (CodeBuild)",
+        )],
+    );
+    assert_refused(
+        "project: grpc-eks",
+        "AWS:project: x",
+        "AWS:",
+        &[(
+            "tags.AWS:project",
+            "the key starts with \"aws:\", which AWS tag keys may not (EC2)",
+        )],
+    );
+    // Letters and digits of any script are letters and digits to AWS.
+    parse(&default_with("project: grpc-eks", "Straße: München 2")).expect("unicode tags");
+}
+
+#[test]
+fn user_tags_leave_room_for_the_stacks_own() {
+    let tags: String = (0..47).map(|i| format!("  t{i}: x\n")).collect();
+    let text = default_with("  project: grpc-eks\n", &tags);
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].field.as_str(), p[0].line), ("tags", Some(9)));
+    assert_eq!(
+        p[0].message,
+        "47 tags given; AWS allows 50 per resource (CodeBuild, EC2, EKS, CloudWatch Logs) and \
+         infra puts up to 4 of its own on a subnet, so at most 46"
+    );
+    let tags: String = (0..46).map(|i| format!("  t{i}: x\n")).collect();
+    parse(&default_with("  project: grpc-eks\n", &tags)).expect("46 tags fit");
+}
+
+#[test]
+fn infra_tags_is_the_most_any_resource_carries() {
+    let c = parse(DEFAULT_YAML).unwrap();
+    let graph = crate::stack::build(&c, "123456789012");
+    let most = graph
+        .resources
+        .values()
+        .filter_map(|d| match d.attrs.get("tags") {
+            Some(crate::model::Value::Map(m)) => Some(m.len() - c.tags.len()),
+            _ => None,
+        })
+        .max();
+    assert_eq!(most, Some(validate::INFRA_TAGS));
+}
+
+#[test]
+fn stack_names_meet_every_derived_names_rules() {
+    let p = problems(&default_with("stack: grpc-eks", "stack: a"));
+    let got: Vec<(Option<usize>, &str, &str)> = p
+        .iter()
+        .map(|p| (p.line, p.field.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Some(4),
+                "stack",
+                "\"a\" makes the ECR repository name \"a\", which is 1 character: ECR \
+                 repository names need at least 2 (ECR) (use a stack name of at least 2 \
+                 characters)"
+            ),
+            (
+                Some(4),
+                "stack",
+                "\"a\" makes the CodeBuild project name \"a\", which is 1 character: CodeBuild \
+                 project names need at least 2 (CodeBuild) (use a stack name of at least 2 \
+                 characters)"
+            ),
+        ]
+    );
+    let p = problems(&default_with("stack: grpc-eks", "stack: sg-app"));
+    let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "\"sg-app\" makes the security group name \"sg-app-alb\", which starts with \"sg-\", \
+             which security group names may not (EC2)",
+            "\"sg-app\" makes the security group name \"sg-app-nodes\", which starts with \
+             \"sg-\", which security group names may not (EC2)",
+        ]
+    );
+    let p = problems(&default_with("stack: grpc-eks", "stack: internal"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].line, p[0].column, p[0].message.as_str()),
+        (
+            Some(4),
+            Some(8),
+            "\"internal\" makes the load balancer name \"internal-alb\", which starts with \
+             \"internal-\", which load balancer names may not (Elastic Load Balancing)"
+        )
+    );
+    for fine in ["ab", "sgx", "internals", "grpc-eks"] {
+        parse(&default_with("stack: grpc-eks", &format!("stack: {fine}"))).expect(fine);
+    }
+}
+
+#[test]
+fn a_null_where_text_is_wanted_is_an_error_not_the_word() {
+    let p = problems(&default_with("project: grpc-eks", "project: null"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].to_string(),
+        "line 9, column 12: tags.project: is null, and text is expected (YAML reads null, ~ \
+         and an empty value as no value): write the value, quoted if it is one of those words \
+         (\"null\")"
+    );
+    // The stack name "null" would pass its own check; it is still refused, once.
+    let p = problems(&default_with("stack: grpc-eks", "stack: ~"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].line, p[0].column, p[0].field.as_str()),
+        (Some(4), Some(8), "stack")
+    );
+    let p = problems(&default_with("branch: main", "branch:"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].field, "codebuild.branch");
+    // Quoted, it is the word; optional fields take null.
+    parse(&default_with("project: grpc-eks", "project: \"null\"")).expect("quoted null");
+    parse(&default_with("kms_key_arn: null", "kms_key_arn: ~")).expect("optional null");
+}
+
+#[test]
+fn a_huge_or_deeply_nested_file_is_refused_before_parsing() {
+    let deep = format!(
+        "{}tags: {{x: {}{}}}\n",
+        DEFAULT_YAML.replace("tags:\n  project: grpc-eks\n", ""),
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let started = std::time::Instant::now();
+    let p = problems(&deep);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("nested more than 64 levels"), "{p:?}");
+    assert!(p[0].line.is_some(), "{p:?}");
+    let huge = format!("{DEFAULT_YAML}#{}\n", "x".repeat(limits::MAX_BYTES));
+    let p = problems(&huge);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message.contains("over 1048576 bytes (1 MiB)"), "{p:?}");
+}
+
+#[test]
+fn a_huge_file_is_not_read_past_the_cap() {
+    let dir = std::env::temp_dir().join(format!("infra-config-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("infra.yaml");
+    std::fs::write(&path, format!("#{}\n", "x".repeat(3 * limits::MAX_BYTES))).unwrap();
+    let err = load(Some(&path)).expect_err("refused");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(err.to_string().contains("1 MiB"), "{err}");
 }

@@ -1,5 +1,6 @@
 //! Checks a deserialised config against AWS's rules, before anything is sent to AWS.
 
+use super::aws_rules::{self, ViolationKind};
 use super::{secrets, Config, EndpointAccess, Locations, NatMode, Problem, SecretRef};
 use crate::naming;
 use ipnet::Ipv4Net;
@@ -12,8 +13,17 @@ pub(super) const RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
-/// AWS allows 50 tags per resource; infra sets three of its own (Name, infra:stack, infra:id).
-pub(super) const MAX_USER_TAGS: usize = 47;
+/// The most tags infra puts on one resource itself: `Name`, `infra:stack` and `infra:id` on
+/// all, and a `kubernetes.io/role/...` tag on the subnets the load balancers use (a test builds
+/// the stack and checks this is the most any resource carries).
+pub(super) const INFRA_TAGS: usize = 4;
+
+/// How many tags the user may add: what AWS allows per resource, less infra's own.
+pub(super) fn max_user_tags() -> usize {
+    aws_rules::max_len("tags_per_resource")
+        .unwrap_or(50)
+        .saturating_sub(INFRA_TAGS)
+}
 
 struct Checker<'a> {
     locations: &'a Locations,
@@ -22,11 +32,26 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn report(&mut self, field: &str, message: String) {
-        let at = self.locations.get(field);
+        self.report_as(field, field, message);
+    }
+
+    /// Reports at the place of `path`, naming the field `shown` (a map key quoted, say).
+    fn report_as(&mut self, path: &str, shown: &str, message: String) {
+        let at = self.locations.get(path);
+        self.report_at(at, shown, message);
+    }
+
+    /// Reports a problem with the key of the map entry at `path`, at the key.
+    fn report_key(&mut self, path: &str, shown: &str, message: String) {
+        let at = self.locations.key(path).or(self.locations.get(path));
+        self.report_at(at, shown, message);
+    }
+
+    fn report_at(&mut self, at: Option<(usize, usize)>, shown: &str, message: String) {
         self.problems.push(Problem {
             line: at.map(|a| a.0),
             column: at.map(|a| a.1),
-            field: field.to_string(),
+            field: shown.to_string(),
             message,
         });
     }
@@ -115,6 +140,9 @@ fn check_service(c: &mut Checker, config: &Config) {
             format!("{:?} must start with /", s.health_check_path),
         );
     }
+    for v in aws_rules::violations("health_check_path", &s.health_check_path) {
+        c.report("service.health_check_path", format!("the path {v}"));
+    }
     if let Some(problem) = namespace_problem(&s.namespace) {
         c.report("service.namespace", format!("{:?} {problem}", s.namespace));
     }
@@ -164,10 +192,10 @@ fn check_eks(c: &mut Checker, config: &Config) {
         );
     }
     for (i, t) in e.instance_types.iter().enumerate() {
-        if !t.contains('.') || t.contains(char::is_whitespace) {
+        if let Some(problem) = instance_type_problem(t) {
             c.report(
                 &format!("eks.instance_types[{i}]"),
-                format!("{t:?} is not an EC2 instance type (expected e.g. t3.medium)"),
+                format!("{t:?} {problem}"),
             );
         }
     }
@@ -183,25 +211,130 @@ fn check_eks(c: &mut Checker, config: &Config) {
     }
 }
 
-fn check_alb(c: &mut Checker, config: &Config) {
-    if let Some(arn) = &config.alb.certificate_arn {
-        let ok =
-            arn.starts_with("arn:aws") && arn.contains(":acm:") && arn.contains(":certificate/");
-        if !ok {
-            c.report(
-                "alb.certificate_arn",
-                format!(
-                    "{arn:?} is not an ACM certificate ARN \
-                     (expected arn:aws:acm:<region>:<account>:certificate/<id>)"
-                ),
-            );
-        } else if !arn.contains(&format!(":acm:{}:", config.region)) {
-            c.report(
-                "alb.certificate_arn",
-                format!("{arn:?} is not in region {}; an ALB can only use certificates of its own region", config.region),
-            );
-        }
+/// Why `t` is not an EC2 instance type. The list is the EC2 model's (every type AWS had when
+/// botocore was released); a type newer than it is refused too, saying so, since EC2 would
+/// refuse a mistyped one only once the cluster exists, ten minutes into an apply.
+fn instance_type_problem(t: &str) -> Option<String> {
+    let known = aws_rules::instance_types();
+    if known.binary_search(&t).is_ok() {
+        return None;
     }
+    let Some((family, size)) = t.split_once('.').filter(|_| instance_type_grammar(t)) else {
+        return Some(
+            "is not an EC2 instance type: a family (series, generation digit, attributes), a dot \
+             and a size, e.g. t3.medium or m7i-flex.large (EC2)"
+                .to_string(),
+        );
+    };
+    let sizes: Vec<&str> = known
+        .iter()
+        .filter_map(|k| k.strip_prefix(family)?.strip_prefix('.'))
+        .collect();
+    Some(if sizes.is_empty() {
+        format!(
+            "is not among the {} EC2 instance types infra knows (botocore {}'s EC2 model); if it \
+             is newer than that, a newer infra knows it",
+            known.len(),
+            aws_rules::instance_types_from()
+        )
+    } else {
+        format!(
+            "is not an EC2 instance type: {family} comes in {} (EC2), not {size}",
+            sizes.join(", ")
+        )
+    })
+}
+
+/// The naming grammar every type in the EC2 model follows (`aws_rules.yaml`, `instance_type`):
+/// a family of lowercase letters and digits with at least one digit and optional `-parts`, a
+/// dot, and a size.
+fn instance_type_grammar(t: &str) -> bool {
+    let Some((family, size)) = t.split_once('.') else {
+        return false;
+    };
+    let family_ok = family.starts_with(|c: char| c.is_ascii_lowercase())
+        && family.contains(|c: char| c.is_ascii_digit())
+        && family.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    let xlarge = |s: &str| {
+        s.strip_suffix("xlarge")
+            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let metal = |s: &str| {
+        s == "metal"
+            || s.strip_prefix("metal-")
+                .and_then(|n| n.strip_suffix("xl"))
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let size_ok = matches!(size, "nano" | "micro" | "small" | "medium" | "large")
+        || xlarge(size)
+        || metal(size);
+    family_ok && size_ok
+}
+
+fn check_alb(c: &mut Checker, config: &Config) {
+    let Some(arn) = &config.alb.certificate_arn else {
+        return;
+    };
+    let field = "alb.certificate_arn";
+    let Some((partition, region)) = certificate_arn_parts(arn) else {
+        c.report(
+            field,
+            format!(
+                "{arn:?} is not an ACM certificate ARN: expected \
+                 arn:aws:acm:<region>:<12-digit account>:certificate/<UUID> (ACM)"
+            ),
+        );
+        return;
+    };
+    let want = aws_rules::partition(&config.region);
+    if partition != want {
+        c.report(
+            field,
+            format!(
+                "{arn:?} is in partition {partition}, but region {} is in {want}; an ALB can \
+                 only use a certificate of its own region (ACM, Elastic Load Balancing)",
+                config.region
+            ),
+        );
+    } else if region != config.region {
+        c.report(
+            field,
+            format!(
+                "{arn:?} is not in region {}; an ALB can only use certificates of its own region \
+                 (ACM, Elastic Load Balancing)",
+                config.region
+            ),
+        );
+    }
+}
+
+/// The partition and region of an ACM certificate ARN, if `arn` is one:
+/// `arn:<partition>:acm:<region>:<12-digit account>:certificate/<UUID>`.
+fn certificate_arn_parts(arn: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, partition, service, region, account, resource] = parts[..] else {
+        return None;
+    };
+    let id = resource.strip_prefix("certificate/")?;
+    let hex =
+        |s: &str, n: usize| s.len() == n && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
+    let groups: Vec<&str> = id.split('-').collect();
+    let uuid = groups.len() == 5 && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| hex(g, n));
+    let ok = scheme == "arn"
+        && partition.starts_with("aws")
+        && service == "acm"
+        && !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && uuid;
+    ok.then_some((partition, region))
 }
 
 fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
@@ -227,11 +360,29 @@ fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
         ("codebuild.branch", &b.branch),
         ("codebuild.buildspec", &b.buildspec),
         ("codebuild.image", &b.image),
-        ("codebuild.compute_type", &b.compute_type),
     ] {
         if value.trim().is_empty() {
             c.report(field, "must not be empty".to_string());
         }
+    }
+    let usable = aws_rules::usable("compute_type");
+    if !usable.contains(&b.compute_type.as_str()) {
+        let known = aws_rules::values("compute_type").contains(&b.compute_type.as_str());
+        let what = if known {
+            "is a CodeBuild compute type infra's project cannot use: it builds images with \
+             docker in a privileged LINUX_CONTAINER, which Lambda compute cannot run, and sets \
+             no fleet or compute configuration"
+        } else {
+            "is not a CodeBuild compute type"
+        };
+        c.report(
+            "codebuild.compute_type",
+            format!(
+                "{:?} {what}; use one of {} (CodeBuild)",
+                b.compute_type,
+                usable.join(", ")
+            ),
+        );
     }
 }
 
@@ -253,19 +404,27 @@ fn check_stack(c: &mut Checker, stack: &str) {
         );
         return;
     }
-    for rule in naming::too_long(stack) {
-        c.report(
-            "stack",
-            format!(
-                "{stack:?} makes the {} name {:?} {} characters long; AWS allows at most {} \
-                 (use a stack name of at most {} characters)",
-                rule.what,
-                rule.name,
-                rule.name.len(),
-                rule.limit,
-                naming::max_stack_len()
-            ),
-        );
+    for rule in naming::all(stack) {
+        for v in aws_rules::violations(rule.check, &rule.name) {
+            let hint = match v.kind {
+                ViolationKind::TooLong { .. } => format!(
+                    " (use a stack name of at most {} characters)",
+                    naming::max_stack_len()
+                ),
+                ViolationKind::TooShort { .. } => format!(
+                    " (use a stack name of at least {} characters)",
+                    naming::min_stack_len()
+                ),
+                _ => String::new(),
+            };
+            c.report(
+                "stack",
+                format!(
+                    "{stack:?} makes the {} name {:?}, which {v}{hint}",
+                    rule.what, rule.name
+                ),
+            );
+        }
     }
 }
 
@@ -289,42 +448,42 @@ fn check_region(c: &mut Checker, region: &str) {
 }
 
 fn check_tags(c: &mut Checker, config: &Config) {
-    if config.tags.len() > MAX_USER_TAGS {
+    let most = max_user_tags();
+    if config.tags.len() > most {
         c.report(
             "tags",
             format!(
-                "{} tags given; AWS allows 50 per resource and infra sets 3, so at most {MAX_USER_TAGS}",
-                config.tags.len()
+                "{} tags given; AWS allows {} per resource (CodeBuild, EC2, EKS, CloudWatch Logs) \
+                 and infra puts up to {INFRA_TAGS} of its own on a subnet, so at most {most}",
+                config.tags.len(),
+                most + INFRA_TAGS
             ),
         );
     }
     for (key, value) in &config.tags {
-        let field = format!("tags.{key}");
-        let lower = key.to_ascii_lowercase();
-        if key.is_empty() || key.len() > 128 {
-            c.report(
-                &field,
-                format!("tag key {key:?} must be 1 to 128 characters"),
-            );
-        } else if lower.starts_with("aws:") {
-            c.report(
-                &field,
-                format!("tag key {key:?}: the aws: prefix is reserved by AWS"),
-            );
-        } else if lower.starts_with("infra:") || key == "Name" {
-            c.report(
-                &field,
+        let path = format!("tags.{key}");
+        // A key with a space or a dot in it reads better quoted.
+        let plain = key
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || matches!(ch, '_' | '-' | ':' | '/' | '@'));
+        let shown = if plain && !key.is_empty() {
+            path.clone()
+        } else {
+            format!("tags.{key:?}")
+        };
+        let lower = key.to_lowercase();
+        if lower.starts_with("infra:") || key == "Name" {
+            c.report_key(
+                &path,
+                &shown,
                 format!("tag key {key:?} is set by infra itself to track ownership"),
             );
         }
-        if value.len() > 256 {
-            c.report(
-                &field,
-                format!(
-                    "tag value for {key:?} is {} characters; AWS allows 256",
-                    value.len()
-                ),
-            );
+        for v in aws_rules::violations("tag_key", key) {
+            c.report_key(&path, &shown, format!("the key {v}"));
+        }
+        for v in aws_rules::violations("tag_value", value) {
+            c.report_as(&path, &shown, format!("the value {v}"));
         }
     }
 }
@@ -346,14 +505,21 @@ fn check_network(c: &mut Checker, config: &Config) {
     for (i, zone) in net.zones.iter().enumerate() {
         let base = format!("network.zones[{i}]");
         let suffix = zone.suffix(&config.region);
-        if suffix == zone.name
-            || suffix.is_empty()
-            || !suffix.chars().all(|ch| ch.is_ascii_lowercase())
-        {
+        let one_letter = suffix.len() == 1 && suffix.chars().all(|ch| ch.is_ascii_lowercase());
+        if suffix == zone.name || !one_letter {
+            // Local Zones (us-west-2-lax-1a) and Wavelength Zones (us-east-1-wl1-bos-wlz-1)
+            // extend the region name; EKS places neither its cluster nor managed nodes there.
+            let local = if suffix != zone.name && suffix.starts_with('-') {
+                "; Local Zones and Wavelength Zones cannot hold the EKS cluster or a managed node \
+                 group (EKS)"
+            } else {
+                ""
+            };
             c.report(
                 &format!("{base}.name"),
                 format!(
-                    "{:?} is not an availability zone of region {:?} (expected e.g. {}a)",
+                    "{:?} is not an availability zone of region {:?}: a zone is the region and \
+                     one letter, e.g. {}a (EC2){local}",
                     zone.name, config.region, config.region
                 ),
             );
