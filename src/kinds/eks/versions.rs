@@ -182,8 +182,14 @@ pub fn resolve(
                 .ok_or(VersionError::NoneOffered)?,
         },
         (Some(asked), live) => {
-            let known = versions.all.get(asked);
-            let ended = known.is_none_or(|o| o.support == Support::Ended);
+            let Some(known) = versions.all.get(asked) else {
+                return Err(VersionError::NotOffered {
+                    asked: asked.to_string(),
+                    ended: false,
+                    offered: offered(),
+                });
+            };
+            let ended = known.support == Support::Ended;
             match live.and_then(|(cluster, l)| Some((cluster, l, minor(l)?))) {
                 Some((cluster, l, lm)) => {
                     let am = minor(asked).unwrap_or(0);
@@ -204,7 +210,7 @@ pub fn resolve(
                     } else if ended {
                         return Err(VersionError::NotOffered {
                             asked: asked.to_string(),
-                            ended: known.is_some(),
+                            ended: true,
                             offered: offered(),
                         });
                     } else if am > lm + 1 {
@@ -222,7 +228,7 @@ pub fn resolve(
                 None if ended => {
                     return Err(VersionError::NotOffered {
                         asked: asked.to_string(),
-                        ended: known.is_some(),
+                        ended: true,
                         offered: offered(),
                     })
                 }
@@ -318,6 +324,12 @@ mod tests {
             e.contains("apply with eks.version 1.33, then 1.34, then 1.35, in that order"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_even_below_a_live_cluster() {
+        let e = err("1.3", Some("1.33"));
+        assert!(e.contains("\"1.3\" is not a Kubernetes version EKS offers;"), "{e}");
     }
 
     #[test]
