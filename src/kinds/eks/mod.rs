@@ -22,12 +22,23 @@ pub(crate) fn request_token() -> String {
     format!("{:032x}", fastrand::u128(..))
 }
 
-/// The error EKS gives for a role IAM has not propagated yet (or whose trust is not readable
-/// yet): "Role with arn: ..., could not be assumed because it does not exist or the trusted
-/// entity is not correct".
+/// The errors EKS gives for a role, its trust policy or its managed policies IAM has not
+/// propagated yet: "Role with arn: ..., could not be assumed because it does not exist or the
+/// trusted entity is not correct"; for a node group's role, "Following required service
+/// principals [ec2.amazonaws.com] were not found in the trust relationships of nodeRole ..."
+/// (eksctl#3290) and "The provided role doesn't have the Amazon EKS Managed Policies associated
+/// with it" (containers-roadmap#1610). The stack creates the trust and the attachments before
+/// the node group, so these pass within IAM's propagation delay; past the budget they are real.
 pub(crate) fn role_not_assumable_yet(e: &AwsError) -> bool {
     e.is("InvalidParameterException")
-        && (e.detail.contains("could not be assumed") || e.detail.contains("does not exist"))
+        && [
+            "could not be assumed",
+            "does not exist",
+            "were not found in the trust relationships",
+            "doesn't have the Amazon EKS Managed Policies",
+        ]
+        .iter()
+        .any(|m| e.detail.contains(m))
 }
 
 /// Budget for IAM propagation errors: seconds in practice, two minutes at worst.
@@ -191,6 +202,18 @@ mod tests {
             "InvalidParameterException",
             "Role with arn: arn:aws:iam::1:role/x, could not be assumed because it does not \
              exist or the trusted entity is not correct"
+        )));
+        // CreateNodegroup's words for a node role IAM has not propagated yet.
+        assert!(role_not_assumable_yet(&err(
+            "InvalidParameterException",
+            "Following required service principals [ec2.amazonaws.com] were not found in the \
+             trust relationships of nodeRole arn:aws:iam::1:role/grpc-eks-node"
+        )));
+        assert!(role_not_assumable_yet(&err(
+            "InvalidParameterException",
+            "The provided role doesn't have the Amazon EKS Managed Policies associated with it. \
+             Please ensure the following policies [arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy, \
+             arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly] are attached"
         )));
         assert!(!role_not_assumable_yet(&err(
             "InvalidParameterException",
