@@ -175,10 +175,14 @@ impl Default for Service {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Eks {
-    /// Kubernetes version of the cluster and node group.
+    /// Kubernetes version of the cluster and node group. Without it, a new cluster gets EKS's
+    /// default version and an existing one keeps its own.
     // serde_yaml also reads an unquoted `1.31` as this string, so the schema takes a number too.
     #[schemars(regex(pattern = schema::K8S_VERSION), extend("type" = ["string", "number"]))]
-    pub version: String,
+    pub version: Option<String>,
+    /// What EKS does when the version's standard support ends: `standard` lets EKS upgrade the
+    /// cluster, `extended` keeps the version at the extended-support price.
+    pub upgrade_policy: UpgradePolicy,
     /// EC2 instance types of the node group.
     #[schemars(length(min = 1), inner(regex(pattern = schema::INSTANCE_TYPE)))]
     pub instance_types: Vec<String>,
@@ -198,7 +202,8 @@ pub struct Eks {
 impl Default for Eks {
     fn default() -> Self {
         Eks {
-            version: "1.31".to_string(),
+            version: None,
+            upgrade_policy: UpgradePolicy::default(),
             instance_types: vec!["t3.medium".to_string()],
             scaling: Scaling::default(),
             endpoint: EndpointAccess::default(),
@@ -209,6 +214,27 @@ impl Default for Eks {
                 ControlPlaneLog::Authenticator,
             ],
             root_volume: RootVolume::default(),
+        }
+    }
+}
+
+/// What EKS does with a cluster whose version leaves standard support.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpgradePolicy {
+    /// EKS upgrades the cluster at the end of standard support; no extended-support charges.
+    #[default]
+    Standard,
+    /// The cluster stays on its version through extended support, at six times the price.
+    Extended,
+}
+
+impl UpgradePolicy {
+    /// As EKS names it (`supportType`).
+    pub fn as_eks(self) -> &'static str {
+        match self {
+            UpgradePolicy::Standard => "STANDARD",
+            UpgradePolicy::Extended => "EXTENDED",
         }
     }
 }

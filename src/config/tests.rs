@@ -247,7 +247,7 @@ fn error_display_names_file_line_field_and_value() {
 #[test]
 fn stack_sections_are_validated() {
     let cases = [
-        ("version: \"1.31\"", "version: \"2\"", "eks.version"),
+        ("upgrade_policy: standard", "version: \"2\"", "eks.version"),
         (
             "min: 1\n    desired: 1",
             "min: 2\n    desired: 1",

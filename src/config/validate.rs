@@ -172,18 +172,17 @@ fn namespace_problem(name: &str) -> Option<&'static str> {
 
 fn check_eks(c: &mut Checker, config: &Config) {
     let e = &config.eks;
-    let version_ok = e
-        .version
-        .strip_prefix("1.")
-        .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|ch| ch.is_ascii_digit()));
-    if !version_ok {
-        c.report(
-            "eks.version",
-            format!(
-                "{:?} is not a Kubernetes version EKS knows (expected e.g. \"1.31\")",
-                e.version
-            ),
-        );
+    // Whether EKS offers the version is for EKS to say (plan asks it); here only the shape.
+    if let Some(v) = &e.version {
+        let version_ok = v
+            .strip_prefix("1.")
+            .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|ch| ch.is_ascii_digit()));
+        if !version_ok {
+            c.report(
+                "eks.version",
+                format!("{v:?} is not a Kubernetes version (expected e.g. \"1.33\")"),
+            );
+        }
     }
     if e.instance_types.is_empty() {
         c.report(

@@ -329,7 +329,10 @@ mod tests {
     #[test]
     fn an_unknown_version_is_refused_even_below_a_live_cluster() {
         let e = err("1.3", Some("1.33"));
-        assert!(e.contains("\"1.3\" is not a Kubernetes version EKS offers;"), "{e}");
+        assert!(
+            e.contains("\"1.3\" is not a Kubernetes version EKS offers;"),
+            "{e}"
+        );
     }
 
     #[test]
