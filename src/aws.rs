@@ -32,6 +32,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// DynamoDB: the lock table that keeps runs of one stack from overlapping.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// ACM: whether the HTTPS listener's certificate is issued (plan's preflight).
+    pub acm: aws_sdk_acm::Client,
     /// The Price List API, for the plan's cost estimate (always in its own region).
     pub pricing: aws_sdk_pricing::Client,
     /// The stack's region.
@@ -81,6 +83,7 @@ impl Aws {
             sts: client!(aws_sdk_sts),
             logs: client!(aws_sdk_cloudwatchlogs),
             dynamodb: client!(aws_sdk_dynamodb),
+            acm: client!(aws_sdk_acm),
             pricing: aws_sdk_pricing::Client::from_conf(
                 aws_sdk_pricing::config::Builder::from(&conf)
                     .region(Region::new(crate::cost::PRICING_REGION))

@@ -16,6 +16,7 @@ mod model;
 mod naming;
 mod observe;
 mod plan;
+mod preflight;
 mod report;
 mod retry;
 mod snapshot;

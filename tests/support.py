@@ -111,6 +111,14 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
     raise AssertionError("condition not met in time")
 
 
+def issued_certificate(acm, domain: str = "grpc.example.com") -> str:
+    """The ARN of a certificate requested for `domain`, once ACM has issued it (the emulator keeps
+    it PENDING_VALIDATION for the scaled `acm_dns_validation` duration, as DNS validation does)."""
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+    wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED")
+    return arn
+
+
 def start_emulator(*extra: str):
     """Starts scripts/emulator on a free loopback port; returns (process, Emulator)."""
     port = _free_port()

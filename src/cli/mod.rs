@@ -177,12 +177,14 @@ struct Session {
     version_warnings: Vec<String>,
 }
 
-/// How a command treats a configured Kubernetes version it cannot apply.
+/// How a command treats a config the account cannot take (a version EKS refuses, a zone the
+/// region lacks).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum VersionCheck {
-    /// Refuse, before any change: plan and apply.
+    /// Check everything and refuse before any change: plan and apply.
     Strict,
-    /// Carry on with the live version: destroy, list and output do not change the cluster.
+    /// Carry on with the live version and skip the preflight: destroy, list and output do not
+    /// create anything.
     Lenient,
 }
 
@@ -253,10 +255,20 @@ impl Connected {
             caller,
         } = self;
         let stack = loaded.config.stack.clone();
-        let (observed, offered) = tokio::join!(
+        // What only the account knows about the config is checked before anything changes;
+        // a command that changes nothing in the cluster does not need it.
+        let preflight = async {
+            match check {
+                VersionCheck::Strict => crate::preflight::run(&aws, &loaded).await,
+                VersionCheck::Lenient => Ok(()),
+            }
+        };
+        let (observed, offered, fits) = tokio::join!(
             observe::observe(&aws, &stack, &caller.account),
-            versions::read(&aws)
+            versions::read(&aws),
+            preflight
         );
+        fits?;
         let observed = observed.with_context(|| {
             format!(
                 "could not read the state of stack {stack} in {}",

@@ -548,6 +548,8 @@ pub struct Loaded {
     pub config: Config,
     /// File name as shown to the user.
     pub file: String,
+    /// The text it was read from, to locate fields in messages about it.
+    pub text: String,
 }
 
 /// Reads the config from `path`, else `./infra.yaml` when present, else the embedded default.
@@ -563,7 +565,7 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
         file: file.clone(),
         problems,
     })?;
-    Ok(Loaded { config, file })
+    Ok(Loaded { config, file, text })
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

@@ -14,11 +14,13 @@ READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 # stack, the same with more zones or in a noisy account. The Kubernetes API's ListNamespaces
 # (the stack's own cluster) counts too: the emulator logs it as `kubernetes`; so does the GetItem
 # of the stack's lock in DynamoDB (plan never locks, but says when a run holds it), and EKS's
-# DescribeClusterVersions (which versions a cluster may run). The Price List API's reads are not
+# DescribeClusterVersions (which versions a cluster may run), and the preflight's two EC2 reads
+# (the zones, the instance types offered in them). The Price List API's reads are not
 # the account's and are cached: `account_calls` leaves them out, test_cost.py counts them.
-PLAN_CALLS = 44
-# With a certificate, plan also reads the HTTPS listener's rules (DescribeRules).
-PLAN_CALLS_WITH_CERTIFICATE = PLAN_CALLS + 1
+PLAN_CALLS = 46
+# With a certificate, plan also reads the HTTPS listener's rules (DescribeRules) and, in the
+# preflight, the certificate (DescribeCertificate).
+PLAN_CALLS_WITH_CERTIFICATE = PLAN_CALLS + 2
 
 
 def account_calls(calls):
@@ -98,7 +100,7 @@ class Infra:
 @pytest.fixture
 def infra(emulator, tmp_path):
     emulator.reset()
-    emulator.config(fault_rate=0.0, codebuild_fail_phase=None)
+    emulator.config(fault_rate=0.0, codebuild_fail_phase=None, hold=[])
     return Infra(emulator, str(tmp_path))
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from support import issued_certificate
 from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE, account_calls, writes
 
 STACK = "grpc-eks"
@@ -134,7 +135,7 @@ def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
         return len(calls)
 
     base = infra.default_config()
-    cert = emulator.client("acm").request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    cert = issued_certificate(emulator.client("acm"))
     assert "      private_data: 10.0.5.0/24\n" in base
     per_az = base.replace("nat: single", "nat: per-az")
     counts = {

@@ -3,6 +3,8 @@ boto3), null and named when the stack is not (fully) applied, with a non-zero ex
 
 import pytest
 
+from support import issued_certificate
+
 STACK = "grpc-eks"
 KEYS = ["stack", "region", "account", "alb_dns_name", "url", "grpc_endpoint", "repository_uri",
         "cluster_name", "cluster_endpoint", "kubeconfig_command", "build_project", "missing",
@@ -91,7 +93,7 @@ def test_after_apply_every_value_comes_from_the_account(infra, clients):
 
 
 def test_with_a_certificate_the_grpc_endpoint_is_port_443(infra, clients):
-    cert = clients["acm"].request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    cert = issued_certificate(clients["acm"])
     infra.write_config(infra.default_config().replace("certificate_arn: null",
                                                       f"certificate_arn: {cert}"))
     r = infra("output", "--json")

@@ -10,6 +10,7 @@ import urllib.parse
 
 import pytest
 
+from support import issued_certificate
 from conftest import writes
 
 STACK = "grpc-eks"
@@ -260,7 +261,7 @@ def test_security_settings_changed_by_hand_are_shown_and_repaired(infra, clients
 # --- 3. HTTPS ----------------------------------------------------------------------------------
 
 def test_certificate_redirects_http_and_routes_grpc_by_content_type(infra, clients):
-    cert = clients["acm"].request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    cert = issued_certificate(clients["acm"])
     config = infra.default_config()
     assert "certificate_arn: null" in config
     infra.write_config(config.replace("certificate_arn: null", f"certificate_arn: {cert}"))

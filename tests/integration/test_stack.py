@@ -6,6 +6,7 @@ import urllib.parse
 
 import pytest
 
+from support import issued_certificate
 from conftest import PLAN_CALLS, PLAN_CALLS_WITH_CERTIFICATE, account_calls
 
 STACK = "grpc-eks"
@@ -197,7 +198,7 @@ def test_repository_with_images_stops_destroy_before_it_starts_unless_forced(app
 
 
 def test_certificate_adds_https_listener_to_a_grpc_target_group(infra, clients, emulator):
-    cert = emulator.client("acm").request_certificate(DomainName="grpc.example.com")["CertificateArn"]
+    cert = issued_certificate(emulator.client("acm"))
     config = infra.default_config().replace("certificate_arn: null", f"certificate_arn: {cert}")
     infra.write_config(config)
     r = infra("apply", "--auto-approve", timeout=600)
