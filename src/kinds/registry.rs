@@ -31,6 +31,8 @@ macro_rules! kind_registry {
             NatGateway = "nat_gateway", Network, network::nat_gateway::NatGateway;
             /// EC2 security group with its ingress rules.
             SecurityGroup = "security_group", Network, network::security_group::SecurityGroup;
+            /// VPC endpoint: the S3 gateway or an interface endpoint (private networks, `nat: none`).
+            VpcEndpoint = "vpc_endpoint", Network, network::vpc_endpoint::VpcEndpoint;
             /// IAM role (created with a trust policy naming only services).
             IamRole = "iam_role", Iam, iam::role::Role;
             /// A role's full trust policy, written once the role (and any role it names) exists.

@@ -75,7 +75,9 @@ pub fn desired<A: Attributes>(id: &str) -> A {
 
 #[test]
 fn every_desired_spec_fits_its_kinds_attributes() {
-    for config in [default_config(), richest_config()] {
+    let mut private = default_config();
+    private.network.nat = NatMode::None;
+    for config in [default_config(), richest_config(), private] {
         let graph = crate::stack::build(&config, "123456789012");
         for (id, d) in &graph.resources {
             let spec = resolved(&graph, id.as_str());

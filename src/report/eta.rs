@@ -114,6 +114,11 @@ fn expected(figures: &HashMap<&str, f64>, kind: Kind, step: StepKind, action: Ac
     let name = match (kind, step, action) {
         (Kind::NatGateway, StepKind::Apply, _) => "nat_gateway_create",
         (Kind::NatGateway, StepKind::Delete, _) => "nat_gateway_delete",
+        // Gateway endpoints are quicker, but they run beside the interface ones.
+        (Kind::VpcEndpoint, StepKind::Apply, Action::Create | Action::Replace) => {
+            "vpc_endpoint_create"
+        }
+        (Kind::VpcEndpoint, StepKind::Delete, _) => "vpc_endpoint_delete",
         (Kind::EksCluster, StepKind::Apply, Action::Update) => "eks_cluster_config_update",
         (Kind::EksCluster, StepKind::Apply, _) => "eks_cluster_create",
         (Kind::EksCluster, StepKind::Delete, _) => "eks_cluster_delete",
@@ -154,6 +159,8 @@ mod tests {
         let figures = parse(TABLE);
         for name in [
             "nat_gateway_create",
+            "vpc_endpoint_create",
+            "vpc_endpoint_delete",
             "eks_cluster_create",
             "eks_nodegroup_create",
             "alb_provision",

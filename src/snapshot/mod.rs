@@ -17,6 +17,7 @@ use crate::aws::{absent_ok, Aws, AwsError, AwsResultExt};
 use crate::model::STACK_TAG;
 use aws_sdk_ec2::types::{
     Address, Filter, InternetGateway, NatGateway, RouteTable, SecurityGroup, Subnet, Vpc,
+    VpcEndpoint,
 };
 use aws_sdk_eks::types::{Cluster, Nodegroup};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -106,6 +107,8 @@ paged! {
     /// The stack's security groups, with their rules.
     security_groups: SecurityGroup = describe_security_groups(filters),
         "DescribeSecurityGroups";
+    /// The stack's VPC endpoints in any state, with their subnets, route tables and groups.
+    vpc_endpoints: VpcEndpoint = describe_vpc_endpoints(filters), "DescribeVpcEndpoints";
 }
 
 impl Snapshot {

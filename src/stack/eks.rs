@@ -1,8 +1,7 @@
 //! The EKS cluster, the node group (with the launch template that puts the node security group
 //! on the nodes), the service's namespace and the CodeBuild role's access entry.
 
-use super::{iam, logs, network, out, Builder};
-use crate::config::NatMode;
+use super::{endpoints, iam, logs, network, out, Builder};
 use crate::config::{Config, EndpointAccess, RootVolume};
 use crate::model::{Desired, Kind, LogicalId, Value, VERSION_OUTPUT};
 use crate::naming;
@@ -87,11 +86,14 @@ pub(super) fn add(b: &mut Builder) {
     for a in iam::attachments_of("node") {
         nodes = nodes.after(&LogicalId::new(a));
     }
-    // Nodes join the cluster and pull images through the NAT gateway: routes first.
-    if c.network.nat != NatMode::None {
-        for id in network::private_routes(b) {
-            nodes = nodes.after(&id);
-        }
+    // Nodes join the cluster and pull images through the NAT gateway, or without one through
+    // the VPC endpoints (the S3 one a route in the subnets' associated table): whichever way
+    // out, it is there before they boot.
+    let ways_out = network::private_routes(b)
+        .into_iter()
+        .chain(endpoints::endpoint_ids(b));
+    for id in ways_out {
+        nodes = nodes.after(&id);
     }
     b.graph.add(nodes);
 

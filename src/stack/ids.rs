@@ -19,6 +19,7 @@ const GRAMMAR: &[&str] = &[
     "route/private",
     "route/private/{zone}",
     "sg/{sg}",
+    "vpce/{vpce}",
     "role/{role}",
     "trust/{role}",
     "attach/{role}/{name}",
@@ -42,7 +43,8 @@ const GRAMMAR: &[&str] = &[
 fn closed(placeholder: &str) -> Option<&'static [&'static str]> {
     Some(match placeholder {
         "tier" => &["public", "private-app", "private-data"],
-        "sg" => &["alb", "nodes", "build", "api"],
+        "sg" => &["alb", "nodes", "build", "api", "endpoints"],
+        "vpce" => &["s3", "ec2", "ecr.api", "ecr.dkr", "logs", "sts"],
         "role" => &["cluster", "node", "codebuild"],
         "listener" => &["http", "https"],
         "tg" => &["http", "grpc"],
@@ -133,12 +135,25 @@ mod tests {
     }
 
     #[test]
+    fn every_endpoint_and_group_name_is_made_by_some_config() {
+        let ids = every_config_ids();
+        for (prefix, placeholder) in [("vpce", "vpce"), ("sg", "sg")] {
+            for value in closed(placeholder).unwrap_or_default() {
+                let id = format!("{prefix}/{value}");
+                assert!(ids.contains(&id), "no config makes {id}: remove it");
+            }
+        }
+    }
+
+    #[test]
     fn ids_of_other_zones_are_ours_and_made_up_ones_are_not() {
         for ours in [
             "subnet/public/c",
             "nat/-bos-1a",
             "rta/private-data/f",
             "attach/node/X",
+            "vpce/ecr.dkr",
+            "sg/endpoints",
         ] {
             assert!(is_infra_id(ours), "{ours}");
         }
@@ -152,6 +167,8 @@ mod tests {
             "subnet/public/",
             "subnet/public/A",
             "sg/db",
+            "vpce/dynamodb",
+            "vpce/",
         ] {
             assert!(!is_infra_id(not), "{not:?} must not be ours");
         }

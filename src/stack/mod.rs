@@ -5,6 +5,7 @@ mod alb;
 mod codebuild;
 mod ecr;
 mod eks;
+pub mod endpoints;
 mod iam;
 pub mod ids;
 mod logs;
@@ -22,6 +23,7 @@ pub fn build(config: &Config, account: &str) -> Graph {
         graph: Graph::default(),
     };
     network::add(&mut b);
+    endpoints::add(&mut b);
     iam::add(&mut b);
     ecr::add(&mut b);
     logs::add(&mut b);

@@ -281,7 +281,8 @@ fn associate(b: &mut Builder, rt: &LogicalId, subnet: &str) {
     );
 }
 
-fn add_security_group(
+/// Adds security group `id` (named after the stack and `which`) with `ingress`.
+pub(super) fn add_security_group(
     b: &mut Builder,
     id: &str,
     which: &str,

@@ -349,3 +349,91 @@ fn a_private_endpoint_runs_builds_in_the_vpc_and_admits_only_them() {
         Value::Lit(serde_json::Value::Null)
     );
 }
+
+#[test]
+fn no_nat_gives_the_private_subnets_the_endpoints_nodes_need() {
+    let g = graph(NatMode::None);
+    assert_eq!(
+        ids(&g, Kind::VpcEndpoint),
+        [
+            "vpce/ec2",
+            "vpce/ecr.api",
+            "vpce/ecr.dkr",
+            "vpce/logs",
+            "vpce/s3",
+            "vpce/sts"
+        ]
+    );
+    let attr = |id: &str, name: &str| g.resources[&LogicalId::new(id)].attrs[name].clone();
+    let s3 = &g.resources[&LogicalId::new("vpce/s3")];
+    assert_eq!(
+        attr("vpce/s3", "service_name"),
+        Value::str("com.amazonaws.us-east-1.s3")
+    );
+    assert_eq!(attr("vpce/s3", "endpoint_type"), Value::str("Gateway"));
+    assert!(s3.deps().contains(&LogicalId::new("rt/private")));
+    assert_eq!(attr("vpce/s3", "private_dns_enabled"), Value::bool(false));
+    for service in ["ec2", "ecr.api", "ecr.dkr", "logs", "sts"] {
+        let id = format!("vpce/{service}");
+        let name = format!("com.amazonaws.us-east-1.{service}");
+        assert_eq!(attr(&id, "service_name"), Value::str(name));
+        assert_eq!(attr(&id, "endpoint_type"), Value::str("Interface"));
+        assert_eq!(attr(&id, "private_dns_enabled"), Value::bool(true));
+        let deps = g.resources[&LogicalId::new(&id)].deps();
+        for needed in [
+            "subnet/private-app/a",
+            "subnet/private-app/b",
+            "sg/endpoints",
+        ] {
+            assert!(
+                deps.contains(&LogicalId::new(needed)),
+                "{id} needs {needed}"
+            );
+        }
+        assert!(!deps.contains(&LogicalId::new("subnet/private-data/a")));
+    }
+    // HTTPS from the VPC only.
+    assert_eq!(
+        attr("sg/endpoints", "ingress"),
+        Value::Lit(serde_json::json!([
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr": "10.0.0.0/16"}
+        ]))
+    );
+    g.topo_order().expect("the private graph orders");
+}
+
+#[test]
+fn with_no_nat_the_nodes_wait_for_every_endpoint_and_the_cluster_is_reachable_privately() {
+    let g = graph(NatMode::None);
+    let nodes = g.resources[&LogicalId::new("eks/nodegroup")].deps();
+    for id in ids(&g, Kind::VpcEndpoint) {
+        assert!(nodes.contains(&LogicalId::new(&id)), "nodes before {id}");
+    }
+    for id in ["rta/private-app/a", "rta/private-app/b"] {
+        assert!(nodes.contains(&LogicalId::new(id)), "nodes before {id}");
+    }
+    // Nodes register with the cluster through its private endpoint (EKS User Guide, "Private
+    // cluster requirements"), whatever the public side is.
+    for private in [false, true] {
+        let mut c = parse(DEFAULT_YAML).unwrap();
+        c.network.nat = NatMode::None;
+        if private {
+            c.eks.endpoint = crate::config::EndpointAccess::Private;
+        }
+        let g = build(&c, "123456789012");
+        let endpoint = &g.resources[&LogicalId::new("eks/cluster")].attrs["endpoint"];
+        let Value::Lit(endpoint) = endpoint else {
+            panic!("the endpoint setting is a literal: {endpoint:?}")
+        };
+        assert_eq!(endpoint["private"], true, "{endpoint}");
+    }
+}
+
+#[test]
+fn with_a_nat_gateway_there_are_no_endpoints() {
+    for nat in [NatMode::Single, NatMode::PerAz] {
+        let g = graph(nat);
+        assert!(ids(&g, Kind::VpcEndpoint).is_empty());
+        assert!(!g.resources.contains_key(&LogicalId::new("sg/endpoints")));
+    }
+}

@@ -11,3 +11,4 @@ pub mod route_table_association;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
