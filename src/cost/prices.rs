@@ -61,6 +61,7 @@ fn query(meter: &Meter, region: &str) -> (&'static str, Vec<(&'static str, Strin
             vec![("regionCode", region.to_string())],
             "PublicIPv4:InUseAddress".into(),
         ),
+        Meter::VpcEndpoint => ("AmazonVPC", at("VpcEndpoint"), "VpcEndpoint-Hours".into()),
         Meter::Instance(t) => {
             let mut f = at("Compute Instance");
             f.extend([
@@ -274,6 +275,7 @@ mod tests {
             Meter::NatGateway,
             Meter::LoadBalancer,
             Meter::PublicIpv4,
+            Meter::VpcEndpoint,
             Meter::Instance("m5.large".into()),
         ] {
             let (_, filters, _) = query(&m, "eu-west-1");

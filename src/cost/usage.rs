@@ -22,6 +22,9 @@ pub enum Meter {
     PublicIpv4,
     /// An on-demand Linux EC2 instance of this type.
     Instance(String),
+    /// An interface VPC endpoint in one zone: billed per endpoint per zone-hour (the data it
+    /// processes is billed per GB on top); gateway endpoints are free.
+    VpcEndpoint,
 }
 
 impl Meter {
@@ -34,6 +37,7 @@ impl Meter {
             Meter::LoadBalancer => "application-load-balancer".into(),
             Meter::PublicIpv4 => "public-ipv4-address".into(),
             Meter::Instance(t) => format!("instance/{t}"),
+            Meter::VpcEndpoint => "vpc-endpoint-zone".into(),
         }
     }
 }
@@ -53,6 +57,7 @@ impl fmt::Display for Meter {
             Meter::LoadBalancer => f.write_str("Application Load Balancer"),
             Meter::PublicIpv4 => f.write_str("public IPv4 address"),
             Meter::Instance(t) => write!(f, "{t} instance"),
+            Meter::VpcEndpoint => f.write_str("VPC interface endpoint zone"),
         }
     }
 }
@@ -133,6 +138,24 @@ pub fn of(
                 });
             }
             out
+        }
+        // An interface endpoint has one network interface per subnet, one subnet per zone,
+        // and each is billed by the hour; a gateway endpoint (S3) costs nothing.
+        Kind::VpcEndpoint => {
+            let interface = attrs.get("endpoint_type").and_then(Json::as_str) == Some("Interface");
+            let zones = attrs
+                .get("subnet_ids")
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len);
+            if interface && zones > 0 {
+                vec![Usage {
+                    id: id.clone(),
+                    meter: Meter::VpcEndpoint,
+                    count: u32::try_from(zones).unwrap_or(u32::MAX),
+                }]
+            } else {
+                Vec::new()
+            }
         }
         _ => Vec::new(),
     }
@@ -218,6 +241,18 @@ mod tests {
         let lit = literal_attrs(&attrs);
         assert_eq!(lit["subnet_ids"], json!([null, null]));
         assert_eq!(lit["scheme"], json!("internet-facing"));
+    }
+
+    #[test]
+    fn an_interface_endpoint_is_billed_per_zone_and_a_gateway_one_is_free() {
+        let interface = json!({"endpoint_type": "Interface", "subnet_ids": [null, null]});
+        assert_eq!(
+            usage(Kind::VpcEndpoint, interface),
+            [(Meter::VpcEndpoint, 2)]
+        );
+        let gateway =
+            json!({"endpoint_type": "Gateway", "subnet_ids": [], "route_table_ids": ["rtb-1"]});
+        assert_eq!(usage(Kind::VpcEndpoint, gateway), []);
     }
 
     #[test]
