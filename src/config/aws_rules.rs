@@ -168,6 +168,9 @@ fn service_name(service: &'static str) -> &'static str {
         "iam" => "IAM",
         "logs" => "CloudWatch Logs",
         "acm" => "ACM",
+        "codeconnections" => "CodeConnections",
+        "codestar-connections" => "CodeStar Connections",
+        "codecommit" => "CodeCommit",
         other => other,
     }
 }
@@ -189,6 +192,8 @@ fn noun(check: &str) -> &'static str {
         "ecr_repository_name" => "ECR repository names",
         "codebuild_project_name" => "CodeBuild project names",
         "log_group_name" => "log group names",
+        "connection_arn" => "connection ARNs",
+        "codecommit_repository_name" => "CodeCommit repository names",
         _ => "values",
     }
 }

@@ -410,6 +410,11 @@ pub struct CodeBuild {
         "additionalProperties" = {"type": "string", "pattern": schema::SECRET_REFERENCE}
     ))]
     pub secrets: BTreeMap<String, String>,
+    /// CodeConnections (or legacy CodeStar Connections) connection CodeBuild reads a GitHub,
+    /// GitLab or Bitbucket repository through; null for a public GitHub repository (or one the
+    /// account's default source credential reaches) and for CodeCommit, which the role reads.
+    #[schemars(regex(pattern = schema::CONNECTION_ARN), length(max = aws_rules::max_len("connection_arn").unwrap_or(256)))]
+    pub connection_arn: Option<String>,
 }
 
 impl Default for CodeBuild {
@@ -422,6 +427,7 @@ impl Default for CodeBuild {
             compute_type: "BUILD_GENERAL1_SMALL".to_string(),
             timeout_minutes: 30,
             secrets: BTreeMap::new(),
+            connection_arn: None,
         }
     }
 }
@@ -441,6 +447,77 @@ impl CodeBuild {
             h if h.starts_with("git-codecommit.") => Some("CODECOMMIT"),
             _ => None,
         }
+    }
+
+    /// The region and name of the CodeCommit repository the URL names, when it is one:
+    /// `https://git-codecommit.<region>.amazonaws.com[.cn]/v1/repos/<name>`.
+    pub fn codecommit_repository(&self) -> Option<(&str, &str)> {
+        let rest = self
+            .repository_url
+            .strip_prefix("https://git-codecommit.")?;
+        let (host, path) = rest.split_once('/')?;
+        let region = host
+            .strip_suffix(".amazonaws.com")
+            .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+        // The name's own rules are CodeCommit's (aws_rules.yaml); validation applies them.
+        let name = path.strip_prefix("v1/repos/")?;
+        let name_ok = !name.is_empty() && !name.contains('/');
+        let region_ok = !region.is_empty()
+            && region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        (name_ok && region_ok).then_some((region, name))
+    }
+}
+
+/// A CodeConnections connection by its ARN: `arn:<partition>:codeconnections:<region>:
+/// <account>:connection/<id>`, or the same with the legacy `codestar-connections` service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionArn<'a> {
+    /// The partition (`aws`, `aws-cn`, ...).
+    pub partition: &'a str,
+    /// `codeconnections`, or `codestar-connections` for connections made before the rename;
+    /// IAM actions on it take the same prefix.
+    pub service: &'a str,
+    /// The region the connection lives in.
+    pub region: &'a str,
+    /// The account that owns it.
+    pub account: &'a str,
+}
+
+impl<'a> ConnectionArn<'a> {
+    /// Parses `arn` by the CodeConnections model's `ConnectionArn` pattern
+    /// (`arn:aws(-[\w]+)*:(codestar-connections|codeconnections):[a-z0-9\-]+:[0-9]{12}:connection\/[\w\-]+`).
+    pub fn parse(arn: &'a str) -> Option<ConnectionArn<'a>> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [scheme, partition, service, region, account, resource] = parts[..] else {
+            return None;
+        };
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        // `aws`, then any `-word`s: aws-cn, aws-us-gov, aws-iso-b.
+        let partition_ok = partition == "aws"
+            || partition.strip_prefix("aws-").is_some_and(|rest| {
+                rest.split('-')
+                    .all(|p| !p.is_empty() && p.chars().all(word))
+            });
+        let id = resource.strip_prefix("connection/")?;
+        let ok = scheme == "arn"
+            && partition_ok
+            && matches!(service, "codeconnections" | "codestar-connections")
+            && !region.is_empty()
+            && region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && !id.is_empty()
+            && id.chars().all(|c| word(c) || c == '-');
+        ok.then_some(ConnectionArn {
+            partition,
+            service,
+            region,
+            account,
+        })
     }
 }
 

@@ -65,6 +65,13 @@ pub(super) const CERTIFICATE_ARN: &str = concat!(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 );
 
+/// A CodeConnections or legacy CodeStar Connections connection ARN, the CodeConnections
+/// model's `ConnectionArn` pattern anchored.
+pub(super) const CONNECTION_ARN: &str = concat!(
+    r"^arn:aws(-[A-Za-z0-9_]+)*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:",
+    r"connection/[A-Za-z0-9_-]+$"
+);
+
 /// An https URL on a Git host CodeBuild builds from.
 pub(super) const REPOSITORY_URL: &str =
     r"^https://(github\.com|bitbucket\.org|gitlab\.com|git-codecommit\.[^/]*)(/.*)?$";

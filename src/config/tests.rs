@@ -695,3 +695,177 @@ fn a_huge_file_is_not_read_past_the_cap() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(err.to_string().contains("1 MiB"), "{err}");
 }
+
+const CONNECTION: &str =
+    "arn:aws:codeconnections:us-east-1:123456789012:connection/0b1c2d3e-aaaa-bbbb-cccc-000000000001";
+
+/// The default config with another repository URL and connection.
+fn with_source(url: &str, connection: &str) -> String {
+    default_with(
+        "repository_url: https://github.com/your-org/grpc-eks.git",
+        &format!("repository_url: {url}"),
+    )
+    .replacen(
+        "connection_arn: null",
+        &format!("connection_arn: {connection}"),
+        1,
+    )
+}
+
+#[test]
+fn a_connection_is_taken_for_github_gitlab_and_bitbucket_in_either_arn_form() {
+    for url in [
+        "https://github.com/org/app.git",
+        "https://gitlab.com/org/app.git",
+        "https://bitbucket.org/org/app.git",
+    ] {
+        for arn in [
+            CONNECTION,
+            "arn:aws:codestar-connections:us-east-1:123456789012:connection/abc-1_2",
+            // Another region: CodeBuild uses connections across regions.
+            "arn:aws:codeconnections:eu-west-1:123456789012:connection/abc",
+        ] {
+            let c = parse(&with_source(url, arn)).unwrap_or_else(|p| panic!("{url} {arn}: {p:?}"));
+            assert_eq!(c.codebuild.connection_arn.as_deref(), Some(arn));
+        }
+    }
+    assert_eq!(parse(DEFAULT_YAML).unwrap().codebuild.connection_arn, None);
+}
+
+#[test]
+fn connection_arns_are_refused_at_their_field_by_codeconnections_and_codebuilds_rules() {
+    let field = "codebuild.connection_arn";
+    let github = "https://github.com/your-org/grpc-eks.git";
+    let from = "connection_arn: null";
+    let to = |arn: &str| format!("connection_arn: {arn}");
+    for bad in [
+        "arn:aws:codeconnections:us-east-1:123456789012:host/abc",
+        "arn:aws:codepipeline:us-east-1:123456789012:connection/abc",
+        "arn:aws:codeconnections:us-east-1:12345:connection/abc",
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/a/b",
+        "connection/abc",
+    ] {
+        assert_refused(
+            from,
+            &to(bad),
+            bad,
+            &[(
+                field,
+                &format!(
+                    "{bad:?} is not a connection ARN: expected \
+                     arn:aws:codeconnections:<region>:<12-digit account>:connection/<id> (or \
+                     arn:aws:codestar-connections:... for one made before the rename) \
+                     (CodeConnections)"
+                ),
+            )],
+        );
+    }
+    let long = format!("{}{}", &CONNECTION[..CONNECTION.len() - 1], "a".repeat(200));
+    assert_refused(
+        from,
+        &to(&long),
+        &long,
+        &[(
+            field,
+            "the ARN is 293 characters: connection ARNs allow at most 256 (CodeConnections, \
+             CodeStar Connections)",
+        )],
+    );
+    let china = "arn:aws-cn:codeconnections:cn-north-1:123456789012:connection/abc";
+    assert_refused(
+        from,
+        &to(china),
+        china,
+        &[(
+            field,
+            &format!(
+                "{china:?} is in partition aws-cn, but region us-east-1 is in aws; CodeBuild uses \
+                 connections of its own partition only (CodeBuild)"
+            ),
+        )],
+    );
+    let milan = "arn:aws:codeconnections:eu-south-1:123456789012:connection/abc";
+    assert_refused(
+        from,
+        &to(milan),
+        milan,
+        &[(
+            field,
+            &format!(
+                "{milan:?} was made in eu-south-1, an opt-in region: CodeBuild can use such a \
+                 connection only in that region, and the stack is in us-east-1; create the \
+                 connection in us-east-1 (CodeBuild)"
+            ),
+        )],
+    );
+    // In its own opt-in region it is fine.
+    let text = with_source(github, milan)
+        .replacen("region: us-east-1", "region: eu-south-1", 1)
+        .replace("us-east-1a", "eu-south-1a")
+        .replace("us-east-1b", "eu-south-1b");
+    assert!(parse(&text).is_ok(), "{:?}", parse(&text).err());
+}
+
+#[test]
+fn codecommit_takes_no_connection_and_needs_a_url_naming_its_repository() {
+    let cc = "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/grpc-app";
+    let c = parse(&with_source(cc, "null")).unwrap();
+    assert_eq!(
+        c.codebuild.codecommit_repository(),
+        Some(("us-east-1", "grpc-app"))
+    );
+    let text = with_source(cc, CONNECTION);
+    let (line, column) = at(&text, CONNECTION);
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].field.as_str(), p[0].line, p[0].column),
+        ("codebuild.connection_arn", Some(line), Some(column))
+    );
+    assert_eq!(
+        p[0].message,
+        "CodeBuild reads a CodeCommit repository with its role (codecommit:GitPull), not through \
+         a connection; remove connection_arn, or point repository_url at GitHub, GitLab or \
+         Bitbucket"
+    );
+    let url_from = "repository_url: https://github.com/your-org/grpc-eks.git";
+    let field = "codebuild.repository_url";
+    let no_repo = "https://git-codecommit.us-east-1.amazonaws.com/repos";
+    assert_refused(
+        url_from,
+        &format!("repository_url: {no_repo}"),
+        no_repo,
+        &[(
+            field,
+            &format!(
+                "{no_repo:?} is not a CodeCommit clone URL: expected \
+                 https://git-codecommit.<region>.amazonaws.com/v1/repos/<repository> \
+                 (CodeCommit); the build role may pull exactly that repository"
+            ),
+        )],
+    );
+    let bad_name = "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/grpc+app";
+    assert_refused(
+        url_from,
+        &format!("repository_url: {bad_name}"),
+        bad_name,
+        &[(
+            field,
+            "the repository name \"grpc+app\" has '+': CodeCommit repository names allow only \
+             letters, digits and _ . - (CodeCommit)",
+        )],
+    );
+}
+
+#[test]
+fn gitlab_without_a_connection_is_warned_about() {
+    let gitlab = parse(&with_source("https://gitlab.com/org/app.git", "null")).unwrap();
+    let w = warnings(&gitlab);
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("codebuild.repository_url is on gitlab.com")),
+        "{w:?}"
+    );
+    let connected = parse(&with_source("https://gitlab.com/org/app.git", CONNECTION)).unwrap();
+    assert!(!warnings(&connected).iter().any(|w| w.contains("gitlab")));
+}

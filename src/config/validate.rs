@@ -108,6 +108,7 @@ pub fn check(config: &Config, locations: &Locations) -> Vec<Problem> {
     check_eks(&mut c, config);
     check_alb(&mut c, config);
     check_ecr_and_codebuild(&mut c, config);
+    check_source_access(&mut c, config);
     check_security(&mut c, config);
     c.problems
 }
@@ -350,7 +351,8 @@ fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
             "codebuild.repository_url",
             format!(
                 "{:?} is not an https URL of a Git host CodeBuild builds from \
-                 (github.com, bitbucket.org, gitlab.com, git-codecommit.<region>.amazonaws.com)",
+                 (github.com, bitbucket.org, gitlab.com, git-codecommit.<region>.amazonaws.com; \
+                 infra does not set up GitHub Enterprise Server or GitLab self-managed hosts)",
                 b.repository_url
             ),
         );
@@ -380,6 +382,88 @@ fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {
                 "{:?} {what}; use one of {} (CodeBuild)",
                 b.compute_type,
                 usable.join(", ")
+            ),
+        );
+    }
+}
+
+/// How CodeBuild reaches the repository: a CodeCommit URL it can name the repository of (its
+/// role pulls that one), and a connection only where CodeBuild takes one, usable from the stack's
+/// region.
+fn check_source_access(c: &mut Checker, config: &Config) {
+    let b = &config.codebuild;
+    let url_field = "codebuild.repository_url";
+    let source_type = b.source_type();
+    if source_type == Some("CODECOMMIT") {
+        match b.codecommit_repository() {
+            None => c.report(
+                url_field,
+                format!(
+                    "{:?} is not a CodeCommit clone URL: expected \
+                     https://git-codecommit.<region>.amazonaws.com/v1/repos/<repository> \
+                     (CodeCommit); the build role may pull exactly that repository",
+                    b.repository_url
+                ),
+            ),
+            Some((_, name)) => {
+                for v in aws_rules::violations("codecommit_repository_name", name) {
+                    c.report(url_field, format!("the repository name {name:?} {v}"));
+                }
+            }
+        }
+    }
+    let Some(arn) = &b.connection_arn else {
+        return;
+    };
+    let field = "codebuild.connection_arn";
+    match source_type {
+        Some("CODECOMMIT") => c.report(
+            field,
+            "CodeBuild reads a CodeCommit repository with its role (codecommit:GitPull), not \
+             through a connection; remove connection_arn, or point repository_url at GitHub, \
+             GitLab or Bitbucket"
+                .to_string(),
+        ),
+        // An unknown host is already reported at repository_url.
+        None => return,
+        Some(_) => {}
+    }
+    for v in aws_rules::violations("connection_arn", arn) {
+        c.report(field, format!("the ARN {v}"));
+    }
+    let Some(conn) = super::ConnectionArn::parse(arn) else {
+        c.report(
+            field,
+            format!(
+                "{arn:?} is not a connection ARN: expected \
+                 arn:aws:codeconnections:<region>:<12-digit account>:connection/<id> (or \
+                 arn:aws:codestar-connections:... for one made before the rename) \
+                 (CodeConnections)"
+            ),
+        );
+        return;
+    };
+    let partition = aws_rules::partition(&config.region);
+    if conn.partition != partition {
+        c.report(
+            field,
+            format!(
+                "{arn:?} is in partition {}, but region {} is in {partition}; CodeBuild uses \
+                 connections of its own partition only (CodeBuild)",
+                conn.partition, config.region
+            ),
+        );
+    } else if conn.region != config.region
+        && partition == "aws"
+        && !aws_rules::values("default_region").contains(&conn.region)
+    {
+        c.report(
+            field,
+            format!(
+                "{arn:?} was made in {}, an opt-in region: CodeBuild can use such a connection \
+                 only in that region, and the stack is in {}; create the connection in {} \
+                 (CodeBuild)",
+                conn.region, config.region, config.region
             ),
         );
     }

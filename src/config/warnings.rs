@@ -21,6 +21,17 @@ pub fn warnings(config: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    let b = &config.codebuild;
+    if b.source_type() == Some("GITLAB") && b.connection_arn.is_none() {
+        // Not an error: the account's default source credential for GitLab (a connection set
+        // with ImportSourceCredentials) serves a project that names none.
+        out.push(
+            "codebuild.repository_url is on gitlab.com and codebuild.connection_arn is not set: \
+             CodeBuild reaches GitLab only through a connection, so builds fail in \
+             DOWNLOAD_SOURCE unless the account has a default GitLab source credential."
+                .to_string(),
+        );
+    }
     out
 }
 

@@ -23,7 +23,7 @@ pub fn build_secrets(c: &Config) -> impl Iterator<Item = (&String, SecretRef)> {
 pub(super) fn add(b: &mut Builder) {
     let c = b.config;
     let name = naming::build_project(&c.stack);
-    let source = BTreeMap::from([
+    let mut source = BTreeMap::from([
         (
             "type".to_string(),
             Value::str(c.codebuild.source_type().unwrap_or("GITHUB")),
@@ -34,6 +34,16 @@ pub(super) fn add(b: &mut Builder) {
         ),
         ("buildspec".to_string(), Value::str(&c.codebuild.buildspec)),
     ]);
+    // CODECONNECTIONS takes both ARN forms (codeconnections and legacy codestar-connections).
+    if let Some(arn) = &c.codebuild.connection_arn {
+        source.insert(
+            "auth".to_string(),
+            Value::Map(BTreeMap::from([
+                ("type".to_string(), Value::str("CODECONNECTIONS")),
+                ("resource".to_string(), Value::str(arn)),
+            ])),
+        );
+    }
     let mut variables = BTreeMap::from([
         ("AWS_ACCOUNT_ID".to_string(), Value::str(b.account)),
         ("AWS_REGION".to_string(), Value::str(&c.region)),

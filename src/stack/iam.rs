@@ -5,7 +5,8 @@
 
 use super::codebuild::build_secrets;
 use super::{network, out, Builder};
-use crate::config::EndpointAccess;
+use crate::config::aws_rules;
+use crate::config::{ConnectionArn, EndpointAccess};
 use crate::model::{Desired, Kind, Value};
 use crate::naming;
 use serde_json::json;
@@ -176,6 +177,7 @@ pub(super) fn add(b: &mut Builder) {
         ),
     ];
     let mut statements = statements;
+    statements.extend(source_statement(b));
     if b.config.eks.endpoint == EndpointAccess::Private {
         statements.extend(vpc_build_statements(b));
     }
@@ -197,6 +199,39 @@ pub(super) fn add(b: &mut Builder) {
             .with("policy_name", Value::str("deploy"))
             .with("document", policy(statements)),
     );
+}
+
+/// What the build needs to fetch its source, for the host it is on: with a connection, the
+/// connection's token (CodeBuild User Guide, "GitHub App connections", step 2: GetConnectionToken
+/// and GetConnection), under the prefix of the connection's ARN, as IAM matches actions to
+/// resources by it; for CodeCommit, a pull of that one repository. A public repository on
+/// GitHub, or one the account's default source credential reaches, needs nothing.
+fn source_statement(b: &Builder) -> Option<Value> {
+    let c = &b.config.codebuild;
+    if let Some(arn) = &c.connection_arn {
+        // Validation has refused an ARN that does not parse; the prefix falls back to the new one.
+        let prefix = ConnectionArn::parse(arn).map_or("codeconnections", |a| a.service);
+        let actions = [
+            format!("{prefix}:GetConnection"),
+            format!("{prefix}:GetConnectionToken"),
+        ];
+        let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+        return Some(statement("UseItsConnection", &actions, Value::str(arn)));
+    }
+    if c.source_type() == Some("CODECOMMIT") {
+        let (region, name) = c.codecommit_repository()?;
+        let arn = format!(
+            "arn:{}:codecommit:{region}:{}:{name}",
+            aws_rules::partition(region),
+            b.account
+        );
+        return Some(statement(
+            "PullItsRepository",
+            &["codecommit:GitPull"],
+            Value::str(arn),
+        ));
+    }
+    None
 }
 
 fn statement(sid: &str, actions: &[&str], resource: Value) -> Value {
@@ -261,4 +296,126 @@ fn vpc_build_statements(b: &Builder) -> Vec<Value> {
             ),
         ])),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{parse, Config, DEFAULT_YAML};
+    use crate::model::LogicalId;
+    use serde_json::{json, Value as Json};
+
+    const GITHUB_CONNECTION: &str =
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/0b1c2d3e-aaaa-bbbb-cccc-000000000001";
+    const LEGACY_CONNECTION: &str =
+        "arn:aws:codestar-connections:us-west-2:123456789012:connection/0b1c2d3e-aaaa-bbbb-cccc-000000000002";
+
+    fn config(url: &str, connection: Option<&str>) -> Config {
+        let mut c = parse(DEFAULT_YAML).unwrap();
+        c.codebuild.repository_url = url.to_string();
+        c.codebuild.connection_arn = connection.map(str::to_string);
+        c
+    }
+
+    /// The build role's inline policy and the project's source, references shown as `<id>.<output>`.
+    fn policy_and_source(c: &Config) -> (Vec<Json>, Json) {
+        let g = super::super::build(c, "123456789012");
+        let lookup = |r: &crate::model::Ref| Some(json!(format!("{}.{}", r.id, r.attr)));
+        let attr = |id: &str, key: &str| {
+            g.resources[&LogicalId::new(id)].attrs[key]
+                .resolve(&lookup)
+                .unwrap()
+        };
+        let doc = attr("policy/codebuild/deploy", "document");
+        let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+        (statements, attr("codebuild/project", "source"))
+    }
+
+    /// The statements that let the build reach its source.
+    fn source_statements(statements: &[Json]) -> Vec<&Json> {
+        statements
+            .iter()
+            .filter(|s| {
+                s["Action"].as_array().into_iter().flatten().any(|a| {
+                    let a = a.as_str().unwrap_or_default();
+                    a.starts_with("codecommit:")
+                        || a.starts_with("codeconnections:")
+                        || a.starts_with("codestar-connections:")
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_public_github_repository_needs_no_statement_and_no_auth() {
+        let (statements, source) =
+            policy_and_source(&config("https://github.com/your-org/grpc-eks.git", None));
+        assert!(source_statements(&statements).is_empty());
+        assert_eq!(
+            source,
+            json!({"type": "GITHUB", "location": "https://github.com/your-org/grpc-eks.git",
+                   "buildspec": "buildspec.yml"})
+        );
+    }
+
+    #[test]
+    fn a_connection_is_the_sources_auth_and_the_roles_only_source_grant() {
+        for (url, kind) in [
+            ("https://github.com/org/app.git", "GITHUB"),
+            ("https://gitlab.com/org/app.git", "GITLAB"),
+            ("https://bitbucket.org/org/app.git", "BITBUCKET"),
+        ] {
+            let (statements, source) = policy_and_source(&config(url, Some(GITHUB_CONNECTION)));
+            assert_eq!(source["type"], kind);
+            assert_eq!(
+                source["auth"],
+                json!({"type": "CODECONNECTIONS", "resource": GITHUB_CONNECTION})
+            );
+            assert_eq!(
+                source_statements(&statements),
+                [&json!({
+                    "Sid": "UseItsConnection",
+                    "Effect": "Allow",
+                    "Action": ["codeconnections:GetConnection", "codeconnections:GetConnectionToken"],
+                    "Resource": GITHUB_CONNECTION,
+                })],
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_legacy_connection_is_granted_under_its_own_prefix() {
+        let c = config("https://github.com/org/app.git", Some(LEGACY_CONNECTION));
+        let (statements, source) = policy_and_source(&c);
+        assert_eq!(source["auth"]["resource"], LEGACY_CONNECTION);
+        let granted = source_statements(&statements);
+        assert_eq!(granted.len(), 1);
+        assert_eq!(
+            granted[0]["Action"],
+            json!([
+                "codestar-connections:GetConnection",
+                "codestar-connections:GetConnectionToken"
+            ])
+        );
+        assert_eq!(granted[0]["Resource"], LEGACY_CONNECTION);
+    }
+
+    #[test]
+    fn a_codecommit_repository_is_pulled_by_the_role_from_that_repository_only() {
+        let url = "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/grpc-app";
+        let (statements, source) = policy_and_source(&config(url, None));
+        assert_eq!(
+            source,
+            json!({"type": "CODECOMMIT", "location": url, "buildspec": "buildspec.yml"})
+        );
+        assert_eq!(
+            source_statements(&statements),
+            [&json!({
+                "Sid": "PullItsRepository",
+                "Effect": "Allow",
+                "Action": ["codecommit:GitPull"],
+                "Resource": "arn:aws:codecommit:eu-west-1:123456789012:grpc-app",
+            })]
+        );
+    }
 }

@@ -11,7 +11,8 @@ use anyhow::{anyhow, Context, Result};
 use aws_sdk_codebuild::types::{
     ArtifactsType, CloudWatchLogsConfig, ComputeType, EnvironmentType, EnvironmentVariable,
     EnvironmentVariableType, LogsConfig, LogsConfigStatusType, Project as CbProject,
-    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType, VpcConfig,
+    ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceAuth as CbSourceAuth,
+    SourceAuthType, SourceType, VpcConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,6 +62,22 @@ pub struct Source {
     /// The buildspec's path in the repository (or its text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buildspec: Option<String>,
+    /// How CodeBuild authenticates to the repository; none: the account's default source
+    /// credential, or none at all (a public repository, CodeCommit through the role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<SourceAuth>,
+}
+
+/// A source's credential.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceAuth {
+    /// `CODECONNECTIONS`, `SECRETS_MANAGER` or `OAUTH`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The connection's or secret's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A project's build environment.
@@ -138,6 +155,10 @@ fn source_of(s: &ProjectSource) -> Source {
         kind: s.r#type().as_str().to_string(),
         location: s.location().map(str::to_string),
         buildspec: s.buildspec().map(str::to_string),
+        auth: s.auth().map(|a| SourceAuth {
+            kind: a.r#type().as_str().to_string(),
+            resource: a.resource().map(str::to_string),
+        }),
     }
 }
 
@@ -179,10 +200,22 @@ fn logs_group_of(logs: Option<&LogsConfig>, name: &str) -> Option<String> {
 }
 
 fn source_from(s: &Source) -> Result<ProjectSource> {
+    let auth = s
+        .auth
+        .as_ref()
+        .map(|a| {
+            CbSourceAuth::builder()
+                .r#type(SourceAuthType::from(a.kind.as_str()))
+                .set_resource(a.resource.clone())
+                .build()
+                .map_err(|e| anyhow!("source auth: {e}"))
+        })
+        .transpose()?;
     ProjectSource::builder()
         .r#type(SourceType::from(s.kind.as_str()))
         .set_location(s.location.clone())
         .set_buildspec(s.buildspec.clone())
+        .set_auth(auth)
         .build()
         .map_err(|e| anyhow!("source: {e}"))
 }
@@ -472,8 +505,24 @@ mod tests {
             kind: "GITHUB".into(),
             location: Some("https://x/y.git".into()),
             buildspec: Some("b.yml".into()),
+            auth: None,
         };
         assert_eq!(source_of(&source_from(&want).unwrap()), want);
+        let connected = Source {
+            auth: Some(SourceAuth {
+                kind: "CODECONNECTIONS".into(),
+                resource: Some(
+                    "arn:aws:codeconnections:us-east-1:123456789012:connection/abc".into(),
+                ),
+            }),
+            ..want.clone()
+        };
+        let sent = source_from(&connected).unwrap();
+        assert_eq!(
+            sent.auth().map(|a| a.r#type()),
+            Some(&SourceAuthType::Codeconnections)
+        );
+        assert_eq!(source_of(&sent), connected);
         let bare = Source {
             kind: "NO_SOURCE".into(),
             ..Source::default()
