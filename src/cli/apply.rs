@@ -1,7 +1,7 @@
 //! `infra apply` and `infra destroy`: show the plan, confirm, execute, summarise.
 
 use super::confirm::confirm;
-use super::{connect, Cli, Session, VersionCheck};
+use super::{connect, Checks, Cli, Session};
 use crate::exec::{self, Inputs, Outcome};
 use crate::kinds::{self, ecr::repository};
 use crate::lock::{self, Lock};
@@ -58,11 +58,7 @@ pub struct DestroyArgs {
 }
 
 /// Takes the stack's lock (waiting up to `--lock-timeout`), then reads the account under it.
-async fn lock_and_observe(
-    cli: &Cli,
-    run: &RunArgs,
-    check: VersionCheck,
-) -> Result<(Session, Lock)> {
+async fn lock_and_observe(cli: &Cli, run: &RunArgs, check: Checks) -> Result<(Session, Lock)> {
     let conn = connect(cli).await?;
     let stack = conn.loaded.config.stack.clone();
     let waiting = |h: &lock::Holder| {
@@ -94,7 +90,7 @@ async fn release(held: Lock) {
 
 /// Plans, confirms and applies, holding the stack's lock.
 pub async fn run_apply(cli: &Cli, args: &Args) -> Result<ExitCode> {
-    let (cx, held) = lock_and_observe(cli, &args.run, VersionCheck::Strict).await?;
+    let (cx, held) = lock_and_observe(cli, &args.run, Checks::Strict).await?;
     let result = apply_locked(cli, args, &cx, &held).await;
     release(held).await;
     result
@@ -171,7 +167,7 @@ fn check_saved(file: &Path, cx: &Session, p: &mut Plan) -> Result<()> {
 
 /// Plans the deletion of everything the stack owns, confirms and deletes, holding the lock.
 pub async fn run_destroy(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
-    let (cx, held) = lock_and_observe(cli, &args.run, VersionCheck::Lenient).await?;
+    let (cx, held) = lock_and_observe(cli, &args.run, Checks::Lenient).await?;
     let result = destroy_locked(cli, args, &cx, &held).await;
     release(held).await;
     result

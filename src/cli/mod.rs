@@ -180,7 +180,7 @@ struct Session {
 /// How a command treats a config the account cannot take (a version EKS refuses, a zone the
 /// region lacks).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum VersionCheck {
+enum Checks {
     /// Check everything and refuse before any change: plan and apply.
     Strict,
     /// Carry on with the live version and skip the preflight: destroy, list and output do not
@@ -248,7 +248,7 @@ async fn connect(cli: &Cli) -> Result<Connected> {
 impl Connected {
     /// Reads what the account holds of the stack and which Kubernetes versions EKS offers,
     /// and builds the desired stack with the version that follows from both.
-    async fn observe(self, check: VersionCheck) -> Result<Session> {
+    async fn observe(self, check: Checks) -> Result<Session> {
         let Connected {
             mut loaded,
             aws,
@@ -259,8 +259,8 @@ impl Connected {
         // a command that changes nothing in the cluster does not need it.
         let preflight = async {
             match check {
-                VersionCheck::Strict => crate::preflight::run(&aws, &loaded).await,
-                VersionCheck::Lenient => Ok(()),
+                Checks::Strict => crate::preflight::run(&aws, &loaded).await,
+                Checks::Lenient => Ok(()),
             }
         };
         let (observed, offered, fits) = tokio::join!(
@@ -277,7 +277,7 @@ impl Connected {
         })?;
         let offered = match offered {
             Ok(v) => v,
-            Err(e) if check == VersionCheck::Strict => {
+            Err(e) if check == Checks::Strict => {
                 return Err(e.context("cannot read the Kubernetes versions EKS offers"))
             }
             Err(_) => Versions::default(),
@@ -290,7 +290,7 @@ impl Connected {
         let (version, version_warnings) = match versions::resolve(asked.as_deref(), live, &offered)
         {
             Ok(r) => (r.version, r.warnings),
-            Err(e) if check == VersionCheck::Strict => {
+            Err(e) if check == Checks::Strict => {
                 anyhow::bail!("{}: {e}. Nothing was changed.", loaded.file)
             }
             Err(_) => {
@@ -315,7 +315,7 @@ impl Connected {
 /// Loads and validates the config, then reads the account, for a command that changes
 /// nothing in the cluster.
 async fn load_and_observe(cli: &Cli) -> Result<Session> {
-    connect(cli).await?.observe(VersionCheck::Lenient).await
+    connect(cli).await?.observe(Checks::Lenient).await
 }
 
 #[cfg(test)]

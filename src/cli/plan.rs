@@ -83,7 +83,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
             conn.loaded.config.stack
         );
     }
-    let cx = conn.observe(super::VersionCheck::Strict).await?;
+    let cx = conn.observe(super::Checks::Strict).await?;
     let mut p = plan::diff(
         &cx.loaded.config.stack,
         &cx.desired,
