@@ -378,3 +378,22 @@ def test_codebuild_build_variables_and_log_groups(emu):
     assert "groupName" not in quiet["logs"] and quiet["logs"]["cloudWatchLogs"] == {"status": "DISABLED"}
     wait_for(lambda: cb.batch_get_builds(ids=[quiet["id"]])["builds"][0]["buildComplete"])
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/codebuild/quiet")["logGroups"] == []
+
+
+def test_codebuild_gitlab_sources_and_their_connection(emu):
+    role = emu.client("iam").create_role(RoleName="cb", AssumeRolePolicyDocument=trust("codebuild.amazonaws.com"))["Role"]["Arn"]
+    cb = emu.client("codebuild")
+    arn = "arn:aws:codeconnections:us-east-1:123456789012:connection/0b1c2d3e-aaaa-bbbb-cccc-000000000001"
+    auth = {"type": "CODECONNECTIONS", "resource": arn}
+    for name, kind, location in [("lab", "GITLAB", "https://gitlab.com/org/app.git"),
+                                 ("own", "GITLAB_SELF_MANAGED", "https://git.example.com/org/app.git")]:
+        project = base_project(role)
+        project["source"] = {"type": kind, "location": location, "auth": auth}
+        cb.create_project(name=name, **project)
+        [got] = cb.batch_get_projects(names=[name])["projects"]
+        assert got["source"] == {"type": kind, "location": location, "auth": auth}
+    # Moving to public GitHub drops the connection: UpdateProject replaces the whole source.
+    public = {"type": "GITHUB", "location": "https://github.com/org/app.git"}
+    cb.update_project(name="lab", source=public)
+    assert cb.batch_get_projects(names=["lab"])["projects"][0]["source"] == public
+

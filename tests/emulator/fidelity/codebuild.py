@@ -12,7 +12,9 @@ What moto 5.2.5 does differently (moto/codebuild/models.py, responses.py):
   environment variable of type "BOGUS" are stored; AWS refuses values outside the model's
   BuildTimeOut (5-2160), TimeOut (5-480) and EnvironmentVariableType enum;
 - a project created without timeouts reports 0/0 (AWS: 60/480);
-- StartBuild ignores environmentVariablesOverride, and the build reports no log group.
+- StartBuild ignores environmentVariablesOverride, and the build reports no log group;
+- CreateProject refuses the source types moto's list lacks (GITLAB, GITLAB_SELF_MANAGED) with
+  "Invalid type provided: Project source type"; AWS takes every type of the model's SourceType.
 
 Here a build's state is a pure function of the time since StartBuild: phases follow each other
 with the durations of latency.CODEBUILD_PHASES (scaled), so BatchGetBuilds shows the current
@@ -27,6 +29,8 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+import botocore.session
+import moto.codebuild.responses as moto_responses
 from moto.codebuild.exceptions import InvalidInputException, ResourceNotFoundException
 from moto.codebuild.models import CodeBuildBackend
 from moto.codebuild.responses import CodeBuildResponse
@@ -104,6 +108,22 @@ def _refuse(errors: list[str]) -> None:
     if errors:
         count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
         raise InvalidInputException(count + "; ".join(errors))
+
+
+def _source_types() -> list[str]:
+    model = botocore.session.get_session().get_service_model("codebuild")
+    return list(model.shape_for("SourceType").enum)
+
+
+SOURCE_TYPES = _source_types()
+
+
+def _validate_source(source) -> None:
+    """moto's check with the model's source types; location rules as moto has them."""
+    if source["type"] not in SOURCE_TYPES:
+        raise InvalidInputException("Invalid type provided: Project source type")
+    if not source.get("location"):
+        raise InvalidInputException("Project source location is required")
 
 
 def _check_project_input(resp) -> None:
@@ -374,6 +394,7 @@ def install() -> None:
     CodeBuildBackend.batch_get_builds = batch_get_builds
     CodeBuildBackend.stop_build = stop_build
     CodeBuildBackend.list_builds_for_project = list_builds_for_project
+    moto_responses._validate_required_params_source = _validate_source
     wrap(CodeBuildResponse, "create_project", _create_project)
     CodeBuildResponse.update_project = update_project
     CodeBuildResponse.start_build = start_build_response
