@@ -179,6 +179,9 @@ def test_a_fresh_node_role_and_fresh_attachments_are_not_seen_yet(emu):
 def private_network(emu):
     """A VPC whose subnets have no default route (no NAT, no internet gateway)."""
     ec2, vpc, subnets = make_network(emu, route=False)
+    # Interface endpoints with private DNS need both DNS attributes (as on AWS).
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
     return ec2, vpc, subnets, table
 
