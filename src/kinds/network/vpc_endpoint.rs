@@ -12,7 +12,7 @@ use crate::kinds::{
 use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use crate::tags::{untracked, Tagged, Tags};
 use anyhow::{bail, Result};
-use aws_sdk_ec2::types::{ResourceType, State, VpcEndpoint as Ec2VpcEndpoint, VpcEndpointType};
+use aws_sdk_ec2::types::{ResourceType, VpcEndpoint as Ec2VpcEndpoint, VpcEndpointType};
 use std::time::Duration;
 
 /// VPC endpoint (gateway or interface).
@@ -50,8 +50,30 @@ attrs! {
 /// calling one stuck.
 const TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-/// What DescribeVpcEndpoints says of endpoint `id`: its state and failure reason, or gone.
-async fn state(aws: &Aws, id: &str) -> Result<Option<(Option<State>, Option<String>)>> {
+/// The endpoint's state in lower case. The SDK's `State` enum spells its values `Available`,
+/// `Pending`, ..., but EC2 answers `available`, `pending` (API reference, DescribeVpcEndpoints
+/// example), which the enum keeps as unknown values: compare the text.
+fn state_of(e: &Ec2VpcEndpoint) -> String {
+    e.state()
+        .map(|s| s.as_str().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Why the endpoint failed, as EC2 says it.
+fn failure_of(e: &Ec2VpcEndpoint) -> Option<String> {
+    e.failure_reason()
+        .or_else(|| e.last_error().and_then(|l| l.message()))
+        .map(str::to_string)
+}
+
+/// States an endpoint that will never become available is in.
+const FAILED: &[&str] = &["failed", "rejected", "expired"];
+/// States of an endpoint on its way out, or gone.
+const GOING: &[&str] = &["deleting", "deleted"];
+
+/// What DescribeVpcEndpoints says of endpoint `id`: its state (lower case) and failure reason,
+/// or none once it is gone.
+async fn state(aws: &Aws, id: &str) -> Result<Option<(String, Option<String>)>> {
     let out = send_eventually(
         Budget::FRESH_ID,
         not_found_yet,
@@ -62,13 +84,11 @@ async fn state(aws: &Aws, id: &str) -> Result<Option<(Option<State>, Option<Stri
     let Some(out) = absent_ok(out)? else {
         return Ok(None);
     };
-    Ok(out.vpc_endpoints().first().map(|e| {
-        let reason = e
-            .failure_reason()
-            .or_else(|| e.last_error().and_then(|l| l.message()))
-            .map(str::to_string);
-        (e.state().cloned(), reason)
-    }))
+    Ok(out
+        .vpc_endpoints()
+        .iter()
+        .find(|e| e.vpc_endpoint_id() == Some(id))
+        .map(|e| (state_of(e), failure_of(e))))
 }
 
 /// Waits until endpoint `id` is available; fails with AWS's reason if it failed.
@@ -78,13 +98,16 @@ async fn wait_available(cx: &StepCtx<'_>, id: &str) -> Result<()> {
         &format!("VPC endpoint {id} to become available"),
         TIMEOUT,
         || async {
-            match state(cx.aws, id).await? {
-                Some((Some(State::Available), _)) => Ok(Some(())),
-                Some((Some(State::Failed | State::Rejected | State::Expired), reason)) => bail!(
-                    "VPC endpoint {id} failed: {}",
+            let Some((state, reason)) = state(cx.aws, id).await? else {
+                bail!("VPC endpoint {id} was deleted while being created")
+            };
+            match state.as_str() {
+                "available" => Ok(Some(())),
+                s if FAILED.contains(&s) => bail!(
+                    "VPC endpoint {id} is {s}: {}",
                     reason.unwrap_or_else(|| "no reason given".into())
                 ),
-                Some((Some(State::Deleted | State::Deleting), _)) | None => {
+                s if GOING.contains(&s) => {
                     bail!("VPC endpoint {id} was deleted while being created")
                 }
                 _ => Ok(None),
@@ -98,23 +121,18 @@ async fn wait_available(cx: &StepCtx<'_>, id: &str) -> Result<()> {
 /// up, broken when it failed.
 fn found(e: &Ec2VpcEndpoint, stack: &str) -> Option<Found<VpcEndpointAttrs>> {
     // Deleted endpoints stay listed a while; deleting ones are on their way out.
-    if matches!(e.state(), Some(State::Deleted | State::Deleting)) {
+    let state = state_of(e);
+    if GOING.contains(&state.as_str()) {
         return None;
     }
     let id = e.vpc_endpoint_id()?;
     let mut found = Found::by_tags(stack, &untracked(id), id, attrs_of(e));
-    match e.state() {
-        Some(State::Pending | State::PendingAcceptance) => {
-            found.coming_up("pending", "available");
-        }
-        Some(State::Failed | State::Rejected | State::Expired) => {
-            let reason = e
-                .failure_reason()
-                .or_else(|| e.last_error().and_then(|l| l.message()))
-                .unwrap_or("no reason given");
-            found.broken = Some(format!("VPC endpoint failed: {reason}"));
-        }
-        _ => {}
+    if state.starts_with("pending") {
+        found.coming_up(&state, "available");
+    }
+    if FAILED.contains(&state.as_str()) {
+        let reason = failure_of(e).unwrap_or_else(|| "no reason given".into());
+        found.broken = Some(format!("VPC endpoint {state}: {reason}"));
     }
     Some(found)
 }
@@ -282,10 +300,10 @@ impl Resource for VpcEndpoint {
         }
         // Its network interfaces hold the subnets and the security group until it is gone.
         let gone = || async {
-            Ok(matches!(
-                state(cx.aws, id).await?,
-                None | Some((Some(State::Deleted), _))
-            ))
+            Ok(match state(cx.aws, id).await? {
+                None => true,
+                Some((state, _)) => state == "deleted",
+            })
         };
         cx.wait_deleted(&format!("VPC endpoint {id}"), TIMEOUT, gone)
             .await
@@ -296,7 +314,7 @@ impl Resource for VpcEndpoint {
 mod tests {
     use super::*;
     use crate::kinds::tests_typed::{default_config, resolved};
-    use aws_sdk_ec2::types::SecurityGroupIdentifier;
+    use aws_sdk_ec2::types::{SecurityGroupIdentifier, State};
 
     /// The desired attributes of `id` in the default stack with `nat: none`.
     fn desired(id: &str) -> VpcEndpointAttrs {
@@ -307,17 +325,17 @@ mod tests {
     }
 
     /// The stack's ECR API endpoint as DescribeVpcEndpoints returns it, in `state`.
-    fn interface(state: State) -> Ec2VpcEndpoint {
+    fn interface(state: &str) -> Ec2VpcEndpoint {
         described(state).build()
     }
 
-    fn described(state: State) -> aws_sdk_ec2::types::builders::VpcEndpointBuilder {
+    fn described(state: &str) -> aws_sdk_ec2::types::builders::VpcEndpointBuilder {
         Ec2VpcEndpoint::builder()
             .vpc_endpoint_id("vpce-0a1b2c3d")
             .vpc_endpoint_type(VpcEndpointType::Interface)
             .vpc_id("vpc.id")
             .service_name("com.amazonaws.us-east-1.ecr.api")
-            .state(state)
+            .state(State::from(state))
             // EC2 lists them in its own order.
             .subnet_ids("subnet/private-app/b.id")
             .subnet_ids("subnet/private-app/a.id")
@@ -334,9 +352,9 @@ mod tests {
     #[test]
     fn observed_interface_attributes_equal_the_desired_ones() {
         let want = desired("vpce/ecr.api");
-        assert_eq!(attrs_of(&interface(State::Available)), want);
+        assert_eq!(attrs_of(&interface("available")), want);
         let stack = default_config().stack;
-        let found = found(&interface(State::Available), &stack).expect("listed");
+        let found = found(&interface("available"), &stack).expect("listed");
         assert_eq!(found.id.as_str(), "vpce/ecr.api");
         assert_eq!((found.pending, found.broken), (None, None));
     }
@@ -349,7 +367,7 @@ mod tests {
             .vpc_endpoint_type(VpcEndpointType::Gateway)
             .vpc_id("vpc.id")
             .service_name("com.amazonaws.us-east-1.s3")
-            .state(State::Available)
+            .state(State::from("available"))
             .route_table_ids("rt/private.id")
             // What EC2 echoes here for a gateway endpoint is not a setting of it.
             .private_dns_enabled(true)
@@ -361,9 +379,12 @@ mod tests {
     #[test]
     fn states_decide_pending_broken_and_gone() {
         let stack = default_config().stack;
-        let pending = found(&interface(State::Pending), &stack).expect("listed");
-        assert!(pending.pending.is_some() && pending.broken.is_none());
-        let failed = described(State::Failed)
+        // EC2 answers in lower case, whatever the SDK's enum spells.
+        for state in ["pending", "Pending"] {
+            let pending = found(&interface(state), &stack).expect("listed");
+            assert!(pending.pending.is_some() && pending.broken.is_none());
+        }
+        let failed = described("failed")
             .failure_reason("subnet has no free addresses")
             .build();
         let failed = found(&failed, &stack).expect("listed");
@@ -371,7 +392,7 @@ mod tests {
             failed.broken.as_deref(),
             Some("VPC endpoint failed: subnet has no free addresses")
         );
-        for gone in [State::Deleting, State::Deleted] {
+        for gone in ["deleting", "deleted", "Deleted"] {
             assert!(found(&interface(gone), &stack).is_none());
         }
     }
