@@ -15,9 +15,10 @@ READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 # (the stack's own cluster) counts too: the emulator logs it as `kubernetes`; so does the GetItem
 # of the stack's lock in DynamoDB (plan never locks, but says when a run holds it), and EKS's
 # DescribeClusterVersions (which versions a cluster may run), and the preflight's two EC2 reads
-# (the zones, the instance types offered in them). The Price List API's reads are not
-# the account's and are cached: `account_calls` leaves them out, test_cost.py counts them.
-PLAN_CALLS = 46
+# (the zones, the instance types offered in them), and DescribeVpcEndpoints (made whatever
+# `network.nat` says: endpoints left by `nat: none` must be found). The Price List API's reads
+# are not the account's and are cached: `account_calls` leaves them out, test_cost.py counts them.
+PLAN_CALLS = 47
 # With a certificate, plan also reads the HTTPS listener's rules (DescribeRules) and, in the
 # preflight, the certificate (DescribeCertificate).
 PLAN_CALLS_WITH_CERTIFICATE = PLAN_CALLS + 2
