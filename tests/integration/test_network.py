@@ -141,6 +141,7 @@ def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
     counts = {
         "2 zones": plan_calls(base),
         "2 zones, per-AZ NAT": plan_calls(per_az),
+        "2 zones, no NAT (VPC endpoints)": plan_calls(base.replace("nat: single", "nat: none")),
         "3 zones, per-AZ NAT": plan_calls(with_zones(per_az, 3)),
         "6 zones, per-AZ NAT": plan_calls(with_zones(per_az, 6)),
         "certificate": plan_calls(base.replace("certificate_arn: null", f"certificate_arn: {cert}")),
