@@ -115,11 +115,13 @@ def test_apply_creates_exactly_the_inventory_and_is_idempotent(infra, ec2):
 
 
 def with_zones(config, n):
-    """`config` with `n` zones of us-east-1 (a to f), three /24 ranges each."""
+    """`config` with `n` zones of us-east-1, three /24 ranges each. us-east-1e is left out: it does
+    not offer t3 instances (as on AWS), and plan's preflight refuses a zone the node group's
+    instance type is not offered in."""
     extra = "".join(
         f"    - name: us-east-1{letter}\n      public: 10.0.{3 * k}.0/24\n"
         f"      private_app: 10.0.{3 * k + 1}.0/24\n      private_data: 10.0.{3 * k + 2}.0/24\n"
-        for k, letter in enumerate("abcdef"[:n]) if k >= 2)
+        for k, letter in enumerate("abcdf"[:n]) if k >= 2)
     return config.replace("      private_data: 10.0.5.0/24\n", "      private_data: 10.0.5.0/24\n" + extra)
 
 
@@ -127,7 +129,7 @@ def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
     def plan_calls(config_text):
         infra.write_config(config_text)
         applied = infra("apply", "--auto-approve")
-        assert applied.code == 0, [l for l in applied.err.splitlines() if "FAILED" in l]
+        assert applied.code == 0, applied.err[-2000:]
         before = len(infra.emu.calls())
         assert infra("plan", "--detailed-exitcode").code == 0
         calls = account_calls(infra.emu.calls()[before:])
@@ -143,7 +145,7 @@ def test_plan_reads_are_bounded_and_do_not_grow_with_the_stack(infra, emulator):
         "2 zones, per-AZ NAT": plan_calls(per_az),
         "2 zones, no NAT (VPC endpoints)": plan_calls(base.replace("nat: single", "nat: none")),
         "3 zones, per-AZ NAT": plan_calls(with_zones(per_az, 3)),
-        "6 zones, per-AZ NAT": plan_calls(with_zones(per_az, 6)),
+        "5 zones, per-AZ NAT": plan_calls(with_zones(per_az, 5)),
         "certificate": plan_calls(base.replace("certificate_arn: null", f"certificate_arn: {cert}")),
     }
     certificate = counts.pop("certificate")
