@@ -19,7 +19,8 @@ use std::fmt::Write;
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// What the estimate leaves out: billed by use, not by the hour.
-pub const LEAVES_OUT: &str = "data processed and transferred (NAT gateways, ALB, between zones), \
+pub const LEAVES_OUT: &str =
+    "data processed and transferred (NAT gateways, VPC endpoints, ALB, between zones), \
      ALB capacity units (LCUs), the nodes' EBS volumes, logs, ECR storage and CodeBuild minutes";
 
 /// One resource's part of the bill for one meter.
