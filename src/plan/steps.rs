@@ -2,7 +2,7 @@
 
 use super::{Action, Change};
 use crate::graph::{topo_sort, Graph, GraphError};
-use crate::model::{LogicalId, Observed};
+use crate::model::{Kind, LogicalId, Observed};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -124,6 +124,7 @@ pub(super) fn build(
             graph.insert(Key(c.id.clone(), StepKind::Delete), after);
         }
     }
+    hand_over_the_way_out(changes, &mut graph);
     let order = topo_sort(&graph)?;
     Ok(order
         .into_iter()
@@ -136,6 +137,35 @@ pub(super) fn build(
             }
         })
         .collect())
+}
+
+/// The private subnets' way out is either a NAT gateway with its routes or the VPC endpoints
+/// (`nat: none`). Nothing references one from the other, so a switch would remove the old way
+/// while the new one is still coming up, and nodes could not pull images or reach EC2 for a
+/// minute or two: the old way goes only once the new one is applied.
+fn hand_over_the_way_out(changes: &[Change], graph: &mut BTreeMap<Key, BTreeSet<Key>>) {
+    let nat = |k: Kind| matches!(k, Kind::Route | Kind::NatGateway);
+    let endpoint = |k: Kind| k == Kind::VpcEndpoint;
+    let applied = |is: &dyn Fn(Kind) -> bool| -> Vec<Key> {
+        changes
+            .iter()
+            .filter(|c| is(c.kind) && c.action != Action::Delete && c.action != Action::NoOp)
+            .map(|c| Key(c.id.clone(), StepKind::Apply))
+            .collect()
+    };
+    let (new_endpoints, new_nat) = (applied(&endpoint), applied(&nat));
+    for c in changes.iter().filter(|c| c.action == Action::Delete) {
+        let waits = if nat(c.kind) {
+            &new_endpoints
+        } else if endpoint(c.kind) {
+            &new_nat
+        } else {
+            continue;
+        };
+        if let Some(after) = graph.get_mut(&Key(c.id.clone(), StepKind::Delete)) {
+            after.extend(waits.iter().cloned());
+        }
+    }
 }
 
 /// Calls `f` with every string among `o`'s attributes that may name another resource. A

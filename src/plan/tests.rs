@@ -231,6 +231,22 @@ fn switching_to_per_az_nat_adds_and_removes_in_a_safe_order() {
 }
 
 #[test]
+fn switching_between_nat_and_endpoints_keeps_a_way_out_throughout() {
+    let with_nat = desired(NatMode::Single);
+    let with_endpoints = desired(NatMode::None);
+    let p = plan(&with_endpoints, &applied(&with_nat));
+    assert_eq!(action(&p, "vpce/ecr.dkr"), Action::Create);
+    assert_eq!(action(&p, "route/private"), Action::Delete);
+    in_order(&p, &[("vpce/ecr.dkr", Apply), ("route/private", Delete)]);
+    in_order(&p, &[("vpce/s3", Apply), ("nat/a", Delete)]);
+
+    let p = plan(&with_nat, &applied(&with_endpoints));
+    assert_eq!(action(&p, "vpce/ecr.dkr"), Action::Delete);
+    in_order(&p, &[("route/private", Apply), ("vpce/ecr.dkr", Delete)]);
+    in_order(&p, &[("nat/a", Apply), ("vpce/sts", Delete)]);
+}
+
+#[test]
 fn resources_no_longer_wanted_and_duplicates_are_deleted() {
     let g = desired(NatMode::Single);
     let mut obs = applied(&desired(NatMode::PerAz));
