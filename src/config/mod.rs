@@ -1,5 +1,6 @@
 //! `infra.yaml`: its types, where it is read from, and validation before any AWS call.
 
+mod arn;
 pub(crate) mod aws_rules;
 mod limits;
 mod locate;
@@ -489,34 +490,16 @@ impl<'a> ConnectionArn<'a> {
     /// Parses `arn` by the CodeConnections model's `ConnectionArn` pattern
     /// (`arn:aws(-[\w]+)*:(codestar-connections|codeconnections):[a-z0-9\-]+:[0-9]{12}:connection\/[\w\-]+`).
     pub fn parse(arn: &'a str) -> Option<ConnectionArn<'a>> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [scheme, partition, service, region, account, resource] = parts[..] else {
-            return None;
-        };
-        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        // `aws`, then any `-word`s: aws-cn, aws-us-gov, aws-iso-b.
-        let partition_ok = partition == "aws"
-            || partition.strip_prefix("aws-").is_some_and(|rest| {
-                rest.split('-')
-                    .all(|p| !p.is_empty() && p.chars().all(word))
-            });
-        let id = resource.strip_prefix("connection/")?;
-        let ok = scheme == "arn"
-            && partition_ok
-            && matches!(service, "codeconnections" | "codestar-connections")
-            && !region.is_empty()
-            && region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && account.len() == 12
-            && account.chars().all(|c| c.is_ascii_digit())
+        let a = arn::Arn::parse(arn)?;
+        let id = a.resource.strip_prefix("connection/")?;
+        let ok = matches!(a.service, "codeconnections" | "codestar-connections")
             && !id.is_empty()
-            && id.chars().all(|c| word(c) || c == '-');
+            && id.chars().all(|c| arn::word(c) || c == '-');
         ok.then_some(ConnectionArn {
-            partition,
-            service,
-            region,
-            account,
+            partition: a.partition,
+            service: a.service,
+            region: a.region,
+            account: a.account,
         })
     }
 }

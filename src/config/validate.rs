@@ -315,26 +315,13 @@ fn check_alb(c: &mut Checker, config: &Config) {
 /// The partition and region of an ACM certificate ARN, if `arn` is one:
 /// `arn:<partition>:acm:<region>:<12-digit account>:certificate/<UUID>`.
 fn certificate_arn_parts(arn: &str) -> Option<(&str, &str)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [scheme, partition, service, region, account, resource] = parts[..] else {
-        return None;
-    };
-    let id = resource.strip_prefix("certificate/")?;
+    let a = super::arn::Arn::parse(arn)?;
+    let id = a.resource.strip_prefix("certificate/")?;
     let hex =
         |s: &str, n: usize| s.len() == n && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
     let groups: Vec<&str> = id.split('-').collect();
     let uuid = groups.len() == 5 && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| hex(g, n));
-    let ok = scheme == "arn"
-        && partition.starts_with("aws")
-        && service == "acm"
-        && !region.is_empty()
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && account.len() == 12
-        && account.chars().all(|c| c.is_ascii_digit())
-        && uuid;
-    ok.then_some((partition, region))
+    (a.service == "acm" && uuid).then_some((a.partition, a.region))
 }
 
 fn check_ecr_and_codebuild(c: &mut Checker, config: &Config) {

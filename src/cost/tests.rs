@@ -1,9 +1,8 @@
 use super::*;
 use crate::config::{parse, NatMode, DEFAULT_YAML};
 use crate::kinds;
-use crate::model::Ref;
+use crate::plan::tests::applied;
 use crate::stack;
-use serde_json::json;
 
 fn desired(nat: NatMode, desired_nodes: u32) -> Graph {
     let mut c = parse(DEFAULT_YAML).unwrap();
@@ -11,30 +10,6 @@ fn desired(nat: NatMode, desired_nodes: u32) -> Graph {
     c.eks.scaling.desired = desired_nodes;
     c.eks.scaling.max = c.eks.scaling.max.max(desired_nodes);
     stack::build(&c, "123456789012")
-}
-
-/// The account right after a perfect apply of `g`: every reference resolves to a fake id.
-fn applied(g: &Graph) -> Vec<Observed> {
-    let lookup = |r: &Ref| Some(json!(format!("p-{}", r.id)));
-    let mut referenced: Vec<Ref> = Vec::new();
-    for d in g.resources.values() {
-        for v in d.attrs.values() {
-            v.visit_refs(&mut |r| referenced.push(r.clone()));
-        }
-    }
-    g.resources
-        .values()
-        .map(|d| {
-            let mut o = Observed::new(d.id.clone(), d.kind, format!("p-{}", d.id));
-            for (k, v) in &d.attrs {
-                o.attrs.insert(k.clone(), v.resolve(&lookup).unwrap());
-            }
-            for r in referenced.iter().filter(|r| r.id == d.id) {
-                o.outputs.insert(r.attr.clone(), format!("p-{}", d.id));
-            }
-            o
-        })
-        .collect()
 }
 
 /// Prices as the Price List API lists them in us-east-1 (November 2026).

@@ -18,7 +18,7 @@ fn physical(id: &LogicalId) -> String {
 }
 
 /// The observed state right after a perfect apply of `g`.
-fn applied(g: &Graph) -> Vec<Observed> {
+pub(crate) fn applied(g: &Graph) -> Vec<Observed> {
     // Every output anything refers to is the target's physical id, which keeps this simple.
     let lookup = |r: &Ref| Some(json!(physical(&r.id)));
     let mut referenced: Vec<Ref> = Vec::new();
