@@ -573,17 +573,9 @@ def _check(model: dict, shape_name: str, value, path: str, wire: str, protocol: 
             if compiled is not None and not compiled.fullmatch(value):
                 add(f"Member must satisfy regular expression pattern: {shape['pattern']}")
         return out
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            add(f"Member must be of type {kind}", "type")
-            return out
-        if "min" in shape and value < shape["min"]:
-            add(f"Member must have value greater than or equal to {shape['min']}")
-        if "max" in shape and value > shape["max"]:
-            add(f"Member must have value less than or equal to {shape['max']}")
-        return out
-    if kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if kind in ("integer", "long", "double", "float"):
+        numbers = int if kind in ("integer", "long") else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numbers):
             add(f"Member must be of type {kind}", "type")
             return out
         if "min" in shape and value < shape["min"]:
