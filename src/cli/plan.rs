@@ -141,3 +141,44 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::{Meter, Prices};
+
+    /// The drifted plan's printed forms, with a warning and the cost, as a pull request and a
+    /// pipeline see them.
+    fn drifted() -> (plan::Plan, Vec<String>, cost::Cost) {
+        let (g, observed, p) = crate::plan::tests::drifted_parts();
+        let (before, after) = cost::usage(&p, &g, &observed, &|_| false);
+        let prices = Prices::from([
+            (Meter::EksStandard, 0.10),
+            (Meter::NatGateway, 0.045),
+            (Meter::LoadBalancer, 0.0225),
+            (Meter::PublicIpv4, 0.005),
+            (Meter::Instance("t3.medium".into()), 0.0416),
+        ]);
+        let estimate = cost::estimate("us-east-1", &before, &after, &prices);
+        let warnings = vec!["eks.logging is empty: no control-plane audit log".to_string()];
+        (p, warnings, cost::Cost::Estimated(estimate))
+    }
+
+    #[test]
+    fn snapshot_of_the_markdown_plan_with_warnings_and_cost() {
+        let (p, warnings, cost) = drifted();
+        insta::assert_snapshot!(plan::render_markdown(&p, &warnings) + &cost.markdown());
+    }
+
+    #[test]
+    fn snapshot_of_the_json_plan_with_summary_warnings_and_cost() {
+        let (p, warnings, cost) = drifted();
+        let out = Json {
+            summary: p.counts(),
+            warnings,
+            cost: &cost,
+            plan: &p,
+        };
+        insta::assert_snapshot!(serde_json::to_string_pretty(&out).unwrap());
+    }
+}

@@ -429,8 +429,9 @@ fn unowned_resource_under_the_stacks_name_is_a_conflict_and_never_deleted() {
 }
 
 /// A fixed drifted state: tags edited by hand, a subnet whose CIDR the config changed, the node
-/// group scaled by hand, a route deleted by hand, and a resource no longer in the config.
-fn drifted() -> Plan {
+/// group scaled by hand, a route deleted by hand, and a resource no longer in the config; with
+/// the desired graph and what was observed.
+pub(crate) fn drifted_parts() -> (Graph, Vec<Observed>, Plan) {
     let mut c = parse(DEFAULT_YAML).unwrap();
     let g = stack::build(&c, "123456789012");
     let mut obs = applied(&g);
@@ -449,7 +450,12 @@ fn drifted() -> Plan {
     obs.push(orphan);
     c.network.zones[1].private_data = "10.0.9.0/24".into();
     let g = stack::build(&c, "123456789012");
-    plan(&g, &obs)
+    let p = plan(&g, &obs);
+    (g, obs, p)
+}
+
+fn drifted() -> Plan {
+    drifted_parts().2
 }
 
 #[test]
