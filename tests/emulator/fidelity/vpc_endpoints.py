@@ -146,16 +146,21 @@ def _create_vpc_endpoint(original):
             self.enis.pop(eni_id, None)
         endpoint.network_interface_ids = []
         _make_enis(self, endpoint, list(subnet_ids or []))
-        endpoint.state = "pending"
-
-        def become_available() -> None:
-            if endpoint.state == "pending":
-                endpoint.state = "available"
-
-        state.later("vpc_endpoint_create", become_available, subject=endpoint.id)
+        _come_up(endpoint)
         return endpoint
 
     return create_vpc_endpoint
+
+
+def _come_up(endpoint) -> None:
+    """Pending now, available once `vpc_endpoint_create` has passed (its interfaces are up)."""
+    endpoint.state = "pending"
+
+    def become_available() -> None:
+        if endpoint.state == "pending":
+            endpoint.state = "available"
+
+    state.later("vpc_endpoint_create", become_available, subject=endpoint.id)
 
 
 def _delete_vpc_endpoints(original):
@@ -197,13 +202,7 @@ def _modify_vpc_endpoint(original):
             if add_subnets:
                 _make_enis(self, endpoint, add_subnets)
                 # New interfaces come up as at creation.
-                endpoint.state = "pending"
-
-                def become_available() -> None:
-                    if endpoint.state == "pending":
-                        endpoint.state = "available"
-
-                state.later("vpc_endpoint_create", become_available, subject=endpoint.id)
+                _come_up(endpoint)
 
     return modify_vpc_endpoint
 
