@@ -113,6 +113,14 @@ impl Kind {
             Kind::EksCluster | Kind::EksNodeGroup | Kind::EcrRepository | Kind::LoadBalancer
         )
     }
+
+    /// True for kinds replaced new-first: the new copy is made while the old one still serves,
+    /// and the old one goes once the new one (and what hangs on it) is applied. A node group's
+    /// nodes are the service's capacity, and its target group attachments the ALB's way to
+    /// them; both can exist twice for a while (the new node group under a name of its own).
+    pub fn replaced_new_first(self) -> bool {
+        matches!(self, Kind::EksNodeGroup | Kind::TargetGroupAttachment)
+    }
 }
 
 impl fmt::Display for Kind {

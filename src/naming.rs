@@ -25,9 +25,25 @@ pub fn cluster(stack: &str) -> String {
     stack.to_string()
 }
 
-/// Name of the managed node group.
+/// Name of the managed node group, as first created.
 pub fn node_group(stack: &str) -> String {
     format!("{stack}-nodes")
+}
+
+/// The two names the managed node group takes in turn: a replacement is created under the one
+/// the group it replaces does not have, while that group still runs.
+pub fn node_groups(stack: &str) -> [String; 2] {
+    [node_group(stack), format!("{stack}-nodes-2")]
+}
+
+/// The name of the node group that replaces the one named `old`.
+pub fn node_group_successor(stack: &str, old: &str) -> String {
+    let [first, second] = node_groups(stack);
+    if old == first {
+        second
+    } else {
+        first
+    }
 }
 
 /// Name of an IAM role (`cluster`, `node`, `codebuild`).
@@ -80,7 +96,12 @@ pub fn all(stack: &str) -> Vec<NameRule> {
             "security_group_name",
         ),
         rule("EKS cluster", cluster(stack), "eks_cluster_name"),
-        rule("EKS node group", node_group(stack), "node_group_name"),
+        // The longer of the node group's two names.
+        rule(
+            "EKS node group",
+            node_groups(stack)[1].clone(),
+            "node_group_name",
+        ),
         // src/stack/eks.rs gives the launch template the node group's name.
         rule("launch template", node_group(stack), "launch_template_name"),
         rule("IAM role", role(stack, "cluster"), "iam_role_name"),
@@ -166,5 +187,12 @@ mod tests {
             [("load balancer", "internal-alb".to_string())]
         );
         assert!(broken("internals").is_empty());
+    }
+
+    #[test]
+    fn a_replacement_node_group_takes_the_name_its_predecessor_does_not_have() {
+        assert_eq!(node_groups("s"), ["s-nodes", "s-nodes-2"]);
+        assert_eq!(node_group_successor("s", "s-nodes"), "s-nodes-2");
+        assert_eq!(node_group_successor("s", "s-nodes-2"), "s-nodes");
     }
 }

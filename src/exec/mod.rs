@@ -154,6 +154,8 @@ pub async fn execute(inp: Inputs<'_>, reporter: &dyn Reporter) -> Outcome {
                         }
                         match new_outputs {
                             Some(o) => { outputs.insert(key.0.clone(), o); }
+                            // The old half of a new-first replacement leaves its successor's.
+                            None if change.new_first => {}
                             None => { outputs.remove(&key.0); }
                         }
                         for d in dependents.get(&key).into_iter().flatten() {
@@ -260,7 +262,11 @@ async fn run_step(
                 let current = current.ok_or_else(|| anyhow!("nothing observed to update"))?;
                 Ok(Some(kind.update(&cx, &current, &spec?).await?))
             }
-            Verb::Create => Ok(Some(kind.create(&cx, &spec?).await?)),
+            Verb::Create => {
+                // Replaced new-first: the old one still exists, and its successor is made beside it.
+                let replacing = current.as_ref().filter(|_| change.new_first);
+                Ok(Some(kind.create(&cx, &spec?, replacing).await?))
+            }
         }
     }
     .await;

@@ -292,6 +292,19 @@ pub trait Resource: Send + Sync + 'static {
         want: &Self::Attrs,
     ) -> impl Future<Output = Result<Outputs>> + Send;
 
+    /// Creates the resource that replaces `old` while `old` still serves (kinds
+    /// [`Kind::replaced_new_first`] names): under a name of its own where names are unique,
+    /// ready to take over before `old` goes. By default, a plain create.
+    fn create_replacement(
+        &self,
+        cx: &StepCtx<'_>,
+        want: &Self::Attrs,
+        old: &Current<Self::Attrs>,
+    ) -> impl Future<Output = Result<Outputs>> + Send {
+        let _ = old;
+        self.create(cx, want)
+    }
+
     /// Brings the resource from `c.have` to `c.want` in place; the plan only asks for this when
     /// no attribute that forces replacement differs (or when the resource is still coming up).
     fn update(
@@ -351,8 +364,20 @@ impl<R: Resource> ResourceKind for Typed<R> {
         found.into_iter().map(|f| f.observed(self.0)).collect()
     }
 
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs> {
-        self.1.create(cx, &self.want(cx, spec)?).await
+    async fn create(
+        &self,
+        cx: &StepCtx<'_>,
+        spec: &Spec,
+        replacing: Option<&Observed>,
+    ) -> Result<Outputs> {
+        let want = self.want(cx, spec)?;
+        match replacing {
+            Some(old) => {
+                let old = self.current(old)?;
+                self.1.create_replacement(cx, &want, &old).await
+            }
+            None => self.1.create(cx, &want).await,
+        }
     }
 
     async fn update(&self, cx: &StepCtx<'_>, current: &Observed, spec: &Spec) -> Result<Outputs> {
@@ -390,8 +415,14 @@ pub trait ResourceKind: Send + Sync {
     /// Every resource of this kind the stack owns, read through `snap`.
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Observed>>;
 
-    /// Creates the resource from its desired spec; returns its outputs.
-    async fn create(&self, cx: &StepCtx<'_>, spec: &Spec) -> Result<Outputs>;
+    /// Creates the resource from its desired spec, as the replacement of `replacing` while that
+    /// one still exists (a new-first replacement); returns its outputs.
+    async fn create(
+        &self,
+        cx: &StepCtx<'_>,
+        spec: &Spec,
+        replacing: Option<&Observed>,
+    ) -> Result<Outputs>;
 
     /// Brings the resource to its desired spec in place.
     async fn update(&self, cx: &StepCtx<'_>, current: &Observed, spec: &Spec) -> Result<Outputs>;

@@ -24,7 +24,9 @@ pub fn diff(
         .into_iter()
         .filter(|c| desired.get(&c.id).is_some())
         .collect();
-    let sorted = duplicates::sort(&owned);
+    let fits =
+        |o: &Observed, lookup: &dyn Fn(&Ref) -> Option<Json>| fits_config(desired, o, rule, lookup);
+    let sorted = duplicates::sort(&owned, &fits);
     let by_id = &sorted.keep;
     let contested = |id: &LogicalId| sorted.contests.iter().any(|c| &c.id == id);
     let mut actions: HashMap<LogicalId, Action> = HashMap::new();
@@ -97,6 +99,7 @@ pub fn diff(
             physical_id: have.map(|o| o.physical_id.clone()),
             attrs,
             reason,
+            new_first: false,
         });
     }
 
@@ -119,7 +122,11 @@ pub fn diff(
         changes.push(deletion(id, o, Some(reason)));
     }
 
-    let steps = steps::build(&changes, desired, observed_by_step_id(by_id, &delete_ids))?;
+    let steps = steps::build(
+        &mut changes,
+        desired,
+        observed_by_step_id(by_id, &delete_ids),
+    )?;
     Ok(Plan {
         stack: stack.to_string(),
         changes,
@@ -128,6 +135,30 @@ pub fn diff(
         contests: sorted.contests,
         steps,
     })
+}
+
+/// True when `o` already is what the config describes: no attribute that would force a
+/// replacement differs (those whose references `lookup` cannot resolve are left out), and it is
+/// not broken.
+fn fits_config(
+    desired: &Graph,
+    o: &Observed,
+    rule: &dyn Fn(Kind, &str) -> AttrRule,
+    lookup: &dyn Fn(&Ref) -> Option<Json>,
+) -> bool {
+    let Some(want) = desired.get(&o.id).filter(|d| d.kind == o.kind) else {
+        return false;
+    };
+    o.broken.is_none()
+        && want.attrs.iter().all(|(name, value)| {
+            match (rule(o.kind, name), value.resolve(&lookup)) {
+                (AttrRule::ForceNew, Some(v)) => o
+                    .attrs
+                    .get(name)
+                    .is_some_and(|have| canonical(have) == canonical(&v)),
+                _ => true,
+            }
+        })
 }
 
 /// What was observed, by how the plan treats it.
@@ -175,6 +206,7 @@ fn deletion(id: LogicalId, o: &Observed, reason: Option<String>) -> Change {
         physical_id: Some(o.physical_id.clone()),
         attrs: Vec::new(),
         reason,
+        new_first: false,
     }
 }
 
@@ -209,7 +241,7 @@ pub fn destroy(
         changes.push(deletion(o.id.clone(), o, Some(what.clone())));
     }
     let by_step: BTreeMap<LogicalId, &Observed> = ids.into_iter().collect();
-    let steps = steps::build(&changes, desired, by_step)?;
+    let steps = steps::build(&mut changes, desired, by_step)?;
     Ok(Plan {
         stack: stack.to_string(),
         changes,

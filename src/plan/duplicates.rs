@@ -4,8 +4,9 @@
 //! resolving duplicates never costs a live resource.
 
 use super::steps::references;
-use crate::model::{Kind, LogicalId, Observed};
+use crate::model::{Kind, LogicalId, Observed, Ref};
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashSet};
 
 /// A logical id that several resources claim, where infra cannot tell which one to keep.
@@ -33,8 +34,12 @@ pub(super) struct Sorted<'a> {
     pub contests: Vec<Contest>,
 }
 
+/// Whether a resource already is what the config describes (no attribute the config gives
+/// would force its replacement), with references resolved by the lookup where it can.
+pub(super) type Fits<'f> = dyn Fn(&Observed, &dyn Fn(&Ref) -> Option<Json>) -> bool + 'f;
+
 /// Sorts `observed` (owned resources only) into keepers, copies and contests.
-pub(super) fn sort(observed: &[Observed]) -> Sorted<'_> {
+pub(super) fn sort<'a>(observed: &'a [Observed], fits: &Fits<'_>) -> Sorted<'a> {
     let mut groups: BTreeMap<&LogicalId, Vec<&Observed>> = BTreeMap::new();
     for o in observed {
         groups.entry(&o.id).or_default().push(o);
@@ -56,31 +61,7 @@ pub(super) fn sort(observed: &[Observed]) -> Sorted<'_> {
     loop {
         let mut settled = Vec::new();
         for (id, group) in &open {
-            let refs: Vec<usize> = group
-                .iter()
-                .map(|c| used_by(c, out.keep.values()))
-                .collect();
-            let used: Vec<&&Observed> = group
-                .iter()
-                .zip(&refs)
-                .filter(|(_, n)| **n > 0)
-                .map(|(c, _)| c)
-                .collect();
-            let waiting = open
-                .iter()
-                .filter(|(other, _)| other != &id)
-                .flat_map(|(_, g)| g.iter())
-                .any(|o| group.iter().any(|c| uses(o, c)));
-            let verdict = match used.as_slice() {
-                [keeper] => Some(Ok(**keeper)),
-                [] if waiting => None,
-                [] => Some(Ok(group[0])),
-                _ => Some(Err(format!(
-                    "{} of them are each used by other resources of the stack",
-                    used.len()
-                ))),
-            };
-            if let Some(v) = verdict {
+            if let Some(v) = verdict(&out, &open, id, group, fits) {
                 settled.push(((*id).clone(), v));
             }
         }
@@ -88,7 +69,7 @@ pub(super) fn sort(observed: &[Observed]) -> Sorted<'_> {
             // Only copies wait on copies (no kept resource reaches them): keep the first of each.
             settled = open
                 .iter()
-                .map(|(id, g)| ((*id).clone(), Ok(g[0])))
+                .map(|(id, g)| ((*id).clone(), Ok((g[0], Why::Duplicate))))
                 .collect();
         }
         for (id, verdict) in settled {
@@ -103,29 +84,121 @@ pub(super) fn sort(observed: &[Observed]) -> Sorted<'_> {
     }
 }
 
+/// Why the others are copies of the keeper.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Made twice (a race, a copy by hand).
+    Duplicate,
+    /// The keeper is the new half of a replacement an earlier run left unfinished.
+    Replaced,
+}
+
+/// The keeper of `group` (claiming `id`) with why, or why none can be chosen; `None` while it
+/// depends on groups still open.
+fn verdict<'a>(
+    out: &Sorted<'a>,
+    open: &BTreeMap<&LogicalId, Vec<&'a Observed>>,
+    id: &LogicalId,
+    group: &[&'a Observed],
+    fits: &Fits<'_>,
+) -> Option<Result<(&'a Observed, Why), String>> {
+    let kind = group[0].kind;
+    // References resolve against what is kept so far (the subnets a node group should be in).
+    let kept = |r: &Ref| {
+        let o = out.keep.get(&r.id)?.outputs.get(&r.attr)?;
+        Some(Json::String(o.clone()))
+    };
+    let fitting: Vec<&&Observed> = group.iter().filter(|c| fits(c, &kept)).collect();
+    // A kind replaced new-first exists twice while a replacement runs: the old copy is still
+    // the one the rest of the stack uses, but the config describes the new one.
+    if let (true, [new]) = (kind.replaced_new_first(), fitting.as_slice()) {
+        return Some(Ok((**new, Why::Replaced)));
+    }
+    let used: Vec<&&Observed> = group
+        .iter()
+        .filter(|c| used_by(c, out.keep.values()) > 0)
+        .collect();
+    match used.as_slice() {
+        [keeper] => return Some(Ok((**keeper, Why::Duplicate))),
+        [] => {}
+        _ => {
+            return Some(Err(format!(
+                "{} of them are each used by other resources of the stack",
+                used.len()
+            )))
+        }
+    }
+    let others = || {
+        open.iter()
+            .filter(move |(other, _)| **other != id)
+            .flat_map(|(_, g)| g.iter())
+    };
+    // What uses a copy says most: wait for it to settle.
+    if others().any(|o| group.iter().any(|c| uses(o, c))) {
+        return None;
+    }
+    if let [keeper] = fitting.as_slice() {
+        return Some(Ok((**keeper, Why::Duplicate)));
+    }
+    // Then what a copy uses.
+    if group.iter().any(|c| others().any(|o| uses(c, o))) {
+        return None;
+    }
+    // A copy that uses a copy being deleted belongs with it (the old half of a replacement).
+    let current: Vec<&&Observed> = group
+        .iter()
+        .filter(|c| !out.copies.iter().any(|(copy, _)| uses(c, copy)))
+        .collect();
+    let keeper = match current.as_slice() {
+        [keeper] => **keeper,
+        _ => group[0],
+    };
+    Some(Ok((keeper, Why::Duplicate)))
+}
+
 /// Records the outcome for `id`: a keeper and its copies, or a contest.
 fn settle<'a>(
     out: &mut Sorted<'a>,
     id: &LogicalId,
     group: Vec<&'a Observed>,
-    verdict: Result<&'a Observed, String>,
+    verdict: Result<(&'a Observed, Why), String>,
 ) {
     let kind = group[0].kind;
+    // Deleting a copy that holds state is safe only when it is the old or failed half of a
+    // replacement: the config describes only the keeper, or the copy never came up.
+    let expendable = |c: &Observed, why: Why| {
+        !kind.holds_state()
+            || (kind.replaced_new_first() && (c.broken.is_some() || matches!(why, Why::Replaced)))
+    };
     let verdict = match verdict {
-        Ok(_) if kind.holds_state() => Err(format!(
-            "a {kind} holds state, and infra never deletes one to resolve duplicates"
-        )),
+        Ok((keeper, why))
+            if group
+                .iter()
+                .any(|c| !std::ptr::eq(*c, keeper) && !expendable(c, why)) =>
+        {
+            Err(format!(
+                "a {kind} holds state, and infra never deletes one to resolve duplicates"
+            ))
+        }
         v => v,
     };
     match verdict {
-        Ok(keeper) => {
+        Ok((keeper, why)) => {
             out.keep.insert(id.clone(), keeper);
             for copy in group.into_iter().filter(|c| !std::ptr::eq(*c, keeper)) {
-                let why = format!(
-                    "duplicate of {id} {}, which is the one the stack uses",
-                    keeper.physical_id
-                );
-                out.copies.push((copy, why));
+                let what = match (&copy.broken, why) {
+                    (Some(broken), _) => format!("{broken}; {id} is {}", keeper.physical_id),
+                    (None, Why::Replaced) => format!(
+                        "replaced by {id} {}, which an earlier run made; goes once that one \
+                         serves",
+                        keeper.physical_id
+                    ),
+                    (None, Why::Duplicate) => format!(
+                        "duplicate of {id} {}, which is the one the stack uses",
+                        keeper.physical_id
+                    ),
+                };
+                out.copies.push((copy, what));
             }
         }
         Err(why) => out.contests.push(Contest {
@@ -190,7 +263,7 @@ mod tests {
                 json!({"subnet_ids": ["subnet-a"]}),
             ),
         ];
-        let s = sort(&observed);
+        let s = sort(&observed, &|_, _| true);
         assert!(s.contests.is_empty());
         assert_eq!(s.keep[&LogicalId::new("vpc")].physical_id, "vpc-a");
         assert_eq!(
@@ -224,7 +297,7 @@ mod tests {
                 json!({"ingress": [{"source": "sg-2"}]}),
             ),
         ];
-        let s = sort(&observed);
+        let s = sort(&observed, &|_, _| true);
         assert!(s.copies.is_empty());
         assert_eq!(s.contests.len(), 1);
         assert_eq!(s.contests[0].physical_ids, ["sg-1", "sg-2"]);
@@ -238,7 +311,7 @@ mod tests {
             res("alb", Kind::LoadBalancer, "arn-1", json!({})),
             res("alb", Kind::LoadBalancer, "arn-2", json!({})),
         ];
-        let s = sort(&observed);
+        let s = sort(&observed, &|_, _| true);
         assert_eq!(s.keep[&LogicalId::new("igw")].physical_id, "igw-1");
         assert_eq!(s.copies.len(), 1);
         assert_eq!(s.contests.len(), 1);

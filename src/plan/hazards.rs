@@ -20,11 +20,16 @@ fn hazard(c: &Change) -> Option<String> {
     };
     let replaced = c.action == Action::Replace;
     Some(match (c.kind, gone) {
+        (Kind::EksNodeGroup, true) if c.new_first => format!(
+            "{id} {verb}: new group first, no gap in capacity. The new group comes up under \
+             the node group's other name and takes traffic from the target groups before the \
+             old one is drained and deleted; both run, and are billed, meanwhile."
+        ),
         // Destroy deletes it on purpose; only a replacement takes capacity away mid-flight.
         (Kind::EksNodeGroup, true) if replaced => format!(
-            "{id} {verb}: its nodes are drained and gone before new ones exist, so the \
-             service is down until they are ready (several minutes). Add capacity first, or \
-             apply at a quiet time."
+            "{id} {verb}: its nodes are drained and gone before new ones exist (the new group \
+             needs what is replaced before it), so the service is down until they are ready \
+             (several minutes). Apply at a quiet time."
         ),
         (Kind::EksCluster, true) => format!(
             "{id} {verb}: every workload, secret and setting in the cluster is lost, and its \
@@ -73,6 +78,7 @@ mod tests {
             physical_id: Some("p".into()),
             attrs: Vec::new(),
             reason: None,
+            new_first: false,
         }
     }
 
@@ -96,8 +102,11 @@ mod tests {
             new: Some(json!("1.32")),
             forces_replacement: false,
         });
+        let mut new_first = change("eks/nodegroup", Kind::EksNodeGroup, Action::Replace);
+        new_first.new_first = true;
         let p = plan(vec![
             change("eks/nodegroup", Kind::EksNodeGroup, Action::Replace),
+            new_first,
             change("ecr/repository", Kind::EcrRepository, Action::Delete),
             upgrade,
             change("vpc", Kind::Vpc, Action::Replace),
@@ -105,9 +114,10 @@ mod tests {
             change("eks/nodegroup", Kind::EksNodeGroup, Action::Delete),
         ]);
         let lines = hazards(&p);
-        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert_eq!(lines.len(), 4, "{lines:#?}");
         assert!(lines[0].starts_with("eks/nodegroup is replaced: its nodes are drained"));
-        assert!(lines[1].contains("with every image in it"));
-        assert!(lines[2].contains("cannot be undone"));
+        assert!(lines[1].starts_with("eks/nodegroup is replaced: new group first, no gap"));
+        assert!(lines[2].contains("with every image in it"));
+        assert!(lines[3].contains("cannot be undone"));
     }
 }

@@ -27,7 +27,8 @@ pub enum Action {
     Create,
     /// Exists; some attributes change in place.
     Update,
-    /// Exists; an attribute that cannot change in place differs, so it is deleted and re-created.
+    /// Exists; an attribute that cannot change in place differs, so it is replaced: deleted and
+    /// re-created, or re-created beside it first ([`Change::new_first`]).
     Replace,
     /// Exists but is no longer wanted.
     Delete,
@@ -78,6 +79,21 @@ pub struct Change {
     pub attrs: Vec<AttrChange>,
     /// Why, when the attributes alone do not say (deleted outside infra, duplicate, failed).
     pub reason: Option<String>,
+    /// For a replacement: the new copy is made first, and the old one goes once it (and what
+    /// hangs on it) is applied. Otherwise the old one goes first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_first: bool,
+}
+
+impl Change {
+    /// The symbol shown in front of the resource: a new-first replacement is `+/-`, as
+    /// Terraform shows create-before-destroy.
+    pub fn symbol(&self) -> &'static str {
+        match self.action {
+            Action::Replace if self.new_first => "+/-",
+            a => a.symbol(),
+        }
+    }
 }
 
 /// A resource the plan shows but never touches: under a name the stack uses without the

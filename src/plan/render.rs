@@ -8,10 +8,10 @@ use std::fmt::Write;
 
 const UNKNOWN: &str = "(known after apply)";
 
-/// The action's mark, padded to three columns, coloured when the terminal takes colour.
-fn symbol(action: Action) -> String {
-    let mark = format!("{:<3}", action.symbol());
-    match action {
+/// The change's mark, padded to three columns, coloured when the terminal takes colour.
+fn symbol(c: &Change) -> String {
+    let mark = format!("{:<3}", c.symbol());
+    match c.action {
         Action::Create => style(mark).green().to_string(),
         Action::Update => style(mark).yellow().to_string(),
         Action::Replace => style(mark).magenta().to_string(),
@@ -117,7 +117,7 @@ pub fn render_human(plan: &Plan) -> String {
         let _ = write!(
             out,
             "  {} {} ({}{})",
-            symbol(c.action),
+            symbol(c),
             style(&c.id).bold(),
             c.kind,
             physical
@@ -125,6 +125,9 @@ pub fn render_human(plan: &Plan) -> String {
         match (c.action, &c.reason) {
             (Action::Replace, Some(r)) => {
                 let _ = write!(out, ": must be replaced ({r})");
+            }
+            (Action::Replace, None) if c.new_first => {
+                out.push_str(": must be replaced, the new one first")
             }
             (Action::Replace, None) => out.push_str(": must be replaced"),
             (_, Some(r)) => {
@@ -200,7 +203,7 @@ pub fn render_markdown(plan: &Plan, warnings: &[String]) -> String {
         let _ = writeln!(
             out,
             "| `{}` | `{}` | {} | {} | {} |",
-            c.action.symbol(),
+            c.symbol(),
             c.id,
             c.kind,
             c.physical_id
@@ -220,7 +223,7 @@ pub fn render_markdown(plan: &Plan, warnings: &[String]) -> String {
                 .flat_map(|a| attr_lines(c.action, a, "  # forces replacement"))
                 .map(|(k, v)| format!("    {k} = {v}\n"))
                 .collect();
-            format!("{} {}\n{lines}", c.action.symbol(), c.id)
+            format!("{} {}\n{lines}", c.symbol(), c.id)
         })
         .collect();
     if !details.is_empty() {

@@ -40,15 +40,17 @@ impl fmt::Display for Key {
     }
 }
 
-/// Builds the steps for `changes`. `observed` maps each change id that exists to what was
-/// found; an observed resource depends on another when one of its attributes holds the other's
-/// physical id, or when the desired graph says so.
+/// Builds the steps for `changes`, and marks the replacements made new-first
+/// ([`Change::new_first`]). `observed` maps each change id that exists to what was found; an
+/// observed resource depends on another when one of its attributes holds the other's physical
+/// id, or when the desired graph says so.
 pub(super) fn build(
-    changes: &[Change],
+    changes: &mut [Change],
     desired: &Graph,
     observed: BTreeMap<LogicalId, &Observed>,
 ) -> Result<Vec<Step>, GraphError> {
-    let action: HashMap<&LogicalId, Action> = changes.iter().map(|c| (&c.id, c.action)).collect();
+    let action: HashMap<LogicalId, Action> =
+        changes.iter().map(|c| (c.id.clone(), c.action)).collect();
     let applies = |id: &LogicalId| {
         matches!(
             action.get(id),
@@ -56,6 +58,18 @@ pub(super) fn build(
         )
     };
     let deletes = |id: &LogicalId| matches!(action.get(id), Some(Action::Delete | Action::Replace));
+    // What the config makes depend on each id, among what is applied: re-pointed at a new copy.
+    let mut applied_dependents: BTreeMap<LogicalId, BTreeSet<LogicalId>> = BTreeMap::new();
+    for d in desired.resources.values() {
+        if applies(&d.id) {
+            for dep in d.deps() {
+                applied_dependents
+                    .entry(dep)
+                    .or_default()
+                    .insert(d.id.clone());
+            }
+        }
+    }
 
     // Which observed resources each observed resource depends on.
     // A physical id several resources share (a role and its trust policy, an EKS cluster and
@@ -82,7 +96,8 @@ pub(super) fn build(
                 }
             }
         });
-        if let Some(d) = desired.get(id) {
+        // A copy (`id#physical`) hangs on what the resource it copies hangs on.
+        if let Some(d) = desired.get(&original(id)) {
             for dep in d.deps() {
                 if let Some((k, _)) = observed.get_key_value(&dep) {
                     deps.insert(k);
@@ -93,7 +108,7 @@ pub(super) fn build(
     }
 
     let mut graph: BTreeMap<Key, BTreeSet<Key>> = BTreeMap::new();
-    for c in changes {
+    for c in changes.iter() {
         if applies(&c.id) {
             let mut after = BTreeSet::new();
             if let Some(d) = desired.get(&c.id) {
@@ -102,9 +117,6 @@ pub(super) fn build(
                         after.insert(Key(dep, StepKind::Apply));
                     }
                 }
-            }
-            if c.action == Action::Replace {
-                after.insert(Key(c.id.clone(), StepKind::Delete));
             }
             graph.insert(Key(c.id.clone(), StepKind::Apply), after);
         }
@@ -125,6 +137,8 @@ pub(super) fn build(
         }
     }
     hand_over_the_way_out(changes, &mut graph);
+    order_replacements(changes, &applied_dependents, &mut graph);
+    after_the_keeper(changes, &observed, &applied_dependents, &mut graph);
     let order = topo_sort(&graph)?;
     Ok(order
         .into_iter()
@@ -137,6 +151,96 @@ pub(super) fn build(
             }
         })
         .collect())
+}
+
+/// The logical id a step id stands for: a copy's (`id#physical`) is the id it copies.
+fn original(id: &LogicalId) -> LogicalId {
+    match id.as_str().split_once('#') {
+        Some((base, _)) => LogicalId::new(base),
+        None => id.clone(),
+    }
+}
+
+/// A copy of a resource (two claim its id) goes once the one kept, and what the config hangs on
+/// it, is applied: the old half of an interrupted replacement keeps serving until its successor
+/// does. A broken copy serves nothing, and may hold the name a replacement of the kept one
+/// takes: it goes first. Neither holds where the kept one needs the copy gone first (its
+/// cluster is replaced, and the copy goes before the old cluster).
+fn after_the_keeper(
+    changes: &[Change],
+    observed: &BTreeMap<LogicalId, &Observed>,
+    applied_dependents: &BTreeMap<LogicalId, BTreeSet<LogicalId>>,
+    graph: &mut BTreeMap<Key, BTreeSet<Key>>,
+) {
+    for c in changes.iter().filter(|c| c.action == Action::Delete) {
+        let keeper = original(&c.id);
+        if keeper == c.id {
+            continue;
+        }
+        let copy = Key(c.id.clone(), StepKind::Delete);
+        let kept = Key(keeper.clone(), StepKind::Apply);
+        let applied = graph.contains_key(&kept);
+        if observed.get(&c.id).is_some_and(|o| o.broken.is_some()) {
+            if applied && !reaches(graph, &copy, &kept) {
+                graph.entry(kept).or_default().insert(copy);
+            }
+            continue;
+        }
+        let dependents = applied_dependents.get(&keeper).into_iter().flatten();
+        let waits: Vec<Key> = applied
+            .then_some(kept)
+            .into_iter()
+            .chain(dependents.map(|d| Key(d.clone(), StepKind::Apply)))
+            .collect();
+        for wait in waits {
+            if !reaches(graph, &wait, &copy) {
+                graph.entry(copy.clone()).or_default().insert(wait);
+            }
+        }
+    }
+}
+
+/// Orders each replacement: the old one first, or (kinds [`Kind::replaced_new_first`]) the new
+/// one first, with the old one going once the new one and what the config hangs on it are
+/// applied. New-first is not possible when making the new one needs the old one gone (the
+/// cluster it belongs to is replaced too): that replacement goes old-first.
+fn order_replacements(
+    changes: &mut [Change],
+    applied_dependents: &BTreeMap<LogicalId, BTreeSet<LogicalId>>,
+    graph: &mut BTreeMap<Key, BTreeSet<Key>>,
+) {
+    // In dependency order, so that a resource's ordering is settled before its dependents'.
+    for c in changes.iter_mut().filter(|c| c.action == Action::Replace) {
+        let apply = Key(c.id.clone(), StepKind::Apply);
+        let delete = Key(c.id.clone(), StepKind::Delete);
+        if c.kind.replaced_new_first() && !reaches(graph, &apply, &delete) {
+            let mut waits = vec![apply];
+            for d in applied_dependents.get(&c.id).into_iter().flatten() {
+                waits.push(Key(d.clone(), StepKind::Apply));
+            }
+            if let Some(after) = graph.get_mut(&delete) {
+                after.extend(waits);
+            }
+            c.new_first = true;
+        } else if let Some(after) = graph.get_mut(&apply) {
+            after.insert(delete);
+        }
+    }
+}
+
+/// True when step `from` waits, directly or not, for step `to`.
+fn reaches(graph: &BTreeMap<Key, BTreeSet<Key>>, from: &Key, to: &Key) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from];
+    while let Some(k) = todo.pop() {
+        if k == to {
+            return true;
+        }
+        if seen.insert(k) {
+            todo.extend(graph.get(k).into_iter().flatten());
+        }
+    }
+    false
 }
 
 /// The private subnets' way out is either a NAT gateway with its routes or the VPC endpoints

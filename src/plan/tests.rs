@@ -574,3 +574,249 @@ fn markdown_puts_warnings_first_and_folds_the_attribute_changes() {
     assert!(text.starts_with(expected), "{text}");
     assert!(text.ends_with("```\n\n</details>\n"), "{text}");
 }
+
+/// The default stack applied, then planned with other instance types (which replace the node
+/// group): the graph, and what was observed.
+fn new_instance_types() -> (Graph, Vec<Observed>) {
+    let mut c = parse(DEFAULT_YAML).unwrap();
+    let obs = applied(&stack::build(&c, "123456789012"));
+    c.eks.instance_types = vec!["m6i.large".into()];
+    (stack::build(&c, "123456789012"), obs)
+}
+
+fn change<'a>(p: &'a Plan, id: &str) -> &'a Change {
+    p.changes.iter().find(|c| c.id.as_str() == id).unwrap()
+}
+
+fn waits_for(p: &Plan, step: (&str, StepKind), prerequisite: (&str, StepKind)) -> bool {
+    p.steps[step_pos(p, step.0, step.1)]
+        .after
+        .contains(&(LogicalId::new(prerequisite.0), prerequisite.1))
+}
+
+#[test]
+fn a_replaced_node_group_is_made_and_attached_before_the_old_one_goes() {
+    let (g, obs) = new_instance_types();
+    let p = plan(&g, &obs);
+    for id in ["eks/nodegroup", "tg-attachment/http"] {
+        assert_eq!(action(&p, id), Action::Replace, "{id}");
+        assert!(change(&p, id).new_first, "{id}");
+    }
+    // The new group, its attachment, then the old attachment and the old group.
+    in_order(
+        &p,
+        &[
+            ("eks/nodegroup", Apply),
+            ("tg-attachment/http", Apply),
+            ("tg-attachment/http", Delete),
+            ("eks/nodegroup", Delete),
+        ],
+    );
+    assert!(waits_for(
+        &p,
+        ("eks/nodegroup", Delete),
+        ("eks/nodegroup", Apply)
+    ));
+    assert!(!waits_for(
+        &p,
+        ("eks/nodegroup", Apply),
+        ("eks/nodegroup", Delete)
+    ));
+    assert!(waits_for(
+        &p,
+        ("tg-attachment/http", Delete),
+        ("tg-attachment/http", Apply)
+    ));
+    let human = render_human(&p);
+    assert!(human.contains("+/- eks/nodegroup"), "{human}");
+    assert!(
+        human.contains("must be replaced, the new one first"),
+        "{human}"
+    );
+    let hazards = hazards(&p);
+    assert!(
+        hazards
+            .iter()
+            .any(|h| h.contains("new group first, no gap in capacity")),
+        "{hazards:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(change(&p, "eks/nodegroup")).unwrap()["new_first"],
+        true
+    );
+    assert!(serde_json::to_value(change(&p, "vpc"))
+        .unwrap()
+        .get("new_first")
+        .is_none());
+}
+
+#[test]
+fn a_node_group_whose_cluster_is_replaced_goes_old_first() {
+    let (g, mut obs) = new_instance_types();
+    // The cluster's subnets differ: it is replaced, and the new group needs the new cluster.
+    find(&mut obs, "eks/cluster")
+        .attrs
+        .insert("subnet_ids".into(), json!(["subnet-elsewhere"]));
+    let p = plan(&g, &obs);
+    assert_eq!(action(&p, "eks/cluster"), Action::Replace);
+    assert_eq!(action(&p, "eks/nodegroup"), Action::Replace);
+    assert!(!change(&p, "eks/nodegroup").new_first);
+    in_order(
+        &p,
+        &[
+            ("eks/nodegroup", Delete),
+            ("eks/cluster", Delete),
+            ("eks/cluster", Apply),
+            ("eks/nodegroup", Apply),
+        ],
+    );
+    let hazards = hazards(&p);
+    assert!(
+        hazards
+            .iter()
+            .any(|h| h.contains("gone before new ones exist")),
+        "{hazards:?}"
+    );
+}
+
+/// The node group an interrupted replacement made beside the old one (`grpc-eks-nodes-2`, with
+/// the config's instance types), still coming up.
+fn successor(obs: &[Observed]) -> Observed {
+    let mut new = copy(obs, "eks/nodegroup", "grpc-eks-nodes-2");
+    new.attrs
+        .insert("instance_types".into(), json!(["m6i.large"]));
+    new.outputs.insert("asg_name".into(), "asg-2".into());
+    new.pending = Some("still CREATING: apply waits until it is ACTIVE".into());
+    new
+}
+
+#[test]
+fn an_interrupted_replacement_keeps_the_new_group_and_deletes_the_old_once_it_serves() {
+    let (g, mut obs) = new_instance_types();
+    obs.push(successor(&obs));
+    let p = plan(&g, &obs);
+    assert!(p.contests.is_empty(), "{:?}", p.contests);
+    assert_eq!(action(&p, "eks/nodegroup"), Action::Update);
+    assert_eq!(
+        change(&p, "eks/nodegroup").physical_id.as_deref(),
+        Some("grpc-eks-nodes-2")
+    );
+    let old = "eks/nodegroup#p-eks-nodegroup";
+    assert_eq!(action(&p, old), Action::Delete);
+    assert!(
+        change(&p, old)
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("replaced by eks/nodegroup"),
+        "{:?}",
+        change(&p, old).reason
+    );
+    // The attachment moves to the new group's Auto Scaling group, new first, and the old group
+    // goes only after that.
+    assert_eq!(action(&p, "tg-attachment/http"), Action::Replace);
+    assert!(change(&p, "tg-attachment/http").new_first);
+    assert!(waits_for(&p, (old, Delete), ("eks/nodegroup", Apply)));
+    assert!(waits_for(&p, (old, Delete), ("tg-attachment/http", Apply)));
+
+    // Killed later, once the new group was up and attached too: what is left is to detach
+    // and delete the old one.
+    obs.last_mut().unwrap().pending = None;
+    let mut attached = copy(&obs, "tg-attachment/http", "asg-2|p-tg-http");
+    attached.attrs.insert("asg_name".into(), json!("asg-2"));
+    obs.push(attached);
+    let p = plan(&g, &obs);
+    assert!(p.contests.is_empty(), "{:?}", p.contests);
+    for id in ["eks/nodegroup", "tg-attachment/http"] {
+        assert_eq!(action(&p, id), Action::NoOp, "{id}");
+    }
+    let old_attachment = "tg-attachment/http#p-tg-attachment-http";
+    assert_eq!(action(&p, old_attachment), Action::Delete);
+    assert_eq!(action(&p, old), Action::Delete);
+    assert_eq!(p.counts().delete, 2);
+}
+
+#[test]
+fn a_replacement_that_failed_is_deleted_before_the_next_attempt_takes_its_name() {
+    let (g, mut obs) = new_instance_types();
+    let mut failed = successor(&obs);
+    failed.pending = None;
+    failed.broken = Some("node group is CREATE_FAILED: no capacity".into());
+    obs.push(failed);
+    let p = plan(&g, &obs);
+    assert!(p.contests.is_empty(), "{:?}", p.contests);
+    // The old group still serves and is replaced again, new first; the failed one goes first.
+    assert_eq!(
+        change(&p, "eks/nodegroup").physical_id.as_deref(),
+        Some("p-eks-nodegroup")
+    );
+    assert!(change(&p, "eks/nodegroup").new_first);
+    let failed = "eks/nodegroup#grpc-eks-nodes-2";
+    assert_eq!(action(&p, failed), Action::Delete);
+    assert!(waits_for(&p, ("eks/nodegroup", Apply), (failed, Delete)));
+}
+
+#[test]
+fn two_node_groups_the_config_describes_equally_stop_the_plan() {
+    let g = desired(NatMode::Single);
+    let mut obs = applied(&g);
+    obs.push(copy(&obs, "eks/nodegroup", "grpc-eks-nodes-2"));
+    let p = plan(&g, &obs);
+    assert_eq!(p.contests.len(), 1, "{:?}", p.contests);
+    assert!(p
+        .changes
+        .iter()
+        .all(|c| !c.id.as_str().starts_with("eks/nodegroup")));
+}
+
+#[test]
+fn an_interrupted_replacement_into_a_new_zone_keeps_the_group_that_is_in_it() {
+    let mut c = parse(DEFAULT_YAML).unwrap();
+    let before = applied(&stack::build(&c, "123456789012"));
+    let mut third = c.network.zones[1].clone();
+    third.name = "us-east-1c".into();
+    (third.public, third.private_app, third.private_data) = (
+        "10.0.6.0/24".into(),
+        "10.0.7.0/24".into(),
+        "10.0.8.0/24".into(),
+    );
+    c.network.zones.push(third);
+    let g = stack::build(&c, "123456789012");
+    // The killed run had made the new zone's network and the new group in its subnets; the old
+    // group, in two zones, is still the one attached.
+    let mut obs: Vec<Observed> = applied(&g)
+        .into_iter()
+        .filter(|o| !before.iter().any(|b| b.id == o.id))
+        .chain(before.iter().cloned())
+        .collect();
+    let subnets = json!(["a", "b", "c"].map(|z| format!("p-subnet-private-app-{z}")));
+    let mut new = copy(&obs, "eks/nodegroup", "grpc-eks-nodes-2");
+    new.attrs.insert("subnet_ids".into(), subnets.clone());
+    obs.push(new);
+    // Where the cluster is replaced for its subnets, the node group (which needs the new
+    // cluster) and its copy go before the old cluster: no order waits for the new group.
+    let p = plan(&g, &obs);
+    assert_eq!(action(&p, "eks/cluster"), Action::Replace);
+    assert!(!change(&p, "eks/nodegroup").new_first);
+    in_order(
+        &p,
+        &[
+            ("eks/nodegroup#p-eks-nodegroup", Delete),
+            ("eks/cluster", Delete),
+        ],
+    );
+    // Where the cluster took the new subnets in place, the old group waits for the new one.
+    find(&mut obs, "eks/cluster")
+        .attrs
+        .insert("subnet_ids".into(), subnets);
+    let p = plan(&g, &obs);
+    assert!(p.contests.is_empty(), "{:?}", p.contests);
+    assert_eq!(
+        change(&p, "eks/nodegroup").physical_id.as_deref(),
+        Some("grpc-eks-nodes-2")
+    );
+    assert_eq!(action(&p, "eks/nodegroup"), Action::NoOp);
+    let old = "eks/nodegroup#p-eks-nodegroup";
+    assert_eq!(action(&p, old), Action::Delete);
+    assert!(waits_for(&p, (old, Delete), ("tg-attachment/http", Apply)));
+}

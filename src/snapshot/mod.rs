@@ -83,7 +83,7 @@ struct Cells {
     addresses: OnceCell<Vec<Address>>,
     roles: OnceCell<Vec<RoleDetail>>,
     cluster: OnceCell<Option<Cluster>>,
-    node_group: OnceCell<Option<Nodegroup>>,
+    node_groups: OnceCell<Vec<Nodegroup>>,
     load_balancer: OnceCell<Option<LoadBalancer>>,
     target_groups: OnceCell<Vec<TargetGroup>>,
     listeners: OnceCell<Vec<Listener>>,

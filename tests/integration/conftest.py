@@ -18,7 +18,9 @@ READ_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 # (the zones, the instance types offered in them), and DescribeVpcEndpoints (made whatever
 # `network.nat` says: endpoints left by `nat: none` must be found). The Price List API's reads
 # are not the account's and are cached: `account_calls` leaves them out, test_cost.py counts them.
-PLAN_CALLS = 47
+# The node group is described under both of the names it takes in turn (a replacement makes the
+# new group beside the old one).
+PLAN_CALLS = 48
 # With a certificate, plan also reads the HTTPS listener's rules (DescribeRules) and, in the
 # preflight, the certificate (DescribeCertificate).
 PLAN_CALLS_WITH_CERTIFICATE = PLAN_CALLS + 2

@@ -2,12 +2,13 @@
 //! node it launches with the target group, so replaced nodes receive traffic without help.
 
 use super::{tags_of, target_group};
-use crate::aws::{gone_ok, AwsError, AwsResultExt};
+use crate::aws::{gone_ok, Aws, AwsError, AwsResultExt};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
 use crate::model::LogicalId;
-use crate::retry::{send_eventually, Budget};
+use crate::retry::{poll_until, send_eventually, Budget};
 use anyhow::Result;
 use aws_sdk_autoscaling::types::{TrafficSourceIdentifier, TrafficSourceState};
+use std::time::Duration;
 
 /// Target group attached to the node ASG.
 pub struct TargetGroupAttachment;
@@ -70,31 +71,82 @@ fn attachments(
             continue;
         };
         let which = tg.as_str().strip_prefix("tg/").unwrap_or(tg.as_str());
-        out.push(Found::new(
+        let mut found = Found::new(
             LogicalId::new(format!("tg-attachment/{which}")),
             physical_id(asg, arn),
             TargetGroupAttachmentAttrs {
                 asg_name: asg.to_string(),
                 target_group_arn: arn.to_string(),
             },
-        ));
+        );
+        // Left registering by an interrupted run: the group it replaces goes only once it is
+        // registered.
+        if s.state() == Some("Adding") {
+            found.coming_up("Adding", "Added");
+        }
+        out.push(found);
     }
     out
 }
+
+/// The target groups attached to Auto Scaling group `asg`, with their state; none when the
+/// group is gone (a node group read a moment ago may have been deleted since).
+async fn traffic_sources(aws: &Aws, asg: &str) -> Result<Vec<TrafficSourceState>> {
+    let mut pages = aws
+        .autoscaling
+        .describe_traffic_sources()
+        .auto_scaling_group_name(asg)
+        .traffic_source_type(ELBV2)
+        .into_paginator()
+        .send();
+    let mut sources = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page.aws("DescribeTrafficSources") {
+            Ok(page) => sources.extend(page.traffic_sources.unwrap_or_default()),
+            Err(e) if group_gone(&e) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(sources)
+}
+
+/// The state of target group `tg` among `sources` (`Adding`, `Added`, `InService`, ...).
+fn state_of<'a>(sources: &'a [TrafficSourceState], tg: &str) -> Option<&'a str> {
+    sources
+        .iter()
+        .find(|s| s.identifier() == Some(tg))
+        .and_then(|s| s.state())
+}
+
+/// True when a source in `state` takes traffic as well as one `before` did: registered, and in
+/// service (an instance passed the target group's health check) if that one was.
+fn takes_over(state: Option<&str>, before: Option<&str>) -> bool {
+    match (state, before) {
+        (Some("InService"), _) => true,
+        (Some("Added"), Some("InService")) => false,
+        (Some("Added"), _) => true,
+        _ => false,
+    }
+}
+
+/// How long a new node group's instances may take to register and pass the health check
+/// (the default check needs 5 passes 30 s apart, after the instance has booted).
+const TAKEOVER: Duration = Duration::from_secs(15 * 60);
 
 impl Resource for TargetGroupAttachment {
     type Attrs = TargetGroupAttachmentAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        let Some(asg) = snap
-            .node_group()
+        // Two node groups exist while one replaces the other: each group's attachments count.
+        let asgs: Vec<&str> = snap
+            .node_groups()
             .await?
-            .and_then(|ng| ng.resources())
-            .and_then(|r| r.auto_scaling_groups().first())
-            .and_then(|g| g.name())
-        else {
+            .iter()
+            .filter_map(|ng| ng.resources()?.auto_scaling_groups().first()?.name())
+            .collect();
+        if asgs.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         // Only attachments to the stack's own target groups are ours.
         let all_tags = snap.elb_tags().await?;
         let groups: Vec<(LogicalId, String)> = snap
@@ -110,24 +162,12 @@ impl Resource for TargetGroupAttachment {
         if groups.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pages = snap
-            .aws()
-            .autoscaling
-            .describe_traffic_sources()
-            .auto_scaling_group_name(asg)
-            .traffic_source_type(ELBV2)
-            .into_paginator()
-            .send();
-        let mut sources = Vec::new();
-        while let Some(page) = pages.next().await {
-            match page.aws("DescribeTrafficSources") {
-                Ok(page) => sources.extend(page.traffic_sources.unwrap_or_default()),
-                // The node group's group went away since the node group was read: no attachments.
-                Err(e) if group_gone(&e) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(attachments(asg, &sources, &groups))
+        let reads = asgs.iter().map(|asg| async {
+            let sources = traffic_sources(snap.aws(), asg).await?;
+            Ok::<_, anyhow::Error>(attachments(asg, &sources, &groups))
+        });
+        let found = futures::future::try_join_all(reads).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
@@ -146,8 +186,45 @@ impl Resource for TargetGroupAttachment {
         Ok(Outputs::from([("id".to_string(), physical_id(asg, tg))]))
     }
 
-    async fn update(&self, _cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
-        // Both attributes force replacement: there is nothing to change in place.
+    async fn create_replacement(
+        &self,
+        cx: &StepCtx<'_>,
+        want: &Self::Attrs,
+        old: &Current<Self::Attrs>,
+    ) -> Result<Outputs> {
+        let outputs = self.create(cx, want).await?;
+        // The old group is detached once this returns: its successor must take the traffic
+        // as well as it does, or the target group is left with nothing healthy behind it.
+        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
+        let before = traffic_sources(cx.aws, &old.attrs.asg_name).await?;
+        let before = state_of(&before, &old.attrs.target_group_arn).map(str::to_string);
+        cx.note(&format!(
+            "waiting for {asg}'s instances to register{}",
+            if before.as_deref() == Some("InService") {
+                " and pass the health check"
+            } else {
+                ""
+            }
+        ));
+        let ready = || async {
+            let now = traffic_sources(cx.aws, asg).await?;
+            Ok(takes_over(state_of(&now, tg), before.as_deref()).then_some(()))
+        };
+        poll_until(&format!("{asg} to take traffic from {tg}"), TAKEOVER, ready).await?;
+        Ok(outputs)
+    }
+
+    async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
+        // Both attributes force replacement: an update only waits for one still registering.
+        if c.pending.is_some() {
+            let (asg, tg) = (&c.have.asg_name, &c.have.target_group_arn);
+            cx.note(&format!("waiting for {asg}'s instances to register"));
+            let ready = || async {
+                let now = traffic_sources(cx.aws, asg).await?;
+                Ok(takes_over(state_of(&now, tg), None).then_some(()))
+            };
+            poll_until(&format!("{asg} to register with {tg}"), TAKEOVER, ready).await?;
+        }
         Ok(Outputs::from([("id".to_string(), c.physical_id.clone())]))
     }
 
@@ -205,6 +282,29 @@ mod tests {
         assert_eq!(found[0].id.as_str(), "tg-attachment/http");
         assert_eq!(found[0].physical_id, "eks/nodegroup.asg_name|tg/http.arn");
         assert_eq!(found[0].attrs, want);
+    }
+
+    #[test]
+    fn a_successor_takes_over_once_registered_and_in_service_if_its_predecessor_was() {
+        assert!(!takes_over(Some("Adding"), None));
+        assert!(takes_over(Some("Added"), None));
+        assert!(takes_over(Some("Added"), Some("Added")));
+        assert!(!takes_over(Some("Added"), Some("InService")));
+        assert!(takes_over(Some("InService"), Some("InService")));
+        assert!(!takes_over(None, Some("InService")));
+        assert!(!takes_over(Some("Removing"), None));
+    }
+
+    #[test]
+    fn an_attachment_still_registering_is_waited_for() {
+        let sources = [TrafficSourceState::builder()
+            .identifier("tg/http.arn")
+            .r#type(ELBV2)
+            .state("Adding")
+            .build()];
+        let groups = [(LogicalId::new("tg/http"), "tg/http.arn".to_string())];
+        let found = attachments("asg", &sources, &groups);
+        assert!(found[0].pending.is_some());
     }
 
     #[test]

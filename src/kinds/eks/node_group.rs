@@ -7,6 +7,7 @@ use super::{
 };
 use crate::aws::{absent_ok, Aws, AwsResultExt};
 use crate::kinds::{attrs, Change, Current, Found, Outputs, Resource, Snapshot, StepCtx};
+use crate::naming;
 use crate::retry::{not_found_yet, poll_until, send_eventually, Budget};
 use crate::tags::{Tagged, Tags};
 use anyhow::{anyhow, bail, Context, Result};
@@ -24,8 +25,9 @@ attrs! {
     pub struct NodeGroupAttrs {
         /// The cluster it belongs to.
         cluster_name: String => ForceNew,
-        /// Its name.
-        name: String => ForceNew,
+        /// Its name: either of the two it takes in turn (`naming::node_groups`), whichever it
+        /// was created with.
+        name: String => CreateOnly,
         /// The role its nodes act as.
         node_role_arn: String => ForceNew,
         /// The subnets its nodes go in.
@@ -185,25 +187,26 @@ impl Resource for NodeGroup {
     type Attrs = NodeGroupAttrs;
 
     async fn observe(&self, snap: &Snapshot) -> Result<Vec<Found<Self::Attrs>>> {
-        let Some(ng) = snap.node_group().await? else {
-            return Ok(Vec::new());
-        };
-        // A deleting node group is on its way out; the plan treats it as gone.
-        if ng.status() == Some(&NodegroupStatus::Deleting) {
-            return Ok(Vec::new());
+        let mut all = Vec::new();
+        for ng in snap.node_groups().await? {
+            // A deleting node group is on its way out; the plan treats it as gone.
+            if ng.status() == Some(&NodegroupStatus::Deleting) {
+                continue;
+            }
+            let attrs = attrs_of(ng);
+            let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, attrs.name.clone(), attrs);
+            found.outputs = outputs(ng);
+            if let Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::DeleteFailed)) =
+                ng.status()
+            {
+                found.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
+            }
+            if let Some(s @ (NodegroupStatus::Creating | NodegroupStatus::Updating)) = ng.status() {
+                found.coming_up(s.as_str(), "ACTIVE");
+            }
+            all.push(found);
         }
-        let attrs = attrs_of(ng);
-        let mut found = Found::by_tags(snap.stack(), LOGICAL_ID, attrs.name.clone(), attrs);
-        found.outputs = outputs(ng);
-        if let Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::DeleteFailed)) =
-            ng.status()
-        {
-            found.broken = Some(format!("node group is {}: {}", s.as_str(), health(ng)));
-        }
-        if let Some(s @ (NodegroupStatus::Creating | NodegroupStatus::Updating)) = ng.status() {
-            found.coming_up(s.as_str(), "ACTIVE");
-        }
-        Ok(vec![found])
+        Ok(all)
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
@@ -243,6 +246,21 @@ impl Resource for NodeGroup {
         .await?;
         let ng = wait_active(cx, cluster, name).await?;
         Ok(outputs(&ng))
+    }
+
+    async fn create_replacement(
+        &self,
+        cx: &StepCtx<'_>,
+        want: &Self::Attrs,
+        old: &Current<Self::Attrs>,
+    ) -> Result<Outputs> {
+        // EKS names are unique in a cluster, and the old group keeps serving until the new one
+        // is up: the new one takes the other name.
+        let want = NodeGroupAttrs {
+            name: naming::node_group_successor(cx.stack, &old.physical_id),
+            ..want.clone()
+        };
+        self.create(cx, &want).await
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
