@@ -127,6 +127,9 @@ fn expected(figures: &HashMap<&str, f64>, kind: Kind, step: StepKind, action: Ac
         (Kind::EksNodeGroup, StepKind::Delete, _) => "eks_nodegroup_delete",
         (Kind::LoadBalancer, StepKind::Apply, Action::Create | Action::Replace) => "alb_provision",
         (Kind::K8sNamespace, StepKind::Delete, _) => "k8s_namespace_delete",
+        (Kind::TargetGroupAttachment, StepKind::Apply, Action::Create | Action::Replace) => {
+            "asg_traffic_source_register"
+        }
         _ => return QUICK,
     };
     figures.get(name).copied().unwrap_or(QUICK)

@@ -61,10 +61,14 @@ def test_asg_traffic_sources(emu, lb_setup):
                                   LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]},
                                   VPCZoneIdentifier=",".join(lb_setup["subnets"]))
     tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=30080, VpcId=lb_setup["vpc"])["TargetGroups"][0]
+    emu.config(hold=["asg_traffic_source_register"])
     asg.attach_traffic_sources(AutoScalingGroupName="g",
                                TrafficSources=[{"Identifier": tg["TargetGroupArn"], "Type": "elbv2"}])
     sources = asg.describe_traffic_sources(AutoScalingGroupName="g")["TrafficSources"]
-    assert [s["Identifier"] for s in sources] == [tg["TargetGroupArn"]]
+    assert [(s["Identifier"], s["State"]) for s in sources] == [(tg["TargetGroupArn"], "Adding")]
+    # Registered: Added (never InService: nothing answers the health check here).
+    emu.config(hold=[])
+    wait_for(lambda: asg.describe_traffic_sources(AutoScalingGroupName="g")["TrafficSources"][0]["State"] == "Added")
     assert asg.describe_load_balancer_target_groups(AutoScalingGroupName="g")["LoadBalancerTargetGroups"][0][
         "LoadBalancerTargetGroupARN"] == tg["TargetGroupArn"]
     assert len(elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]) == 1

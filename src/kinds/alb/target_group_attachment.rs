@@ -133,6 +133,32 @@ fn takes_over(state: Option<&str>, before: Option<&str>) -> bool {
 /// (the default check needs 5 passes 30 s apart, after the instance has booted).
 const TAKEOVER: Duration = Duration::from_secs(15 * 60);
 
+/// Waits until `asg`'s instances are registered with target group `tg`, and in service too when
+/// the group it takes over from was (`before`, that group's state).
+async fn wait_taking_over(
+    cx: &StepCtx<'_>,
+    asg: &str,
+    tg: &str,
+    before: Option<&str>,
+) -> Result<()> {
+    let healthy = before == Some("InService");
+    let ready = || async {
+        let now = traffic_sources(cx.aws, asg).await?;
+        Ok(takes_over(state_of(&now, tg), before).then_some(()))
+    };
+    // Registration is usually done by the first look: say nothing unless it is not.
+    if ready().await?.is_some() {
+        return Ok(());
+    }
+    let check = if healthy {
+        " and pass the health check"
+    } else {
+        ""
+    };
+    cx.note(&format!("waiting for {asg}'s instances to register{check}"));
+    poll_until(&format!("{asg} to take traffic from {tg}"), TAKEOVER, ready).await
+}
+
 impl Resource for TargetGroupAttachment {
     type Attrs = TargetGroupAttachmentAttrs;
 
@@ -183,6 +209,8 @@ impl Resource for TargetGroupAttachment {
                 .send()
         })
         .await?;
+        // Complete means the nodes are registered (the next plan sees nothing left to do).
+        wait_taking_over(cx, asg, tg, None).await?;
         Ok(Outputs::from([("id".to_string(), physical_id(asg, tg))]))
     }
 
@@ -192,38 +220,20 @@ impl Resource for TargetGroupAttachment {
         want: &Self::Attrs,
         old: &Current<Self::Attrs>,
     ) -> Result<Outputs> {
-        let outputs = self.create(cx, want).await?;
         // The old group is detached once this returns: its successor must take the traffic
         // as well as it does, or the target group is left with nothing healthy behind it.
-        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
         let before = traffic_sources(cx.aws, &old.attrs.asg_name).await?;
         let before = state_of(&before, &old.attrs.target_group_arn).map(str::to_string);
-        cx.note(&format!(
-            "waiting for {asg}'s instances to register{}",
-            if before.as_deref() == Some("InService") {
-                " and pass the health check"
-            } else {
-                ""
-            }
-        ));
-        let ready = || async {
-            let now = traffic_sources(cx.aws, asg).await?;
-            Ok(takes_over(state_of(&now, tg), before.as_deref()).then_some(()))
-        };
-        poll_until(&format!("{asg} to take traffic from {tg}"), TAKEOVER, ready).await?;
+        let outputs = self.create(cx, want).await?;
+        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
+        wait_taking_over(cx, asg, tg, before.as_deref()).await?;
         Ok(outputs)
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
         // Both attributes force replacement: an update only waits for one still registering.
         if c.pending.is_some() {
-            let (asg, tg) = (&c.have.asg_name, &c.have.target_group_arn);
-            cx.note(&format!("waiting for {asg}'s instances to register"));
-            let ready = || async {
-                let now = traffic_sources(cx.aws, asg).await?;
-                Ok(takes_over(state_of(&now, tg), None).then_some(()))
-            };
-            poll_until(&format!("{asg} to register with {tg}"), TAKEOVER, ready).await?;
+            wait_taking_over(cx, &c.have.asg_name, &c.have.target_group_arn, None).await?;
         }
         Ok(Outputs::from([("id".to_string(), c.physical_id.clone())]))
     }
