@@ -75,12 +75,19 @@ pub(super) fn build(
     // A physical id several resources share (a role and its trust policy, an EKS cluster and
     // an ECR repository both named after the stack) says nothing about which one is meant:
     // those pairs rely on the desired graph alone.
+    // A copy (`id#physical`) is not in the desired graph, which knows only the one kept: what
+    // uses a copy is found through its outputs too (the old node group's Auto Scaling group,
+    // which its attachments name).
     let mut by_physical: HashMap<&str, Option<&LogicalId>> = HashMap::new();
     for (id, o) in &observed {
-        by_physical
-            .entry(o.physical_id.as_str())
-            .and_modify(|seen| *seen = None)
-            .or_insert(Some(id));
+        let copied = (original(id) != *id).then_some(&o.outputs);
+        let names = copied.into_iter().flat_map(|out| out.values());
+        for name in std::iter::once(&o.physical_id).chain(names) {
+            by_physical
+                .entry(name.as_str())
+                .and_modify(|seen| *seen = seen.filter(|seen| *seen == id))
+                .or_insert(Some(id));
+        }
     }
     let by_physical: HashMap<&str, &LogicalId> = by_physical
         .into_iter()

@@ -693,6 +693,13 @@ fn successor(obs: &[Observed]) -> Observed {
 #[test]
 fn an_interrupted_replacement_keeps_the_new_group_and_deletes_the_old_once_it_serves() {
     let (g, mut obs) = new_instance_types();
+    // The old group's Auto Scaling group is named apart from the group, as on AWS.
+    find(&mut obs, "eks/nodegroup")
+        .outputs
+        .insert("asg_name".into(), "asg-1".into());
+    find(&mut obs, "tg-attachment/http")
+        .attrs
+        .insert("asg_name".into(), json!("asg-1"));
     obs.push(successor(&obs));
     let p = plan(&g, &obs);
     assert!(p.contests.is_empty(), "{:?}", p.contests);
@@ -718,6 +725,8 @@ fn an_interrupted_replacement_keeps_the_new_group_and_deletes_the_old_once_it_se
     assert!(change(&p, "tg-attachment/http").new_first);
     assert!(waits_for(&p, (old, Delete), ("eks/nodegroup", Apply)));
     assert!(waits_for(&p, (old, Delete), ("tg-attachment/http", Apply)));
+    // Detached before it goes: its attachment names its Auto Scaling group.
+    assert!(waits_for(&p, (old, Delete), ("tg-attachment/http", Delete)));
 
     // Killed later, once the new group was up and attached too: what is left is to detach
     // and delete the old one.
