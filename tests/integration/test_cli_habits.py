@@ -118,12 +118,12 @@ def test_a_saved_plan_applies_exactly_and_is_refused_once_the_account_or_config_
     assert r.code == 1 and "the config is not the one the plan was made from" in r.err, r.err
     assert len(infra.mutating_calls()) == before
 
-    # A change that removes capacity is said above the prompt, with what to do.
+    # A replacement is said above the prompt, with what it does to capacity.
     infra.write_config(infra.default_config().replace("t3.medium", "t3.large"))
     r = infra("apply")
     assert r.code == 1 and "refusing to change the account without confirmation" in r.err, r.err
     warned = [line for line in r.out.splitlines() if line.startswith("Warning: eks/nodegroup is replaced")]
-    assert warned and "Add capacity first" in warned[0], r.out[-2000:]
+    assert warned and "new group first, no gap in capacity" in warned[0], r.out[-2000:]
 
 
 def test_target_limits_plan_apply_and_destroy_to_a_resource_and_its_chain(infra, ec2):
