@@ -51,6 +51,38 @@ class Run:
         return json.loads(self.out)
 
 
+class Started:
+    """A run of the binary in the background, its output in files (nobody reads a pipe while
+    the test polls)."""
+
+    def __init__(self, infra, args, env=None, name="run"):
+        self.args = args
+        self.out_path = os.path.join(infra.workdir, f"{name}.out")
+        self.err_path = os.path.join(infra.workdir, f"{name}.err")
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.p = subprocess.Popen([infra.bin, *args], cwd=infra.workdir, env={**infra.env(), **(env or {})},
+                                      stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        self.pid = self.p.pid
+
+    def out_so_far(self) -> str:
+        with open(self.out_path) as f:
+            return f.read()
+
+    def err_so_far(self) -> str:
+        with open(self.err_path) as f:
+            return f.read()
+
+    def wait(self, timeout=600) -> Run:
+        try:
+            self.p.wait(timeout=timeout)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+                self.p.wait()
+        with open(self.out_path) as out, open(self.err_path) as err:
+            return Run(self.p.returncode, out.read(), err.read())
+
+
 class Infra:
     """The binary under test, pointed at the emulator only through AWS_ENDPOINT_URL."""
 

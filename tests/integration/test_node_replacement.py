@@ -7,9 +7,7 @@ group CREATING (and the old one DELETING) for as long as the test needs to see t
 whatever the speed of the machine. A replacement killed half-way is finished by the next apply,
 and destroy in the middle removes both groups."""
 
-import os
 import signal
-import subprocess
 import threading
 import time
 from typing import NamedTuple
@@ -17,7 +15,7 @@ from typing import NamedTuple
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Run, writes
+from conftest import Started, writes
 from support import issued_certificate
 from test_reliability import EMPTY, inventory, ours, run_until, succeeded, successful_creates
 
@@ -206,34 +204,7 @@ class Sampler:
         assert any(len(g) == 2 for _, g in self.samples), "the two groups were never seen together"
 
 
-def launch(infra, args):
-    """Starts `infra args` in the background, its output in files (nobody reads a pipe)."""
-    out = open(os.path.join(infra.workdir, "bg.out"), "w")
-    err = open(os.path.join(infra.workdir, "bg.err"), "w")
-    p = subprocess.Popen([infra.bin, *args], cwd=infra.workdir, env=infra.env(),
-                         stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-    p.files = (out, err)
-    return p
-
-
-def output(infra, name: str) -> str:
-    with open(os.path.join(infra.workdir, name)) as f:
-        return f.read()
-
-
-def finish(infra, p, timeout: float = 300) -> Run:
-    try:
-        p.wait(timeout=timeout)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        for f in p.files:
-            f.close()
-    return Run(p.returncode, output(infra, "bg.out"), output(infra, "bg.err"))
-
-
-def wait_for_call(infra, p, start: int, action: str, steps: list, timeout: float = 120) -> list:
+def wait_for_call(infra, run: Started, start: int, action: str, steps: list, timeout: float = 120) -> list:
     """Waits until `action` succeeded in the calls since `start`, the run still going and its node
     group writes so far a beginning of `steps`; returns those calls."""
     deadline = time.time() + timeout
@@ -244,20 +215,19 @@ def wait_for_call(infra, p, start: int, action: str, steps: list, timeout: float
             pytest.fail(f"node group writes out of order: {done}, not a beginning of {steps}")
         if action in done:
             return calls
-        if p.poll() is not None:
-            pytest.fail(f"the run ended (code {p.returncode}) before {action}; node group writes: "
-                        f"{done}\n" + output(infra, "bg.err")[-3000:])
+        if run.p.poll() is not None:
+            pytest.fail(f"the run ended (code {run.p.returncode}) before {action}; node group writes: "
+                        f"{done}\n" + run.err_so_far()[-3000:])
         time.sleep(0.03)
     pytest.fail(f"no {action} in {timeout}s; node group writes so far: "
-                f"{actions(node_writes(infra.emu.calls()[start:]))}\n" + output(infra, "bg.err")[-3000:])
+                f"{actions(node_writes(infra.emu.calls()[start:]))}\n" + run.err_so_far()[-3000:])
 
 
-def wait_for_output(infra, p, text: str, timeout: float = 120) -> None:
+def wait_for_output(run: Started, text: str, timeout: float = 120) -> None:
     deadline = time.time() + timeout
-    while text not in output(infra, "bg.out"):
-        if p.poll() is not None or time.time() > deadline:
-            pytest.fail(f"{text!r} never printed\n" + output(infra, "bg.out")[-3000:]
-                        + output(infra, "bg.err")[-3000:])
+    while text not in run.out_so_far():
+        if run.p.poll() is not None or time.time() > deadline:
+            pytest.fail(f"{text!r} never printed\n" + run.out_so_far()[-3000:] + run.err_so_far()[-3000:])
         time.sleep(0.03)
 
 
@@ -273,6 +243,16 @@ def the_group(clients, name: str, instance_type: str, tgs: frozenset) -> str:
     return asg
 
 
+def applied(infra, clients, target_groups: int) -> tuple[frozenset, str]:
+    """Applies the config as it is; returns the stack's target groups (`target_groups` of them)
+    and the Auto Scaling group of its one node group, `FIRST`."""
+    r = infra("apply", "--auto-approve", timeout=600)
+    assert r.code == 0, r.out[-3000:] + r.err[-3000:]
+    tgs = stack_target_groups(clients["elbv2"])
+    assert len(tgs) == target_groups
+    return tgs, the_group(clients, FIRST, "t3.medium", tgs)
+
+
 def gone(autoscaling, asg: str) -> bool:
     return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"] == []
 
@@ -283,11 +263,7 @@ def test_a_new_instance_type_replaces_the_node_group_new_first_with_no_gap(infra
     cert = issued_certificate(clients["acm"])
     config = infra.default_config().replace("certificate_arn: null", f"certificate_arn: {cert}")
     infra.write_config(config)
-    r = infra("apply", "--auto-approve", timeout=600)
-    assert r.code == 0, r.out[-3000:] + r.err[-3000:]
-    tgs = stack_target_groups(clients["elbv2"])
-    assert len(tgs) == 2
-    first_asg = the_group(clients, FIRST, "t3.medium", tgs)
+    tgs, first_asg = applied(infra, clients, target_groups=2)
 
     # The plan says it: create before destroy, in Terraform's notation, and no gap.
     infra.write_config(with_instance_type(config, "t3.large"))
@@ -322,7 +298,7 @@ def test_a_new_instance_type_replaces_the_node_group_new_first_with_no_gap(infra
     emulator.config(hold=["eks_nodegroup_create", "eks_nodegroup_delete"], call_latency=ROUND_TRIP)
     sampler = Sampler(emulator, tgs).start()
     start = len(emulator.calls())
-    run = launch(infra, APPLY)
+    run = Started(infra, APPLY)
     try:
         steps = replacement(len(tgs))
         wait_for_call(infra, run, start, "CreateNodegroup", steps)
@@ -343,12 +319,12 @@ def test_a_new_instance_type_replaces_the_node_group_new_first_with_no_gap(infra
             assert g[SECOND].status == "ACTIVE" and g[SECOND].attached == tgs, g
             assert g[FIRST].attached == frozenset(), g
         emulator.config(hold=[])
-        r = finish(infra, run)
+        r = run.wait(timeout=300)
     finally:
         sampler.stop()
         emulator.config(hold=[], call_latency=0.0)
-        if run.poll() is None:
-            run.kill()
+        if run.p.poll() is None:
+            run.p.kill()
     assert r.code == 0, r.out[-3000:] + r.err[-3000:]
     sampler.check()
     done = assert_in_order(emulator.calls()[start:], len(tgs))
@@ -387,11 +363,7 @@ def test_a_killed_replacement_is_finished_by_the_next_apply_and_destroy_midway_r
     infra.extra_env["INFRA_LOCK_LEASE_SECONDS"] = "3"
     eks, autoscaling = clients["eks"], clients["autoscaling"]
     config = infra.default_config()
-    r = infra("apply", "--auto-approve", timeout=600)
-    assert r.code == 0, r.out[-3000:] + r.err[-3000:]
-    tgs = stack_target_groups(clients["elbv2"])
-    assert len(tgs) == 1
-    first_asg = the_group(clients, FIRST, "t3.medium", tgs)
+    tgs, first_asg = applied(infra, clients, target_groups=1)
 
     # Killed once the new group is created, while it is (held) CREATING.
     infra.write_config(with_instance_type(config, "t3.large"))
@@ -423,19 +395,19 @@ def test_a_killed_replacement_is_finished_by_the_next_apply_and_destroy_midway_r
     emulator.config(call_latency=ROUND_TRIP)
     sampler = Sampler(emulator, tgs).start()
     start = len(emulator.calls())
-    run = launch(infra, APPLY)
+    run = Started(infra, APPLY)
     try:
-        wait_for_output(infra, run, "eks/nodegroup")  # its plan is made: the group was read CREATING
+        wait_for_output(run, "eks/nodegroup")  # its plan is made: the group was read CREATING
         held = sampler.wait(lambda g: set(g) == {FIRST, SECOND}, count=5)
         assert all(g[FIRST] == Group("ACTIVE", first_asg, tgs) for g in held), held[-1]
         released = time.time()
         emulator.config(hold=[])
-        r = finish(infra, run)
+        r = run.wait(timeout=300)
     finally:
         sampler.stop()
         emulator.config(hold=[], call_latency=0.0)
-        if run.poll() is None:
-            run.kill()
+        if run.p.poll() is None:
+            run.p.kill()
     assert r.code == 0, r.out[-3000:] + r.err[-3000:]
     sampler.check(min_samples=5)
     assert "duplicate" not in r.out

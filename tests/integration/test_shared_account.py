@@ -5,7 +5,6 @@ a stranger's network interface in one of its subnets. The real binary runs again
 every check is made with boto3, never through infra's own read path, and each assertion message
 carries what the account held (see `account`), so a failure can be quoted as it stood."""
 
-import os
 import re
 import signal
 import socket
@@ -14,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import READ_PREFIXES, Run
+from conftest import READ_PREFIXES, Run, Started
 from support import wait_for
 from test_network import OWNED, STACK, by_id, owned_inventory, tags
 from test_reliability import APPLIED, CREATES, EMPTY, clients, inventory, successful_creates  # noqa: F401
@@ -36,34 +35,6 @@ def account_settings(emulator):
     emulator.config(hold=[], call_latency=0.0, cni_leftover_enis=0, iam_propagation=True)
     yield
     emulator.config(hold=[], call_latency=0.0, cni_leftover_enis=1)
-
-
-class Started:
-    """A run of the binary in the background, its output in files (nobody reads a pipe while
-    the test polls)."""
-
-    def __init__(self, infra, args, env=None, name="run"):
-        self.args = args
-        self.out_path = os.path.join(infra.workdir, f"{name}.out")
-        self.err_path = os.path.join(infra.workdir, f"{name}.err")
-        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.p = subprocess.Popen([infra.bin, *args], cwd=infra.workdir, env={**infra.env(), **(env or {})},
-                                      stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        self.pid = self.p.pid
-
-    def err_so_far(self) -> str:
-        with open(self.err_path) as f:
-            return f.read()
-
-    def wait(self, timeout=600) -> Run:
-        try:
-            self.p.wait(timeout=timeout)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
-                self.p.wait()
-        with open(self.out_path) as out, open(self.err_path) as err:
-            return Run(self.p.returncode, out.read(), err.read())
 
 
 def run_env(infra, *args, env=None, timeout=600) -> Run:

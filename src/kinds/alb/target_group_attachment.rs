@@ -159,6 +159,29 @@ async fn wait_taking_over(
     poll_until(&format!("{asg} to take traffic from {tg}"), TAKEOVER, ready).await
 }
 
+/// Attaches the target group and waits until the group's instances take over from a source in
+/// state `before` (see [`takes_over`]).
+async fn attach(
+    cx: &StepCtx<'_>,
+    want: &TargetGroupAttachmentAttrs,
+    before: Option<&str>,
+) -> Result<Outputs> {
+    let (asg, tg) = (&want.asg_name, &want.target_group_arn);
+    // Attaching an already attached source succeeds, so retries are safe; the node group's own
+    // scaling activity can briefly hold the group.
+    send_eventually(Budget::FRESH_ID, contention, "AttachTrafficSources", || {
+        cx.aws
+            .autoscaling
+            .attach_traffic_sources()
+            .auto_scaling_group_name(asg)
+            .traffic_sources(source(tg))
+            .send()
+    })
+    .await?;
+    wait_taking_over(cx, asg, tg, before).await?;
+    Ok(Outputs::from([("id".to_string(), physical_id(asg, tg))]))
+}
+
 impl Resource for TargetGroupAttachment {
     type Attrs = TargetGroupAttachmentAttrs;
 
@@ -197,21 +220,8 @@ impl Resource for TargetGroupAttachment {
     }
 
     async fn create(&self, cx: &StepCtx<'_>, want: &Self::Attrs) -> Result<Outputs> {
-        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
-        // Attaching an already attached source succeeds, so retries are safe; the node group's
-        // own scaling activity can briefly hold the group.
-        send_eventually(Budget::FRESH_ID, contention, "AttachTrafficSources", || {
-            cx.aws
-                .autoscaling
-                .attach_traffic_sources()
-                .auto_scaling_group_name(asg)
-                .traffic_sources(source(tg))
-                .send()
-        })
-        .await?;
         // Complete means the nodes are registered (the next plan sees nothing left to do).
-        wait_taking_over(cx, asg, tg, None).await?;
-        Ok(Outputs::from([("id".to_string(), physical_id(asg, tg))]))
+        attach(cx, want, None).await
     }
 
     async fn create_replacement(
@@ -223,11 +233,8 @@ impl Resource for TargetGroupAttachment {
         // The old group is detached once this returns: its successor must take the traffic
         // as well as it does, or the target group is left with nothing healthy behind it.
         let before = traffic_sources(cx.aws, &old.attrs.asg_name).await?;
-        let before = state_of(&before, &old.attrs.target_group_arn).map(str::to_string);
-        let outputs = self.create(cx, want).await?;
-        let (asg, tg) = (&want.asg_name, &want.target_group_arn);
-        wait_taking_over(cx, asg, tg, before.as_deref()).await?;
-        Ok(outputs)
+        let before = state_of(&before, &old.attrs.target_group_arn);
+        attach(cx, want, before).await
     }
 
     async fn update(&self, cx: &StepCtx<'_>, c: &Change<Self::Attrs>) -> Result<Outputs> {
